@@ -1,0 +1,55 @@
+# kovn — the commands a person types.  See README.md.
+#
+#   make          install what kovn needs (Debian packages, cached OVS library
+#                 and kube-apiserver) and build kovn
+#   make check    all tests: unit and integration, built with AddressSanitizer
+#                 and UndefinedBehaviorSanitizer, against real OVN and a real
+#                 kube-apiserver
+#   make bench    the benchmarks (release build); figures go to bench/RESULTS.md
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+RELEASE_BUILD ?= build-release
+MESON_TEST = meson test --print-errorlogs --num-processes 1
+
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+
+.PHONY: all setup build check check-unit check-ovn check-k8s bench clean
+
+all: build
+
+setup:
+	scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: setup $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+
+check: build $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	$(MAKE) check-unit check-ovn check-k8s
+
+check-unit:
+	$(MESON_TEST) -C $(ASAN_BUILD) --suite unit
+
+check-ovn:
+	$(MESON_TEST) -C $(ASAN_BUILD) --suite ovn
+
+check-k8s:
+	tests/integration/with-k8s.sh $(MESON_TEST) -C $(ASAN_BUILD) --suite k8s
+
+$(RELEASE_BUILD)/build.ninja:
+	meson setup $(RELEASE_BUILD) --buildtype=release
+
+bench: setup $(RELEASE_BUILD)/build.ninja
+	ninja -C $(RELEASE_BUILD)
+	bench/run.sh $(RELEASE_BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD)

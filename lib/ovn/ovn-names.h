@@ -1,0 +1,30 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#ifndef KOVN_OVN_NAMES_H
+#define KOVN_OVN_NAMES_H 1
+
+/* Names of the NB rows kovn creates, the same as Kube-OVN's so that an
+ * existing Kube-OVN deployment's NB means the same thing to kovn.
+ *
+ * Ownership: every function returns a new string that the caller frees
+ * with free(). */
+
+#define OVN_CLUSTER_ROUTER  "ovn-cluster"   /* The default VPC's router. */
+#define OVN_DEFAULT_SWITCH  "ovn-default"   /* The default subnet. */
+#define OVN_JOIN_SWITCH     "join"          /* Nodes <-> cluster router. */
+#define OVN_NODE_IFACE      "ovn0"          /* A node port's interface. */
+
+/* Router port linking 'router' to 'sw': "ovn-cluster-ovn-default". */
+char *ovn_name_router_port(const char *router, const char *sw);
+
+/* Switch port linking 'sw' to 'router': "ovn-default-ovn-cluster". */
+char *ovn_name_switch_port(const char *sw, const char *router);
+
+/* A pod's switch port: "<pod>.<namespace>". */
+char *ovn_name_pod_port(const char *pod, const char *namespace);
+
+/* A node's port on the join switch: "node-<node>". */
+char *ovn_name_node_port(const char *node);
+
+#endif /* lib/ovn/ovn-names.h */

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Installs everything kovn needs on a Debian 12 machine, as root, and builds the
+# two slow upstream pieces once, caching them outside the clone keyed by their
+# Debian package version:
+#   - the Open vSwitch C library (+ ovsdb-idlc) from openvswitch-source;
+#   - kube-apiserver and kubectl from the kubernetes source package (tests only).
+# A second run takes seconds.  Usage: scripts/setup.sh [--no-kube]
+set -euo pipefail
+
+KOVN_CACHE=${KOVN_CACHE:-/var/cache/kovn}
+want_kube=1
+[ "${1:-}" = "--no-kube" ] && want_kube=0
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+PACKAGES=(
+  # build
+  build-essential meson ninja-build pkg-config python3 autoconf automake libtool
+  libssl-dev openvswitch-source
+  # kovn's libraries
+  libcurl4-openssl-dev libfyaml-dev libnl-3-dev libnl-route-3-dev
+  libmicrohttpd-dev libcmocka-dev
+  # real parts the tests run against
+  openvswitch-switch ovn-central ovn-host etcd-server openssl iproute2 jq
+  # to build kube-apiserver from Debian's source package
+  golang-go rsync dpkg-dev
+)
+
+missing_packages() {
+  dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null |
+    awk '$2 != "ii" { print $1 }'
+  # dpkg-query prints nothing for packages it has never heard of
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W "$p" >/dev/null 2>&1 || echo "$p"
+  done
+}
+
+install_packages() {
+  local missing
+  missing=$(missing_packages | sort -u)
+  [ -z "$missing" ] && return 0
+  log "installing: $(echo $missing)"
+  apt-get update -q
+  # The package scripts try to start services; kovn's tests start their own.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+}
+
+ovs_version() { dpkg-query -W -f='${Version}' openvswitch-source; }
+
+# Builds lib/libopenvswitch.la and ovsdb-idlc in a tree under the cache.  The
+# tree (sources, config.h, generated headers, the static library) is what
+# kovn's meson build compiles and links against.
+build_ovs() {
+  local ver dir tarball
+  ver=$(ovs_version)
+  dir="$KOVN_CACHE/ovs-$ver"
+  if [ -f "$dir/.built" ]; then
+    log "Open vSwitch library $ver cached in $dir"
+  else
+    log "building the Open vSwitch library $ver in $dir (one time, a few minutes)"
+    rm -rf "$dir" && mkdir -p "$dir"
+    tarball=$(ls /usr/src/openvswitch/openvswitch.tar.* | head -n 1)
+    tar -xf "$tarball" -C "$dir" --strip-components=1 2>/dev/null ||
+      tar -xf "$tarball" -C "$dir"
+    # Some tarballs unpack into a subfolder; find the tree with configure(.ac).
+    local top
+    top=$(dirname "$(find "$dir" -maxdepth 2 -name configure.ac | head -n 1)")
+    [ "$top" = "$dir" ] || { mv "$top"/* "$top"/.[!.]* "$dir"/ 2>/dev/null || true; }
+    (
+      cd "$dir"
+      [ -x configure ] || ./boot.sh >/dev/null
+      ./configure --quiet --enable-silent-rules --disable-libcapng \
+        CFLAGS="-O2 -g -fPIC" >/dev/null
+      # Only the library: its generated headers (BUILT_SOURCES) first.
+      local built
+      built=$(make -s -f Makefile -f - kovn-built-sources <<'MK'
+kovn-built-sources:
+	@echo $(BUILT_SOURCES)
+MK
+)
+      make -s -j"$(nproc)" $built >/dev/null
+      make -s -j"$(nproc)" lib/libopenvswitch.la ovsdb/ovsdb-idlc >/dev/null
+    )
+    touch "$dir/.built"
+  fi
+  ln -sfn "$dir" "$KOVN_CACHE/ovs"
+}
+
+kube_version() {
+  { apt-cache showsrc kubernetes 2>/dev/null || true; } |
+    awk '/^Version:/ { print $2; exit }'
+}
+
+# Adds a deb-src entry for bookworm main with the same URIs as the machine's
+# Debian entry, so that `apt-get source kubernetes` can find the package.
+ensure_deb_src() {
+  local f=/etc/apt/sources.list.d/kovn-debian-src.sources uris
+  [ -f "$f" ] && return 0
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uris=$(awk '/^URIs:/ && $2 ~ /debian\/?$/ { print $2; exit }' \
+      /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "${uris:-}" ] && [ -f /etc/apt/sources.list ]; then
+    uris=$(awk '$1 == "deb" && $0 ~ /bookworm/ && $0 !~ /security/ { print $2; exit }' \
+      /etc/apt/sources.list)
+  fi
+  [ -n "${uris:-}" ] || { log "no Debian apt source found to copy"; exit 1; }
+  printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$uris" >"$f"
+  apt-get update -q
+}
+
+build_kube() {
+  ensure_deb_src
+  local ver dir work
+  ver=$(kube_version)
+  [ -n "$ver" ] || { apt-get update -q; ver=$(kube_version); }
+  [ -n "$ver" ] || { log "no kubernetes source package in the apt sources"; exit 1; }
+  dir="$KOVN_CACHE/kubernetes-$ver"
+  if [ -x "$dir/kube-apiserver" ] && [ -x "$dir/kubectl" ]; then
+    log "kube-apiserver $ver cached in $dir"
+  else
+    log "building kube-apiserver and kubectl $ver (one time, about 5 minutes)"
+    work="$KOVN_CACHE/kubernetes-src"
+    rm -rf "$work" && mkdir -p "$work" "$dir"
+    (cd "$work" && apt-get source --download-only -q kubernetes >/dev/null)
+    tar -xzf "$(ls "$work"/kubernetes_*.orig.tar.gz | head -n 1)" -C "$work"
+    local src
+    src=$(dirname "$(find "$work" -maxdepth 2 -name go.mod | head -n 1)")
+    (
+      cd "$src"
+      export GOPROXY=off GOFLAGS=-mod=vendor GO111MODULE=on
+      export GOPATH="$work/gopath" GOCACHE="$work/gocache"
+      make WHAT="cmd/kube-apiserver cmd/kubectl" >"$work/build.log" 2>&1 ||
+        { tail -n 40 "$work/build.log"; exit 1; }
+      cp _output/bin/kube-apiserver _output/bin/kubectl "$dir/"
+    )
+    rm -rf "$work"
+  fi
+  ln -sfn "$dir" "$KOVN_CACHE/kubernetes"
+}
+
+mkdir -p "$KOVN_CACHE"
+install_packages
+build_ovs
+[ "$want_kube" = 1 ] && build_kube
+log "ready: OVS library in $KOVN_CACHE/ovs${want_kube:+, kube-apiserver in $KOVN_CACHE/kubernetes}"

@@ -1,0 +1,213 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+#include "itest.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "k8s/k8s-client.h"
+#include "k8s/k8s-config.h"
+#include "openvswitch/poll-loop.h"
+#include "timeval.h"
+#include "util.h"
+
+static int n_passed, n_failed;
+static const char *current_case = "";
+
+bool
+itest_check(bool ok, const char *file, int line, const char *format, ...)
+{
+    if (ok) {
+        n_passed++;
+        return true;
+    }
+
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "FAIL %s (%s:%d): ", current_case, file, line);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    n_failed++;
+    return false;
+}
+
+void
+itest_case(const char *name)
+{
+    current_case = name;
+    printf("== %s\n", name);
+    fflush(stdout);
+}
+
+int
+itest_finish(void)
+{
+    printf("%d passed, %d failed\n", n_passed, n_failed);
+    return n_failed || !n_passed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void
+itest_fatal(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "FATAL %s: ", current_case);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    printf("%d passed, %d failed\n", n_passed, n_failed + 1);
+    exit(EXIT_FAILURE);
+}
+
+struct k8s_client *
+itest_k8s_client(const char *var)
+{
+    var = var ? var : "KOVN_TEST_KUBECONFIG";
+    const char *path = getenv(var);
+    if (!path) {
+        itest_fatal("%s is not set: run this test through "
+                    "tests/integration/with-k8s.sh", var);
+    }
+
+    struct k8s_config *config;
+    char *error = k8s_config_from_file(path, &config);
+    if (error) {
+        itest_fatal("%s", error);
+    }
+    struct k8s_client *client = k8s_client_create(config, &error);
+    k8s_config_destroy(config);
+    if (!client) {
+        itest_fatal("%s", error);
+    }
+    return client;
+}
+
+bool
+itest_loop(void (*run)(void *aux), void (*wait)(void *aux),
+           bool (*done)(void *aux), void *aux, long long int timeout_ms)
+{
+    long long int deadline = time_msec() + timeout_ms;
+
+    for (;;) {
+        run(aux);
+        if (done(aux)) {
+            return true;
+        }
+        if (time_msec() >= deadline) {
+            return false;
+        }
+        wait(aux);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+}
+
+int
+itest_sh(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *command = xvasprintf(format, args);
+    va_end(args);
+
+    int status = system(command);
+    free(command);
+    return status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Kubernetes helpers. */
+
+#include "k8s/k8s-resource.h"
+#include "util/json-util.h"
+
+struct json *
+itest_pod_json(const char *name, const char *node)
+{
+    char *text = xasprintf(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+        "\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"itest\"}},"
+        "\"spec\":{\"nodeName\":\"%s\",\"automountServiceAccountToken\":false,"
+        "\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
+        name, node);
+    struct json *pod = json_from_string(text);
+    free(text);
+    return pod;
+}
+
+const struct k8s_response *
+itest_wait(struct k8s_client *client, struct k8s_request *req)
+{
+    if (!k8s_client_block(client, req, 30000)) {
+        itest_fatal("request timed out");
+    }
+    return k8s_request_response(req);
+}
+
+void
+itest_namespace_create(struct k8s_client *client, const char *name)
+{
+    struct json *ns = json_object_create();
+    json_object_put_string(ns, "apiVersion", "v1");
+    json_object_put_string(ns, "kind", "Namespace");
+    json_put_path(ns, "metadata.name", json_string_create(name));
+
+    struct k8s_request *req = k8s_create(client, &k8s_namespaces, NULL, ns,
+                                         NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r) && r->status != 409) {
+        itest_fatal("creating namespace %s: %s", name, r->error);
+    }
+    k8s_request_destroy(req);
+    json_destroy(ns);
+}
+
+static size_t
+count_objects(struct k8s_client *client, const struct k8s_resource *res,
+              const char *ns, const char *query)
+{
+    struct k8s_request *req = k8s_list(client, res, ns, query, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("listing %s: %s", res->plural, r->error);
+    }
+    const struct json *items = json_get_member(r->body, "items");
+    size_t n = items && items->type == JSON_ARRAY ? items->array.n : 0;
+    k8s_request_destroy(req);
+    return n;
+}
+
+void
+itest_delete_all(struct k8s_client *client, const struct k8s_resource *res,
+                 const char *ns, const char *label_selector)
+{
+    char *path = k8s_resource_path(res, ns, NULL, NULL);
+    char *escaped = k8s_query_escape(label_selector);
+    char *query = xasprintf("labelSelector=%s", escaped);
+    char *url = xasprintf("%s?%s&gracePeriodSeconds=0", path, query);
+
+    struct k8s_request *req = k8s_client_request(client, K8S_DELETE, url,
+                                                 NULL, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("deleting %s: %s", res->plural, r->error);
+    }
+    k8s_request_destroy(req);
+
+    long long int deadline = time_msec() + 60000;
+    while (count_objects(client, res, ns, query)) {
+        if (time_msec() > deadline) {
+            itest_fatal("%s were not deleted within 60 s", res->plural);
+        }
+        poll_timer_wait(100);
+        poll_block();
+    }
+    free(url);
+    free(query);
+    free(escaped);
+    free(path);
+}

@@ -1,0 +1,68 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#ifndef KOVN_ITEST_H
+#define KOVN_ITEST_H 1
+
+/* A small harness for integration tests: checks that count and report
+ * instead of aborting, a closing "N passed, M failed" line that CI reads,
+ * and helpers to reach the test's real kube-apiserver. */
+
+#include <stdbool.h>
+#include "openvswitch/compiler.h"
+
+struct k8s_client;
+
+/* Records one check; prints a line for a failure (and, with -v, for a pass).
+ * Returns 'ok'. */
+bool itest_check(bool ok, const char *file, int line, const char *format,
+                 ...) OVS_PRINTF_FORMAT(4, 5);
+#define CHECK(COND, ...) itest_check((COND), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Starts a named test case (for the log). */
+void itest_case(const char *name);
+
+/* Prints the closing summary line and returns the process's exit status. */
+int itest_finish(void);
+
+/* Aborts the test program with a message: for set-up that cannot go on. */
+void itest_fatal(const char *format, ...) OVS_PRINTF_FORMAT(1, 2)
+    OVS_NO_RETURN;
+
+/* A client for the kubeconfig named by environment variable 'var'
+ * (KOVN_TEST_KUBECONFIG unless NULL); fatal if it is unset or broken. */
+struct k8s_client *itest_k8s_client(const char *var);
+
+/* Runs 'run' then 'wait' with poll_block() until 'done' returns true or
+ * 'timeout_ms' passes.  Returns 'done''s last answer. */
+bool itest_loop(void (*run)(void *aux), void (*wait)(void *aux),
+                bool (*done)(void *aux), void *aux, long long int timeout_ms);
+
+/* Runs a shell command, returning its exit status (-1 if it did not run). */
+int itest_sh(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
+
+#endif /* itest.h */
+
+#ifndef KOVN_ITEST_K8S_H
+#define KOVN_ITEST_K8S_H 1
+#include "openvswitch/json.h"
+struct k8s_request;
+struct k8s_resource;
+
+/* A minimal Pod bound to 'node' (the caller frees it). */
+struct json *itest_pod_json(const char *name, const char *node);
+
+/* Sends 'req' through 'client' and waits for it (fatal after 30 s).  The
+ * caller destroys the request. */
+const struct k8s_response *itest_wait(struct k8s_client *,
+                                      struct k8s_request *);
+
+/* Creates namespace 'name' (fine if it exists); fatal on failure. */
+void itest_namespace_create(struct k8s_client *, const char *name);
+
+/* Deletes every object of 'res' in namespace 'ns' (or all of a cluster-scoped
+ * resource) with the given label selector ("" for all), and waits until the
+ * server lists none.  Fatal on failure. */
+void itest_delete_all(struct k8s_client *, const struct k8s_resource *,
+                      const char *ns, const char *label_selector);
+#endif

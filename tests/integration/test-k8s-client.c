@@ -1,0 +1,396 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+/* lib/k8s REST client and Event recorder against a real kube-apiserver. */
+
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "itest.h"
+#include "k8s/k8s-client.h"
+#include "k8s/k8s-config.h"
+#include "k8s/k8s-event.h"
+#include "k8s/k8s-resource.h"
+#include "openvswitch/poll-loop.h"
+#include "timeval.h"
+#include "util.h"
+#include "util/json-util.h"
+
+static const char *ns;
+
+/* Sends 'req', waits, and returns its body (the caller frees it) if the
+ * status is 'want_status', else records a failure and returns NULL. */
+static struct json *
+expect(struct k8s_client *c, struct k8s_request *req, long want_status,
+       const char *what)
+{
+    const struct k8s_response *r = itest_wait(c, req);
+    struct json *body = NULL;
+
+    if (CHECK(r->status == want_status, "%s: HTTP %ld (want %ld): %s", what,
+              r->status, want_status, r->error ? r->error : "")) {
+        body = k8s_request_steal_body(req);
+    }
+    k8s_request_destroy(req);
+    return body;
+}
+
+static void
+test_both_kubeconfigs(void)
+{
+    itest_case("client certificate and bearer token kubeconfigs");
+    const char *vars[] = { "KOVN_TEST_KUBECONFIG",
+                           "KOVN_TEST_KUBECONFIG_TOKEN" };
+    for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+        struct k8s_client *c = itest_k8s_client(vars[i]);
+        struct json *body = expect(c, k8s_get(c, &k8s_namespaces, NULL,
+                                              "default", NULL, NULL),
+                                   200, vars[i]);
+        CHECK(body && !strcmp(k8s_obj_name(body), "default"),
+              "%s: GET namespace default", vars[i]);
+        json_destroy(body);
+        k8s_client_destroy(c);
+    }
+}
+
+static void
+test_pod_crud(struct k8s_client *c)
+{
+    itest_case("pod: create, get, merge patch, update, conflict, delete");
+
+    struct json *pod = itest_pod_json("crud", "node-a");
+    struct json *created = expect(c, k8s_create(c, &k8s_pods, ns, pod, NULL,
+                                                NULL), 201, "create pod");
+    json_destroy(pod);
+    CHECK(created && k8s_obj_uid(created), "created pod has a uid");
+
+    /* Merge patch of annotations, as the controller writes them. */
+    struct json *patch = json_from_string(
+        "{\"metadata\":{\"annotations\":{"
+        "\"ovn.kubernetes.io/ip_address\":\"10.16.0.5\","
+        "\"ovn.kubernetes.io/allocated\":\"true\"}}}");
+    struct json *patched = expect(c, k8s_merge_patch(c, &k8s_pods, ns, "crud",
+                                                     NULL, patch, NULL, NULL),
+                                  200, "merge patch");
+    json_destroy(patch);
+    CHECK(patched && !strcmp(k8s_obj_annotation(patched,
+                                                 "ovn.kubernetes.io/ip_address")
+                             ? k8s_obj_annotation(patched,
+                                             "ovn.kubernetes.io/ip_address")
+                             : "", "10.16.0.5"),
+          "patched annotation is returned");
+
+    struct json *got = expect(c, k8s_get(c, &k8s_pods, ns, "crud", NULL, NULL),
+                              200, "get pod");
+    const char *allocated = k8s_obj_annotation(got,
+                                               "ovn.kubernetes.io/allocated");
+    CHECK(allocated && !strcmp(allocated, "true"),
+          "the server kept the annotation");
+
+    /* Update with the current resourceVersion, then with a stale one. */
+    if (got) {
+        struct json *stale = json_clone(got);
+        json_put_path(got, "metadata.labels.tier", json_string_create("web"));
+        struct json *updated = expect(c, k8s_update(c, &k8s_pods, ns, "crud",
+                                                    NULL, got, NULL, NULL),
+                                      200, "update pod");
+        CHECK(updated && k8s_obj_label(updated, "tier"),
+              "update set the label");
+        json_destroy(updated);
+
+        struct k8s_request *req = k8s_update(c, &k8s_pods, ns, "crud", NULL,
+                                             stale, NULL, NULL);
+        const struct k8s_response *r = itest_wait(c, req);
+        CHECK(r->status == 409 && !strcmp(r->reason, "Conflict")
+              && r->error && strstr(r->error, "modified"),
+              "stale update: HTTP %ld reason %s: %s", r->status, r->reason,
+              r->error ? r->error : "");
+        k8s_request_destroy(req);
+        json_destroy(stale);
+    }
+
+    json_destroy(expect(c, k8s_delete(c, &k8s_pods, ns, "crud", NULL, NULL),
+                        200, "delete pod"));
+    json_destroy(got);
+    json_destroy(patched);
+    json_destroy(created);
+}
+
+static void
+test_errors(struct k8s_client *c)
+{
+    itest_case("errors: not found, invalid object, unreachable server");
+
+    struct k8s_request *req = k8s_get(c, &k8s_pods, ns, "no-such-pod", NULL,
+                                      NULL);
+    const struct k8s_response *r = itest_wait(c, req);
+    CHECK(r->status == 404 && !strcmp(r->reason, "NotFound") && r->error
+          && strstr(r->error, "no-such-pod"),
+          "404 names the pod: %s", r->error ? r->error : "(none)");
+    k8s_request_destroy(req);
+
+    struct json *bad = json_from_string("{\"apiVersion\":\"v1\",\"kind\":"
+                                        "\"Pod\",\"metadata\":{\"name\":"
+                                        "\"Bad_Name\"},\"spec\":{}}");
+    req = k8s_create(c, &k8s_pods, ns, bad, NULL, NULL);
+    r = itest_wait(c, req);
+    CHECK(r->status == 422 && !strcmp(r->reason, "Invalid"),
+          "invalid pod: HTTP %ld %s", r->status, r->reason);
+    k8s_request_destroy(req);
+    json_destroy(bad);
+
+    /* Nothing listens on port 1 of loopback. */
+    struct k8s_config *config;
+    char *error = k8s_config_from_string(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        "clusters:\n- name: x\n  cluster:\n    server: https://127.0.0.1:1\n"
+        "contexts:\n- name: x\n  context:\n    cluster: x\n    user: x\n"
+        "users:\n- name: x\n  user:\n    token: t\n", "/", &config);
+    CHECK(!error, "inline kubeconfig: %s", error ? error : "");
+    if (!error) {
+        struct k8s_client *down = k8s_client_create(config, &error);
+        req = k8s_get(down, &k8s_pods, ns, "x", NULL, NULL);
+        r = itest_wait(down, req);
+        CHECK(r->status == 0 && r->error && strstr(r->error, "127.0.0.1"),
+              "unreachable server: status %ld, error %s", r->status,
+              r->error ? r->error : "(none)");
+        k8s_request_destroy(req);
+        k8s_client_destroy(down);
+        k8s_config_destroy(config);
+    }
+    free(error);
+}
+
+static void
+test_custom_resource(struct k8s_client *c)
+{
+    itest_case("custom resource: Subnet create, status subresource, list");
+
+    struct json *subnet = json_from_string(
+        "{\"apiVersion\":\"kubeovn.io/v1\",\"kind\":\"Subnet\","
+        "\"metadata\":{\"name\":\"itest-subnet\"},"
+        "\"spec\":{\"cidrBlock\":\"10.66.0.0/16\",\"gateway\":\"10.66.0.1\","
+        "\"protocol\":\"IPv4\",\"excludeIps\":[\"10.66.0.1\"]}}");
+    json_destroy(expect(c, k8s_create(c, &kubeovn_subnets, NULL, subnet,
+                                      NULL, NULL), 201, "create subnet"));
+    json_destroy(subnet);
+
+    struct json *status = json_from_string(
+        "{\"status\":{\"v4availableIPs\":65533,\"v4usingIPs\":0}}");
+    struct json *patched = expect(c, k8s_merge_patch(c, &kubeovn_subnets,
+                                                     NULL, "itest-subnet",
+                                                     "status", status, NULL,
+                                                     NULL),
+                                  200, "patch subnet status");
+    json_destroy(status);
+    int64_t available = 0;
+    CHECK(patched && json_get_int(patched, "status.v4availableIPs",
+                                  &available) && available == 65533,
+          "status subresource stored v4availableIPs");
+
+    /* A status change through the main resource is ignored by the server
+     * when the CRD has a status subresource. */
+    struct json *spec_patch = json_from_string(
+        "{\"spec\":{\"gateway\":\"10.66.0.254\"},"
+        "\"status\":{\"v4availableIPs\":1}}");
+    struct json *after = expect(c, k8s_merge_patch(c, &kubeovn_subnets, NULL,
+                                                   "itest-subnet", NULL,
+                                                   spec_patch, NULL, NULL),
+                                200, "patch subnet spec");
+    json_destroy(spec_patch);
+    const char *gw = json_get_string(after, "spec.gateway");
+    CHECK(gw && !strcmp(gw, "10.66.0.254"), "spec patched");
+    CHECK(after && json_get_int(after, "status.v4availableIPs", &available)
+          && available == 65533, "status untouched by a spec patch");
+
+    struct json *list = expect(c, k8s_list(c, &kubeovn_subnets, NULL, NULL,
+                                           NULL, NULL), 200, "list subnets");
+    const struct json *items = json_get_member(list, "items");
+    bool found = false;
+    for (size_t i = 0; items && i < items->array.n; i++) {
+        found |= !strcmp(k8s_obj_name(items->array.elems[i]),
+                         "itest-subnet");
+    }
+    CHECK(found, "list includes the subnet");
+
+    json_destroy(expect(c, k8s_delete(c, &kubeovn_subnets, NULL,
+                                      "itest-subnet", NULL, NULL),
+                        200, "delete subnet"));
+    json_destroy(list);
+    json_destroy(after);
+    json_destroy(patched);
+}
+
+/* Finds Events about pod 'name'; returns the count of the one with
+ * 'reason', or 0. */
+static int64_t
+event_count(struct k8s_client *c, const char *name, const char *reason)
+{
+    char *query = xasprintf("fieldSelector=involvedObject.name%%3D%s", name);
+    struct json *list = expect(c, k8s_list(c, &k8s_events, ns, query, NULL,
+                                           NULL), 200, "list events");
+    const struct json *items = json_get_member(list, "items");
+    int64_t count = 0;
+
+    for (size_t i = 0; items && i < items->array.n; i++) {
+        const struct json *ev = items->array.elems[i];
+        const char *r = json_get_string(ev, "reason");
+        const char *kind = json_get_string(ev, "involvedObject.kind");
+        if (r && !strcmp(r, reason) && kind && !strcmp(kind, "Pod")) {
+            json_get_int(ev, "count", &count);
+        }
+    }
+    json_destroy(list);
+    free(query);
+    return count;
+}
+
+static void
+test_events(struct k8s_client *c)
+{
+    itest_case("events: created, and counted when repeated");
+
+    struct json *pod = itest_pod_json("evented", "node-a");
+    struct json *created = expect(c, k8s_create(c, &k8s_pods, ns, pod, NULL,
+                                                NULL), 201, "create pod");
+    struct k8s_event_recorder *rec = k8s_event_recorder_create(
+        c, "kovn-itest", "node-a");
+
+    if (created) {
+        k8s_event_record(rec, &k8s_pods, created, "Warning", "IPConflict",
+                         "10.16.0.5 is already in use by pod %s/other", ns);
+        while (k8s_client_n_active(c)) {
+            k8s_client_run(c);
+            k8s_client_wait(c);
+            poll_block();
+        }
+        CHECK(event_count(c, "evented", "IPConflict") == 1,
+              "one Event with count 1");
+
+        k8s_event_record(rec, &k8s_pods, created, "Warning", "IPConflict",
+                         "10.16.0.5 is already in use by pod %s/other", ns);
+        while (k8s_client_n_active(c)) {
+            k8s_client_run(c);
+            k8s_client_wait(c);
+            poll_block();
+        }
+        CHECK(event_count(c, "evented", "IPConflict") == 2,
+              "the repeated Event is counted, not duplicated");
+    }
+
+    unsigned long long sent, aggregated, dropped;
+    k8s_event_recorder_get_stats(rec, &sent, &aggregated, &dropped);
+    CHECK(sent == 1 && aggregated == 1 && dropped == 0,
+          "recorder stats %llu sent, %llu aggregated, %llu dropped",
+          sent, aggregated, dropped);
+    k8s_event_recorder_destroy(rec);
+    json_destroy(created);
+    json_destroy(pod);
+}
+
+struct pipeline {
+    int n_ok, n_failed, n_done;
+};
+
+static void
+pipeline_done(struct k8s_request *req OVS_UNUSED,
+              const struct k8s_response *r, void *p_)
+{
+    struct pipeline *p = p_;
+    p->n_done++;
+    if (k8s_response_ok(r)) {
+        p->n_ok++;
+    } else {
+        p->n_failed++;
+        fprintf(stderr, "pipelined request failed: %s\n", r->error);
+    }
+}
+
+static void
+test_pipelining(struct k8s_client *c)
+{
+    itest_case("pipelining: 300 creates and 300 patches in flight at once");
+    enum { N = 300 };
+    struct pipeline p = { 0, 0, 0 };
+
+    for (int i = 0; i < N; i++) {
+        char *name = xasprintf("pipe-%d", i);
+        struct json *pod = itest_pod_json(name, "node-b");
+        k8s_create(c, &k8s_pods, ns, pod, pipeline_done, &p);
+        json_destroy(pod);
+        free(name);
+    }
+    CHECK(k8s_client_n_active(c) == N, "%zu requests in flight",
+          k8s_client_n_active(c));
+    long long int start = time_msec();
+    while (p.n_done < N && time_msec() - start < 60000) {
+        k8s_client_run(c);
+        k8s_client_wait(c);
+        poll_block();
+    }
+    CHECK(p.n_ok == N, "%d of %d creates succeeded", p.n_ok, N);
+
+    struct json *patch = json_from_string(
+        "{\"metadata\":{\"annotations\":{\"kovn.io/step\":\"2\"}}}");
+    memset(&p, 0, sizeof p);
+    for (int i = 0; i < N; i++) {
+        char *name = xasprintf("pipe-%d", i);
+        k8s_merge_patch(c, &k8s_pods, ns, name, NULL, patch, pipeline_done,
+                        &p);
+        free(name);
+    }
+    while (p.n_done < N && time_msec() - start < 120000) {
+        k8s_client_run(c);
+        k8s_client_wait(c);
+        poll_block();
+    }
+    CHECK(p.n_ok == N, "%d of %d patches succeeded", p.n_ok, N);
+    printf("  %d creates + %d patches in %lld ms\n", N, N,
+           time_msec() - start);
+    json_destroy(patch);
+    itest_delete_all(c, &k8s_pods, ns, "app=itest");
+}
+
+static void
+test_cancel(struct k8s_client *c)
+{
+    itest_case("cancel: a cancelled request never calls back");
+    struct pipeline p = { 0, 0, 0 };
+    struct k8s_request *req = k8s_get(c, &k8s_namespaces, NULL, "default",
+                                      pipeline_done, &p);
+    k8s_request_cancel(req);
+    struct k8s_request *marker = k8s_get(c, &k8s_namespaces, NULL, "default",
+                                         NULL, NULL);
+    itest_wait(c, marker);
+    k8s_request_destroy(marker);
+    CHECK(p.n_done == 0 && k8s_client_n_active(c) == 0,
+          "no callback after cancel (%d), nothing in flight (%zu)",
+          p.n_done, k8s_client_n_active(c));
+}
+
+int
+main(void)
+{
+    char *ns_name = xasprintf("itest-client-%ld", (long) getpid());
+    ns = ns_name;
+
+    struct k8s_client *c = itest_k8s_client(NULL);
+    itest_namespace_create(c, ns);
+
+    test_both_kubeconfigs();
+    test_pod_crud(c);
+    test_errors(c);
+    test_custom_resource(c);
+    test_events(c);
+    test_pipelining(c);
+    test_cancel(c);
+
+    json_destroy(expect(c, k8s_delete(c, &k8s_namespaces, NULL, ns, NULL,
+                                      NULL), 200, "delete namespace"));
+    k8s_client_destroy(c);
+    free(ns_name);
+    return itest_finish();
+}
