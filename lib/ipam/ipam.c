@@ -1303,10 +1303,8 @@ ipam_restore_one(struct ipam *ipam, const struct ipam_record *record)
                               record->ips, record->mac, true, &lease);
     }
     if (error) {
-        char *msg = xasprintf("cannot restore %s (%s in subnet %s): %s",
-                              record->owner,
-                              record->ips ? record->ips : "",
-                              record->subnet, error);
+        char *msg = xasprintf("cannot restore %s in subnet %s: %s",
+                              record->owner, record->subnet, error);
         free(error);
         error = msg;
     }

@@ -159,8 +159,9 @@ bad:
     return false;
 }
 
-/* Returns the scalar text of 'fyn' in '*valuep' (NULL if the node is absent,
- * empty or YAML null), or an error if it is not a scalar. */
+/* Stores the text of the scalar 'key' of mapping 'map' (which may be NULL) in
+ * '*valuep': NULL if it is absent, empty or YAML null.  Returns an error
+ * (that starts with 'what') if the value is not a scalar. */
 static char *
 get_string(const struct kc_parse *p, struct fy_node *map, const char *what,
            const char *key, char **valuep)
@@ -223,9 +224,12 @@ find_named(const struct kc_parse *p, struct fy_node *root, const char *list,
     struct fy_node *item;
     void *iter = NULL;
     while (seq && (item = fy_node_sequence_iterate(seq, &iter))) {
-        char *item_name;
-        if (!fy_node_is_mapping(item)
-            || get_string(p, item, "", "name", &item_name)) {
+        char *item_name = NULL;
+        char *error = (fy_node_is_mapping(item)
+                       ? get_string(p, item, "", "name", &item_name)
+                       : xstrdup("not a mapping"));
+        if (error) {
+            free(error);
             return kc_error(p, "%s has an entry that is not a mapping with "
                             "a name", list);
         }
@@ -455,7 +459,8 @@ parse_yaml(const struct kc_parse *p, const char *yaml,
     fy_diag_set_collect_errors(diag, true);
 
     struct fy_parse_cfg cfg = {
-        .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG,
+        /* Resolved, so that anchors and aliases read as plain values. */
+        .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_RESOLVE_DOCUMENT,
         .diag = diag,
     };
     char *error = NULL;

@@ -14,6 +14,7 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
 #include "hash.h"
+#include "hmapx.h"
 #include "random.h"
 #include "timeval.h"
 #include "util.h"
@@ -42,7 +43,8 @@ struct k8s_event_recorder {
     char *component;
     char *host;
     struct hmap sent;           /* struct sent_event. */
-    size_t n_inflight;
+    struct hmapx inflight;      /* struct k8s_request *, cancelled when the
+                                 * recorder is destroyed. */
     unsigned long long n_sent, n_aggregated, n_dropped;
 };
 
@@ -55,6 +57,7 @@ k8s_event_recorder_create(struct k8s_client *client, const char *component,
     rec->component = xstrdup(component);
     rec->host = nullable_xstrdup(host);
     hmap_init(&rec->sent);
+    hmapx_init(&rec->inflight);
     return rec;
 }
 
@@ -76,6 +79,12 @@ k8s_event_recorder_destroy(struct k8s_event_recorder *rec)
             sent_event_destroy(e);
         }
         hmap_destroy(&rec->sent);
+
+        struct hmapx_node *node;
+        HMAPX_FOR_EACH (node, &rec->inflight) {
+            k8s_request_cancel(node->data);
+        }
+        hmapx_destroy(&rec->inflight);
         free(rec->component);
         free(rec->host);
         free(rec);
@@ -108,12 +117,11 @@ find_sent(const struct k8s_event_recorder *rec, const char *id)
 }
 
 static void
-event_sent(struct k8s_request *req OVS_UNUSED, const struct k8s_response *r,
-           void *rec_)
+event_sent(struct k8s_request *req, const struct k8s_response *r, void *rec_)
 {
     struct k8s_event_recorder *rec = rec_;
 
-    rec->n_inflight--;
+    hmapx_find_and_delete(&rec->inflight, req);
     if (!k8s_response_ok(r)) {
         VLOG_WARN_RL(&rl, "could not record event: %s", r->error);
     }
@@ -168,7 +176,8 @@ send_new_event(struct k8s_event_recorder *rec, struct sent_event *e,
     json_object_put_string(ev, "lastTimestamp", now);
     json_object_put(ev, "count", json_integer_create(1));
 
-    k8s_create(rec->client, &k8s_events, e->namespace, ev, event_sent, rec);
+    hmapx_add(&rec->inflight, k8s_create(rec->client, &k8s_events,
+                                         e->namespace, ev, event_sent, rec));
     json_destroy(ev);
 }
 
@@ -179,8 +188,9 @@ send_count_update(struct k8s_event_recorder *rec, const struct sent_event *e,
     struct json *patch = json_object_create();
     json_object_put(patch, "count", json_integer_create(e->count));
     json_object_put_string(patch, "lastTimestamp", now);
-    k8s_merge_patch(rec->client, &k8s_events, e->namespace, e->name, NULL,
-                    patch, event_sent, rec);
+    hmapx_add(&rec->inflight,
+              k8s_merge_patch(rec->client, &k8s_events, e->namespace, e->name,
+                              NULL, patch, event_sent, rec));
     json_destroy(patch);
 }
 
@@ -200,7 +210,7 @@ k8s_event_record(struct k8s_event_recorder *rec,
     VLOG_INFO("event %s %s on %s %s%s%s: %s", type, reason, res->kind,
               ns ? ns : "", ns ? "/" : "", name ? name : "?", message);
 
-    if (!name || rec->n_inflight >= K8S_EVENT_MAX_INFLIGHT) {
+    if (!name || hmapx_count(&rec->inflight) >= K8S_EVENT_MAX_INFLIGHT) {
         rec->n_dropped++;
         VLOG_WARN_RL(&rl, "dropping event %s on %s: %s", reason,
                      name ? name : "an object without a name",
@@ -236,7 +246,6 @@ k8s_event_record(struct k8s_event_recorder *rec,
         rec->n_sent++;
         send_new_event(rec, e, res, obj, type, reason, message, now);
     }
-    rec->n_inflight++;
     free(now);
     free(message);
 }

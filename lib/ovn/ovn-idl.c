@@ -5,6 +5,7 @@
 #include "ovn/ovn-idl.h"
 
 #include <stdlib.h>
+#include "fatal-signal.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl-provider.h"
@@ -51,6 +52,10 @@ ovn_idl_create(const struct ovsdb_idl_class *class, const char *remotes,
     if (error) {
         return error;
     }
+
+    /* A server that goes away must not kill the client: every OVS client
+     * ignores SIGPIPE and handles EPIPE. */
+    fatal_ignore_sigpipe();
 
     struct ovn_idl *oi = xzalloc(sizeof *oi);
     oi->remotes = xstrdup(remotes);

@@ -59,13 +59,17 @@ struct ovn_idl {
  *
  * Returns NULL and stores a new ovn_idl in '*oip', or returns an error
  * message (the caller frees it) and stores NULL, when 'remotes' is not a
- * valid list of active OVSDB remotes. */
+ * valid list of active OVSDB remotes.  Like every OVS client, the process
+ * then ignores SIGPIPE. */
 char *ovn_idl_create(const struct ovsdb_idl_class *, const char *remotes,
                      bool monitor_all, struct ovn_idl **oip)
     OVS_WARN_UNUSED_RESULT;
 void ovn_idl_destroy(struct ovn_idl *);
 
-/* Replicates every column of 'table' (e.g. &nbrec_table_logical_switch). */
+/* Replicates every column of 'table' (e.g. &nbrec_table_logical_switch).
+ * The IDL also replicates the rows, but no columns, of each table these
+ * columns refer to, so that references resolve (a switch's 'ports' bring
+ * the ports' UUIDs). */
 void ovn_idl_monitor_table(struct ovn_idl *,
                            const struct ovsdb_idl_table_class *table);
 

@@ -53,9 +53,11 @@ print(s.getsockname()[1])'
 # True if 'pid' runs and its command line mentions 'dir': a recycled pid is
 # never taken for ours.
 is_ours() {
-  local pid=$1 dir=$2
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$dir"
+  local pid=$1 dir=$2 cmdline
+  [ -n "$pid" ] || return 1
+  # Not "tr | grep -q": with pipefail, grep's early exit can fail the pipe.
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"$dir"* ]]
 }
 
 pid_of() { cat "$1/$2.pid" 2>/dev/null || true; }

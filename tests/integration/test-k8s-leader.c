@@ -155,7 +155,7 @@ main(void)
     }
 
     /* Watch for a while: never two leaders, and the same one throughout. */
-    int violations = 0, changes = 0, who;
+    int violations = 0, changes = 0, who = -1;
     for (int i = 0; i < 100; i++) {
         int n = n_leaders(&who);
         violations += n != 1;

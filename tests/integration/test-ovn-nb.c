@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovn-nb-idl.h"
+#include "ovn-sb-idl.h"
 #include "ovn/ovn-idl.h"
 #include "ovn/ovn-names.h"
 #include "ovn/ovn-owner.h"
@@ -47,12 +49,12 @@ static bool failed;             /* The current test failed. */
 static struct ovn_idl *nb, *nb2;
 static struct ovn_txn *txn;
 
-static void OVS_PRINTF_FORMAT(3, 4)
-fail(const char *file, int line, const char *fmt, ...)
+static void OVS_PRINTF_FORMAT(4, 5)
+fail(const char *file, int line, const char *what, const char *fmt, ...)
 {
     va_list args;
 
-    fprintf(stderr, "    %s:%d: ", file, line);
+    fprintf(stderr, "    %s:%d: %s", file, line, what);
     va_start(args, fmt);
     vfprintf(stderr, fmt, args);
     va_end(args);
@@ -60,22 +62,21 @@ fail(const char *file, int line, const char *fmt, ...)
     failed = true;
 }
 
-/* CHECK(cond, fmt, ...): on failure, says why and ends the test. */
-#define CHECK(COND, ...)                                        \
-    do {                                                        \
-        if (!(COND)) {                                          \
-            fail(__FILE__, __LINE__, "%s: " "" __VA_ARGS__,     \
-                 #COND);                                        \
-            return;                                             \
-        }                                                       \
+/* CHECK(cond[, fmt, ...]): on failure, says why and ends the test. */
+#define CHECK(COND, ...)                                                \
+    do {                                                                \
+        if (!(COND)) {                                                  \
+            fail(__FILE__, __LINE__, #COND, " " __VA_ARGS__);           \
+            return;                                                     \
+        }                                                               \
     } while (0)
 
 #define CHECK_STREQ(A, B)                                               \
     do {                                                                \
         const char *a_ = (A), *b_ = (B);                                \
         if (!a_ || !b_ || strcmp(a_, b_)) {                             \
-            fail(__FILE__, __LINE__, "%s is \"%s\", expected \"%s\"",   \
-                 #A, a_ ? a_ : "(null)", b_ ? b_ : "(null)");           \
+            fail(__FILE__, __LINE__, #A, " is \"%s\", expected \"%s\"", \
+                 a_ ? a_ : "(null)", b_ ? b_ : "(null)");               \
             return;                                                     \
         }                                                               \
     } while (0)
@@ -84,16 +85,16 @@ fail(const char *file, int line, const char *fmt, ...)
     do {                                                                \
         enum ovsdb_idl_txn_status s_ = (STATUS);                        \
         if (s_ != (EXPECTED)) {                                         \
-            fail(__FILE__, __LINE__, "%s is %s, expected %s (%s)",      \
-                 #STATUS, ovsdb_idl_txn_status_to_string(s_),           \
+            fail(__FILE__, __LINE__, #STATUS, " is %s, expected %s (%s)", \
+                 ovsdb_idl_txn_status_to_string(s_),                    \
                  ovsdb_idl_txn_status_to_string(EXPECTED),              \
                  txn && ovn_txn_error(txn) ? ovn_txn_error(txn) : "");  \
             return;                                                     \
         }                                                               \
     } while (0)
 
-/* Runs "sh -c CMD" with its output in '*out' (if nonnull; caller frees);
- * returns its exit status, or -1. */
+/* Runs "sh -c CMD" with its output in '*out' (caller frees) or, if 'out'
+ * is NULL, printed when it fails; returns its exit status, or -1. */
 static int OVS_PRINTF_FORMAT(2, 3)
 run(char **out, const char *fmt, ...)
 {
@@ -118,7 +119,7 @@ run(char **out, const char *fmt, ...)
     }
     int status = pclose(stream);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code && getenv("KOVN_TEST_VERBOSE")) {
+    if (code && (getenv("KOVN_TEST_VERBOSE") || !out)) {
         fprintf(stderr, "    $ %s -> %d\n%s", ds_cstr(&cmd), code,
                 ds_cstr(&output));
     }
@@ -131,8 +132,12 @@ run(char **out, const char *fmt, ...)
     return code;
 }
 
-/* "ovn-env.sh COMMAND DIR ARGS" for the current test. */
-#define ENV(OUT, CMD, ...) run(OUT, "%s " CMD " %s " __VA_ARGS__, env_script, dir)
+/* Runs "ovn-env.sh CMD DIR [ARG]" for the current test. */
+static int
+env(char **out, const char *cmd, const char *arg)
+{
+    return run(out, "%s %s %s %s", env_script, cmd, dir, arg ? arg : "");
+}
 
 static char *
 nb_remote(void)
@@ -326,7 +331,7 @@ test_create_read_delete(void)
     char *remote = nb_remote();
     char *out = NULL;
 
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     nb = connect_nb(remote);
     CHECK(nb);
     CHECK(ovn_idl_state(nb) == OVN_IDL_SYNCED);
@@ -391,7 +396,7 @@ static void
 test_async_commit(void)
 {
     char *remote = nb_remote();
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     nb = connect_nb(remote);
     free(remote);
     CHECK(nb);
@@ -431,7 +436,7 @@ static void
 test_server_error(void)
 {
     char *remote = nb_remote();
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     nb = connect_nb(remote);
     free(remote);
     CHECK(nb);
@@ -454,7 +459,7 @@ static void
 test_verify_try_again(void)
 {
     char *remote = nb_remote();
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     nb = connect_nb(remote);
     nb2 = connect_nb(remote);
     free(remote);
@@ -498,10 +503,10 @@ static void
 test_foreign_rows(void)
 {
     char *remote = nb_remote();
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     int rc = run(NULL, "ovn-nbctl --db=%s ls-add neutron-net "
                  "-- set Logical_Switch neutron-net "
-                 "external_ids:neutron:network_name=net1 "
+                 "external_ids:'\"neutron:network_name\"'=net1 "
                  "-- lsp-add neutron-net web-0.default "
                  "-- set Logical_Switch_Port web-0.default "
                  "external_ids:pod=web-0 external_ids:vendor=neutron "
@@ -539,9 +544,10 @@ static void
 test_monitor_subset(void)
 {
     char *remote = nb_remote();
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     int rc = run(NULL, "ovn-nbctl --db=%s ls-add a -- lsp-add a a1 "
-                 "-- lr-add r", remote);
+                 "-- lr-add r -- lrp-add r r-a 00:00:00:00:00:01 10.0.0.1/24",
+                 remote);
     CHECK(!rc, "ovn-nbctl failed");
 
     char *error = ovn_idl_create(&nbrec_idl_class, remote, false, &nb);
@@ -551,15 +557,20 @@ test_monitor_subset(void)
     ovsdb_idl_add_column(nb->idl, &nbrec_logical_router_col_name);
     CHECK(ovn_idl_wait_synced(nb, TIMEOUT_MS));
 
+    /* Logical_Switch's "ports" brings the ports' rows, but only their
+     * UUIDs, so that the references resolve. */
     const struct nbrec_logical_switch *ls = find_switch(nb, "a");
     CHECK(ls, "switch a not replicated");
-    CHECK(!nbrec_logical_switch_port_first(nb->idl),
-          "Logical_Switch_Port replicated without being asked for");
+    CHECK(ls->n_ports == 1, "switch a has %"PRIuSIZE" ports", ls->n_ports);
+    CHECK(!ls->ports[0]->name || !ls->ports[0]->name[0],
+          "port name \"%s\" replicated", ls->ports[0]->name);
+
     const struct nbrec_logical_router *lr = nbrec_logical_router_first(nb->idl);
     CHECK(lr, "router not replicated");
     CHECK_STREQ(lr->name, "r");
-    CHECK(!ovsdb_idl_has_column(nb->idl, &nbrec_logical_router_col_ports),
-          "router ports column replicated");
+    CHECK(lr->n_ports == 0, "Logical_Router ports replicated");
+    CHECK(!nbrec_logical_router_port_first(nb->idl),
+          "Logical_Router_Port rows replicated");
 
     /* Writes to replicated tables work. */
     CHECK_STATUS(add_switch(nb, "b"), TXN_SUCCESS);
@@ -589,20 +600,20 @@ static void
 test_restart(void)
 {
     char *remote = nb_remote();
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     nb = connect_nb(remote);
     free(remote);
     CHECK(nb);
     CHECK_STATUS(add_switch(nb, "before"), TXN_SUCCESS);
 
-    CHECK(!ENV(NULL, "stop-nb"));
+    CHECK(!env(NULL, "stop-nb", NULL));
     CHECK(wait_state(nb, OVN_IDL_RECONNECTING, TIMEOUT_MS),
           "state %s after the server stopped",
           ovn_idl_state_to_string(ovn_idl_state(nb)));
     CHECK(find_switch(nb, "before"), "replica lost while offline");
     CHECK_STATUS(add_switch(nb, "offline"), TXN_TRY_AGAIN);
 
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     long long int start = time_msec();
     CHECK(ovn_idl_wait_synced(nb, TIMEOUT_MS), "no reconnect");
     fprintf(stderr, "    resynced %lld ms after the restart\n",
@@ -619,11 +630,11 @@ test_probe_and_timeout(void)
 {
     char *remote = nb_remote();
     char *pid = NULL;
-    CHECK(!ENV(NULL, "start-nb"));
+    CHECK(!env(NULL, "start-nb", NULL));
     nb = connect_nb(remote);
     free(remote);
     CHECK(nb);
-    CHECK(!ENV(&pid, "pid", "nb"));
+    CHECK(!env(&pid, "pid", "nb"));
 
     bool stopped = !run(NULL, "kill -STOP %s", pid);
     if (stopped) {
@@ -642,7 +653,8 @@ test_probe_and_timeout(void)
         run(NULL, "kill -CONT %s", pid);
         free(pid);
 
-        CHECK_STATUS(status, TXN_INCOMPLETE);
+        CHECK(status == TXN_INCOMPLETE, "status %s",
+              ovsdb_idl_txn_status_to_string(status));
         CHECK(elapsed >= 1000 && elapsed < 3000,
               "1000 ms commit timeout took %lld ms", elapsed);
         CHECK(dropped, "probes did not drop the silent connection");
@@ -655,8 +667,8 @@ test_probe_and_timeout(void)
 
     /* The lost connection ended the in-flight transaction with TRY_AGAIN,
      * although the server, once resumed, may have applied it. */
-    CHECK_STATUS(ovn_txn_status(txn), TXN_TRY_AGAIN);
     CHECK(ovn_idl_wait_synced(nb, TIMEOUT_MS), "no resync after SIGCONT");
+    CHECK_STATUS(ovn_txn_status(txn), TXN_TRY_AGAIN);
     CHECK_STATUS(add_switch(nb, "thawed"), TXN_SUCCESS);
 }
 
@@ -666,14 +678,14 @@ test_raft_failover(void)
 {
     char *remotes = NULL, *leader = NULL, *new_leader = NULL, *out = NULL;
 
-    CHECK(!ENV(NULL, "start-nb-cluster", "3"), "cluster did not start");
-    CHECK(!ENV(&remotes, "nb-remotes") && strstr(remotes, "nb3.sock"));
+    CHECK(!env(NULL, "start-nb-cluster", "3"), "cluster did not start");
+    CHECK(!env(&remotes, "nb-remotes", NULL) && strstr(remotes, "nb3.sock"));
     nb = connect_nb(remotes);
     CHECK(nb);
     CHECK_STATUS(add_switch(nb, "before"), TXN_SUCCESS);
 
-    CHECK(!ENV(&leader, "nb-leader"), "no leader");
-    CHECK(!ENV(NULL, "kill-nb-member", "%s", leader));
+    CHECK(!env(&leader, "nb-leader", NULL), "no leader");
+    CHECK(!env(NULL, "kill-nb-member", leader));
     fprintf(stderr, "    killed leader nb%s\n", leader);
 
     /* What a client does: compose again after TRY_AGAIN, once the replica
@@ -694,7 +706,7 @@ test_raft_failover(void)
             "attempt %d\n", time_msec() - start, attempts);
     CHECK(ovn_idl_state(nb) == OVN_IDL_SYNCED);
 
-    CHECK(!ENV(&new_leader, "nb-leader"), "no new leader");
+    CHECK(!env(&new_leader, "nb-leader", NULL), "no new leader");
     CHECK(strcmp(new_leader, leader), "leader is still nb%s", leader);
     int rc = run(&out, "ovn-nbctl --db=%s --no-leader-only ls-list", remotes);
     bool both = !rc && strstr(out, "(before)") && strstr(out, "(after)");
@@ -706,6 +718,41 @@ test_raft_failover(void)
     free(leader);
     free(new_leader);
     CHECK(both, "the survivors do not have both switches");
+}
+
+/* ovn-northd turns kovn's switch into an SB datapath, seen through an SB
+ * client that replicates one table. */
+static void
+test_northd_sb(void)
+{
+    char *remote = nb_remote();
+    char *sb_remote = xasprintf("unix:%s/sb.sock", dir);
+    CHECK(!env(NULL, "start-nb", NULL));
+    CHECK(!env(NULL, "start-northd", NULL));
+    nb = connect_nb(remote);
+    free(remote);
+    CHECK(nb);
+    char *error = ovn_idl_create(&sbrec_idl_class, sb_remote, false, &nb2);
+    free(sb_remote);
+    CHECK(!error, "%s", error);
+    ovn_idl_monitor_table(nb2, &sbrec_table_datapath_binding);
+    CHECK(ovn_idl_wait_synced(nb2, TIMEOUT_MS));
+
+    CHECK_STATUS(add_switch(nb, "sw-sb"), TXN_SUCCESS);
+    long long int deadline = time_msec() + TIMEOUT_MS;
+    const struct sbrec_datapath_binding *dp = NULL;
+    while (!dp && time_msec() < deadline) {
+        ovn_idl_wait_change(nb2, ovn_idl_seqno(nb2), deadline - time_msec());
+        const struct sbrec_datapath_binding *d;
+        SBREC_DATAPATH_BINDING_FOR_EACH (d, nb2->idl) {
+            const char *name = smap_get(&d->external_ids, "name");
+            if (name && !strcmp(name, "sw-sb")) {
+                dp = d;
+            }
+        }
+    }
+    CHECK(dp, "no SB datapath for sw-sb");
+    CHECK(dp->tunnel_key > 0);
 }
 
 /* ---- main ---- */
@@ -727,6 +774,7 @@ static const struct test tests[] = {
     { "monitor-subset", test_monitor_subset },
     { "restart", test_restart },
     { "probe-and-timeout", test_probe_and_timeout },
+    { "northd-sb", test_northd_sb },
     { "raft-failover", test_raft_failover },
 };
 
@@ -777,7 +825,10 @@ run_tests(int argc, char *argv[])
                time_msec() - start);
         fflush(stdout);
         if (failed) {
-            run(NULL, "tail -n 5 %s/*.log >&2", dir);
+            char *logs = NULL;
+            run(&logs, "tail -n 5 %s/*.log", dir);
+            fprintf(stderr, "%s\n", logs);
+            free(logs);
         }
         *(failed ? &n_failed : &n_passed) += 1;
         free(dir);

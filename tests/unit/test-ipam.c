@@ -326,7 +326,7 @@ test_quarantine_limit(void **state OVS_UNUSED)
     ipam_release(ipam, "a");
     assert_string_equal(alloc_ok(ipam, "s", "f", NULL, NULL), "10.0.0.3");
     assert_string_equal(alloc_ok(ipam, "s", "g", NULL, NULL), "10.0.0.7");
-    assert_true(usage(ipam, "s").v4_available == 253 - 4 + 2);
+    assert_true(usage(ipam, "s").v4_available == 253 - 4);
 
     /* Without quarantine, a released address is the lowest free one. */
     ipam_set_quarantine(ipam, 0);
@@ -352,7 +352,7 @@ test_ipv6(void **state OVS_UNUSED)
                         "fd00:10:16::3");
     assert_string_equal(alloc_ok(ipam, "v6", "c",
                                  "fd00:10:16::ffff:ffff:ffff:ffff", NULL),
-                        "fd00:10:16::ffff:ffff:ffff:ffff");
+                        "fd00:10:16:0:ffff:ffff:ffff:ffff");    /* RFC 5952 */
     struct ipam_usage u = usage(ipam, "v6");
     assert_int_equal(u.v6_used, 3);
     assert_true(u.v4_available == 0);
@@ -660,17 +660,25 @@ test_subnet_update(void **state OVS_UNUSED)
                  "gateway");
 
     /* Shrinking below a lease fails and changes nothing; growing works. */
-    expect_error(ipam_subnet_set(ipam, "s", "10.0.0.0/27", NULL, NULL, 0),
+    expect_error(ipam_subnet_set(ipam, "s", "10.0.0.0/27", "10.0.0.30",
+                                 NULL, 0),
                  "10.0.0.50 is in use by pod c and would be outside the new "
                  "cidrBlock");
     expect_error(ipam_subnet_set(ipam, "s", "10.0.0.0/26", NULL, NULL, 0),
                  "10.0.0.1 is in use by pod e and would be the new gateway");
     assert_string_equal(ipam_subnet_cidr_block(s), "10.0.0.0/24");
     assert_string_equal(ipam_subnet_gateway(s), "10.0.0.254");
-    expect_error(ipam_subnet_set(ipam, "s", "10.0.0.0/26", "10.0.0.62",
+    subnet_ok(ipam, "u", "10.1.0.0/24", NULL, NULL, 0);
+    alloc_ok(ipam, "u", "pod u", "10.1.0.128", NULL);
+    expect_error(ipam_subnet_set(ipam, "u", "10.1.0.128/25", "10.1.0.129",
                                  NULL, 0),
-                 "10.0.0.50 is in use by pod c and would be the new "
-                 "network or broadcast address");    /* Not .50: .63. */
+                 "10.1.0.128 is in use by pod u and would be the new "
+                 "network or broadcast address");
+    expect_error(ipam_subnet_set(ipam, "u", "10.1.0.0/25", NULL, NULL, 0),
+                 "10.1.0.128 is in use by pod u and would be outside");
+    subnet_ok(ipam, "u", "10.1.0.0/23", NULL, NULL, 0);
+    assert_string_equal(ipam_lookup_ip(ipam, "u", "10.1.0.128")->owner,
+                        "pod u");
 
     /* Excluded leases are not handed out again after release. */
     ipam_release(ipam, "pod a");
@@ -817,7 +825,7 @@ test_full_slash16(void **state OVS_UNUSED)
 /* A model of one IPv4 pool, to check ipam against under random operations:
  * which owner holds each address, which are free, and the quarantine. */
 #define MODEL_SIZE 64           /* 10.0.0.0/26 */
-#define MODEL_OWNERS 48
+#define MODEL_OWNERS 56
 #define MODEL_QUARANTINE 5
 
 struct model {

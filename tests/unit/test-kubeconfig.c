@@ -395,6 +395,24 @@ test_yaml_details(void **state)
     assert_null(c->token_file);
     k8s_config_destroy(c);
     free(yaml);
+
+    /* Anchors and aliases. */
+    const char *aliased =
+        "current-context: a\n"
+        "contexts: [{name: a, context: {cluster: &k k1, user: *k}}]\n"
+        "clusters: [{name: k1, cluster: {server: &s 'https://s:1'}}]\n"
+        "users: [{name: k1, user: {token: *s}}]\n";
+    assert_null(load(f, aliased, &c));
+    assert_string_equal(c->server, "https://s:1");
+    assert_string_equal(c->token, "https://s:1");
+    k8s_config_destroy(c);
+
+    /* A list entry without a name. */
+    expect_error(f, "current-context: a\ncontexts: [{context: {}}, 3]\n",
+                 "contexts has an entry that is not a mapping with a name",
+                 NULL);
+    expect_error(f, "current-context: a\ncontexts: [3]\n",
+                 "contexts has an entry", NULL);
 }
 
 static void

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs kovn's benchmarks from a build directory and prints their figures.
+#   bench/run.sh BUILD_DIR [N_PODS]
+# The informer benchmark runs against a real kube-apiserver started for it
+# (tests/integration/with-k8s.sh).  Record the output in bench/RESULTS.md.
+set -euo pipefail
+build=${1:?usage: bench/run.sh BUILD_DIR [N_PODS]}
+n_pods=${2:-10000}
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
+echo "== bench-ipam"
+"$build/bench/bench-ipam"
+echo "== bench-informer ($n_pods pods)"
+"$top/tests/integration/with-k8s.sh" \
+  sh -c "\"$build/bench/bench-informer\" \"\$KOVN_TEST_KUBECONFIG\" $n_pods"
