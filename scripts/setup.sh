@@ -23,7 +23,7 @@ PACKAGES=(
   # real parts the tests run against
   openvswitch-switch ovn-central ovn-host etcd-server openssl iproute2 jq
   # to build kube-apiserver from Debian's source package
-  golang-go rsync dpkg-dev
+  golang-go rsync dpkg-dev golang-github-modern-go-reflect2-dev
 )
 
 missing_packages() {
@@ -116,7 +116,9 @@ build_kube() {
   ver=$(kube_version)
   [ -n "$ver" ] || { apt-get update -q; ver=$(kube_version); }
   [ -n "$ver" ] || { log "no kubernetes source package in the apt sources"; exit 1; }
-  dir="$KOVN_CACHE/kubernetes-$ver"
+  # "-r2": the build below patches the vendored reflect2; a change to how
+  # it is built must change this key.
+  dir="$KOVN_CACHE/kubernetes-$ver-r2"
   if [ -x "$dir/kube-apiserver" ] && [ -x "$dir/kubectl" ]; then
     log "kube-apiserver $ver cached in $dir"
   else
@@ -127,6 +129,13 @@ build_kube() {
     tar -xzf "$(ls "$work"/kubernetes_*.orig.tar.gz | head -n 1)" -C "$work"
     local src
     src=$(dirname "$(find "$work" -maxdepth 2 -name go.mod | head -n 1)")
+    # Kubernetes 1.20 vendors modern-go/reflect2 1.0.1, which crashes
+    # (SIGSEGV in runtime.mapiterinit) when built with Go >= 1.18, as
+    # Debian's Go 1.19 is: kube-apiserver dies on the first custom resource
+    # it encodes.  reflect2 1.0.2 is the upstream fix; Debian packages it.
+    rm -rf "$src/vendor/github.com/modern-go/reflect2"
+    cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 \
+      "$src/vendor/github.com/modern-go/reflect2"
     (
       cd "$src"
       export GOPROXY=off GOFLAGS=-mod=vendor GO111MODULE=on

@@ -58,7 +58,6 @@ struct ipam_pool {
 
 struct ipam_subnet {
     char *name;
-    struct ipam *ipam;
     struct ipam_pool *pools[2]; /* By family_idx(); NULL if absent. */
     char *cidr_block;           /* Normalised, in spec order. */
     char *gateway;              /* Normalised, in cidr_block's order. */
@@ -103,7 +102,6 @@ hash_ipnum(ipnum n)
 {
     return hash_uint64_basis(n, hash_uint64(n >> 64));
 }
-
 
 /* The addresses of 'cidr' that may be handed out: all but the network
  * address and, for IPv4, the broadcast address, in prefixes large enough
@@ -866,7 +864,6 @@ ipam_subnet_set(struct ipam *ipam, const char *name, const char *cidr_block,
     if (!subnet) {
         subnet = xzalloc(sizeof *subnet);
         subnet->name = xstrdup(name);
-        subnet->ipam = ipam;
         shash_add(&ipam->subnets, name, subnet);
     }
     subnet_apply(subnet, &spec);
@@ -962,7 +959,8 @@ mac_holder(const struct ipam *ipam, struct eth_addr mac)
 {
     struct ipam_lease *lease;
 
-    HMAP_FOR_EACH_WITH_HASH (lease, mac_node, hash_mac(mac, 0, 0), &ipam->macs) {
+    HMAP_FOR_EACH_WITH_HASH (lease, mac_node, hash_mac(mac, 0, 0),
+                             &ipam->macs) {
         if (eth_addr_equals(lease->mac, mac)) {
             return lease;
         }

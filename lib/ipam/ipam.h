@@ -63,6 +63,9 @@
 struct sset;
 struct svec;
 
+/* About 1 MiB per subnet and family when full.  At ten pod deletions a
+ * second it still keeps an address out of use for about half an hour, far
+ * longer than ARP, neighbour or conntrack entries of a closed flow live. */
 #define IPAM_QUARANTINE_DEFAULT 16384
 
 /* Creates an empty ipam, destroyed (with all subnets and leases) by
@@ -153,7 +156,9 @@ struct ipam_lease {
  *
  * Idempotent: if 'owner' already holds a lease in 'subnet' that satisfies
  * 'ips' and 'mac', that lease is returned.  A lease that does not (another
- * subnet, other addresses) is an error; release it first.
+ * subnet, other addresses) is an error; release it first.  (So a lease
+ * made before its subnet went dual stack keeps its one address until it is
+ * released and allocated again.)
  *
  * Fails, without allocating anything, if a requested address is outside the
  * subnet, its network, broadcast or gateway address, excluded, or held by

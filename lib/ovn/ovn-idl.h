@@ -34,12 +34,22 @@
 #include "openvswitch/compiler.h"
 #include "ovsdb-idl.h"
 
+/* The connection as of the last ovn_idl_run().  Best effort, for logs,
+ * metrics and startup: a transaction's status is the authority on whether a
+ * write went through. */
+enum ovn_idl_state {
+    OVN_IDL_CONNECTING,     /* No replica yet. */
+    OVN_IDL_SYNCED,         /* Connected (to the leader) and up to date. */
+    OVN_IDL_RECONNECTING,   /* Connection lost; the replica is the last one
+                             * seen, and commits get TXN_TRY_AGAIN. */
+};
+
 struct ovn_idl {
     struct ovsdb_idl *idl;      /* The IDL itself, for reads and raw calls. */
 
-    /* Private: see ovn_idl_state(). */
+    /* Private. */
     char *remotes;
-    int state;                  /* enum ovn_idl_state. */
+    enum ovn_idl_state state;
     unsigned int offline_seqno; /* IDL seqno last seen while not synced. */
 };
 
@@ -48,8 +58,10 @@ struct ovn_idl {
  * the database of 'class' (&nbrec_idl_class, &sbrec_idl_class,
  * &ovsrec_idl_class).  The connection is made by later ovn_idl_run() calls
  * and kept: it retries, and moves to another member if one fails.  With a
- * cluster it only settles on the raft leader, so that writes are never
- * forwarded and reads are never stale.
+ * cluster it only settles on the raft leader, so that reads are never
+ * stale.  While no member leads (an election after the leader died), the
+ * IDL's reconnect backoff grows 1, 2, 4, 8 s: measured here, writes resume
+ * 1 to 15 s after the leader is killed.
  *
  * 'monitor_all' replicates every table and column; otherwise nothing is
  * replicated until chosen with ovn_idl_monitor_table() or
@@ -82,15 +94,6 @@ void ovn_idl_set_probe_interval(struct ovn_idl *, int msec);
 void ovn_idl_run(struct ovn_idl *);
 void ovn_idl_wait(struct ovn_idl *);
 
-/* The connection as of the last ovn_idl_run().  Best effort, for logs,
- * metrics and startup: a transaction's status is the authority on whether a
- * write went through. */
-enum ovn_idl_state {
-    OVN_IDL_CONNECTING,     /* No replica yet. */
-    OVN_IDL_SYNCED,         /* Connected (to the leader) and up to date. */
-    OVN_IDL_RECONNECTING,   /* Connection lost; the replica is the last one
-                             * seen, and commits get TXN_TRY_AGAIN. */
-};
 enum ovn_idl_state ovn_idl_state(const struct ovn_idl *);
 const char *ovn_idl_state_to_string(enum ovn_idl_state);
 const char *ovn_idl_remotes(const struct ovn_idl *);

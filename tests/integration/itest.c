@@ -149,6 +149,25 @@ itest_wait(struct k8s_client *client, struct k8s_request *req)
 }
 
 void
+itest_drain(struct k8s_client *client, long long int timeout_ms)
+{
+    long long int deadline = time_msec() + timeout_ms;
+    for (;;) {
+        k8s_client_run(client);
+        if (!k8s_client_n_active(client)) {
+            return;
+        }
+        if (time_msec() >= deadline) {
+            itest_fatal("%zu requests still in flight after %lld ms",
+                        k8s_client_n_active(client), timeout_ms);
+        }
+        k8s_client_wait(client);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+}
+
+void
 itest_namespace_create(struct k8s_client *client, const char *name)
 {
     struct json *ns = json_object_create();

@@ -57,6 +57,9 @@ struct json *itest_pod_json(const char *name, const char *node);
 const struct k8s_response *itest_wait(struct k8s_client *,
                                       struct k8s_request *);
 
+/* Runs 'client' until no request is in flight; fatal after 'timeout_ms'. */
+void itest_drain(struct k8s_client *, long long int timeout_ms);
+
 /* Creates namespace 'name' (fine if it exists); fatal on failure. */
 void itest_namespace_create(struct k8s_client *, const char *name);
 

@@ -41,13 +41,14 @@ usage() {
   exit 2
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on right now.  Another process
-# may take it before we bind it; start_* notice and retry.
-free_port() {
-  python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+# N distinct TCP ports on 127.0.0.1 that nothing listens on right now.
+# Another process may take one before we bind it; start_* notice and retry.
+free_ports() {
+  python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
 # True if 'pid' runs and its command line mentions 'dir': a recycled pid is
@@ -56,11 +57,21 @@ is_ours() {
   local pid=$1 dir=$2 cmdline
   [ -n "$pid" ] || return 1
   # Not "tr | grep -q": with pipefail, grep's early exit can fail the pipe.
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
   [[ $cmdline == *"$dir"* ]]
 }
 
 pid_of() { cat "$1/$2.pid" 2>/dev/null || true; }
+
+# True if the process we just spawned still runs (not a zombie).  Right
+# after spawn, is_ours would be wrong: while a process execs, its cmdline
+# reads empty for a moment.
+alive() {
+  local pid=$1 stat
+  stat=$(cat 2>/dev/null </proc/"$pid"/stat) || return 1
+  stat=${stat##*) }             # The fields after "pid (comm) ".
+  [ "${stat%% *}" != Z ]
+}
 
 # Stops the process recorded in DIR/NAME.pid: TERM, then KILL after 10 s.
 stop_proc() {
@@ -118,8 +129,8 @@ make_pki() {
     "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment"
   issue "$dir" admin "/O=system:masters/CN=kovn-admin" \
     "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment"
-  # Service-account tokens: RSA, which every client and verifier accepts.
-  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+  # Service-account tokens (ES256: an RSA key would take longer to make).
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 \
     -out "$pki/sa.key" 2>/dev/null
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 
@@ -211,9 +222,7 @@ http_get() {
 start_etcd() {
   local dir=$1 attempt client peer i
   for attempt in 1 2 3; do
-    client=$(free_port)
-    peer=$(free_port)
-    [ "$client" != "$peer" ] || continue
+    read -r client peer < <(free_ports 2)
     spawn "$dir" etcd "$ETCD" --name kovn-test --data-dir "$dir/etcd" \
       --listen-client-urls "http://127.0.0.1:$client" \
       --advertise-client-urls "http://127.0.0.1:$client" \
@@ -222,7 +231,7 @@ start_etcd() {
       --initial-cluster "kovn-test=http://127.0.0.1:$peer" \
       --initial-cluster-state new --log-level warn
     for ((i = 0; i < 200; i++)); do
-      if ! is_ours "$(pid_of "$dir" etcd)" "$dir"; then
+      if ! alive "$(pid_of "$dir" etcd)"; then
         break             # Exited: most likely a port was taken.
       fi
       if http_get "$client" /health | grep -q '"health":"true"'; then
@@ -268,7 +277,7 @@ spawn_apiserver() {
 wait_apiserver() {
   local dir=$1 deadline=$((SECONDS + READY_TIMEOUT))
   while ((SECONDS < deadline)); do
-    is_ours "$(pid_of "$dir" apiserver)" "$dir" || return 1
+    alive "$(pid_of "$dir" apiserver)" || return 1
     if [ "$("$dir/bin/kubectl" get --raw /readyz 2>/dev/null)" = ok ]; then
       return 0
     fi
@@ -282,7 +291,7 @@ wait_apiserver() {
 start_apiserver() {
   local dir=$1 attempt port status
   for attempt in 1 2 3; do
-    port=$(cat "$dir/apiserver.port" 2>/dev/null || free_port)
+    port=$(cat "$dir/apiserver.port" 2>/dev/null || free_ports 1)
     echo "$port" >"$dir/apiserver.port"
     make_kubeconfigs "$dir" "$port"
     spawn_apiserver "$dir" "$port"

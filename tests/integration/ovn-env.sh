@@ -21,6 +21,8 @@
 #   ovn-env.sh stop-all DIR            stop every daemon started in DIR
 #
 # Each daemon NAME has DIR/NAME.pid, NAME.ctl (ovs-appctl -t), NAME.log.
+# A shell caller cleans up even when it fails:
+#   d=$(mktemp -d); trap 'ovn-env.sh stop-all "$d"; rm -rf "$d"' EXIT
 set -euo pipefail
 
 NB_SCHEMA=${NB_SCHEMA:-/usr/share/ovn/ovn-nb.ovsschema}
@@ -28,6 +30,13 @@ SB_SCHEMA=${SB_SCHEMA:-/usr/share/ovn/ovn-sb.ovsschema}
 TIMEOUT=${OVN_ENV_TIMEOUT:-20}   # seconds to wait for a daemon or a leader
 
 die() { echo "ovn-env.sh: $*" >&2; exit 1; }
+
+# Runs a command, showing its output only if it fails (ovsdb-tool warns
+# about every clustered NB that its ephemeral columns become persistent).
+quiet() {
+  local out
+  out=$("$@" 2>&1) || { echo "$out" >&2; die "failed: $*"; }
+}
 
 pid_of() {
   local f="$1/$2.pid"
@@ -90,7 +99,7 @@ stop_daemon() {
 }
 
 start_standalone() {   # DIR NAME SCHEMA
-  [ -f "$1/$2.db" ] || ovsdb-tool create "$1/$2.db" "$3"
+  [ -f "$1/$2.db" ] || quiet ovsdb-tool create "$1/$2.db" "$3"
   start_db "$1" "$2"
 }
 
@@ -105,9 +114,10 @@ members() {   # DIR: member numbers of the NB cluster in DIR
 start_nb_cluster() {
   local dir=$1 n=$2 i
   [ "$n" -ge 1 ] || die "cluster size must be at least 1"
-  ovsdb-tool create-cluster "$dir/nb1.db" "$NB_SCHEMA" "unix:$dir/nb1.raft"
+  quiet ovsdb-tool create-cluster "$dir/nb1.db" "$NB_SCHEMA" \
+    "unix:$dir/nb1.raft"
   for ((i = 2; i <= n; i++)); do
-    ovsdb-tool join-cluster "$dir/nb$i.db" OVN_Northbound \
+    quiet ovsdb-tool join-cluster "$dir/nb$i.db" OVN_Northbound \
       "unix:$dir/nb$i.raft" "unix:$dir/nb1.raft"
   done
   for ((i = 1; i <= n; i++)); do

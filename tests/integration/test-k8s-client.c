@@ -262,21 +262,13 @@ test_events(struct k8s_client *c)
     if (created) {
         k8s_event_record(rec, &k8s_pods, created, "Warning", "IPConflict",
                          "10.16.0.5 is already in use by pod %s/other", ns);
-        while (k8s_client_n_active(c)) {
-            k8s_client_run(c);
-            k8s_client_wait(c);
-            poll_block();
-        }
+        itest_drain(c, 30000);
         CHECK(event_count(c, "evented", "IPConflict") == 1,
               "one Event with count 1");
 
         k8s_event_record(rec, &k8s_pods, created, "Warning", "IPConflict",
                          "10.16.0.5 is already in use by pod %s/other", ns);
-        while (k8s_client_n_active(c)) {
-            k8s_client_run(c);
-            k8s_client_wait(c);
-            poll_block();
-        }
+        itest_drain(c, 30000);
         CHECK(event_count(c, "evented", "IPConflict") == 2,
               "the repeated Event is counted, not duplicated");
     }
@@ -326,11 +318,7 @@ test_pipelining(struct k8s_client *c)
     CHECK(k8s_client_n_active(c) == N, "%zu requests in flight",
           k8s_client_n_active(c));
     long long int start = time_msec();
-    while (p.n_done < N && time_msec() - start < 60000) {
-        k8s_client_run(c);
-        k8s_client_wait(c);
-        poll_block();
-    }
+    itest_drain(c, 60000);
     CHECK(p.n_ok == N, "%d of %d creates succeeded", p.n_ok, N);
 
     struct json *patch = json_from_string(
@@ -342,11 +330,7 @@ test_pipelining(struct k8s_client *c)
                         &p);
         free(name);
     }
-    while (p.n_done < N && time_msec() - start < 120000) {
-        k8s_client_run(c);
-        k8s_client_wait(c);
-        poll_block();
-    }
+    itest_drain(c, 60000);
     CHECK(p.n_ok == N, "%d of %d patches succeeded", p.n_ok, N);
     printf("  %d creates + %d patches in %lld ms\n", N, N,
            time_msec() - start);

@@ -46,7 +46,7 @@ static char *dir;               /* The current test's directory in 'root'. */
 static bool failed;             /* The current test failed. */
 
 /* What a test holds, freed after it whether it passes or not. */
-static struct ovn_idl *nb, *nb2;
+static struct ovn_idl *nb, *idl2;
 static struct ovn_txn *txn;
 
 static void OVS_PRINTF_FORMAT(4, 5)
@@ -461,12 +461,12 @@ test_verify_try_again(void)
     char *remote = nb_remote();
     CHECK(!env(NULL, "start-nb", NULL));
     nb = connect_nb(remote);
-    nb2 = connect_nb(remote);
+    idl2 = connect_nb(remote);
     free(remote);
-    CHECK(nb && nb2);
+    CHECK(nb && idl2);
     CHECK_STATUS(add_switch(nb, "shared"), TXN_SUCCESS);
-    CHECK(ovn_idl_wait_change(nb2, ovn_idl_seqno(nb2), TIMEOUT_MS)
-          && find_switch(nb2, "shared"), "second client did not see it");
+    CHECK(ovn_idl_wait_change(idl2, ovn_idl_seqno(idl2), TIMEOUT_MS)
+          && find_switch(idl2, "shared"), "second client did not see it");
 
     /* Client 1 reads and verifies; client 2 writes first. */
     ovn_txn_destroy(txn);
@@ -475,9 +475,9 @@ test_verify_try_again(void)
     nbrec_logical_switch_verify_external_ids(ls);
     nbrec_logical_switch_update_external_ids_setkey(ls, "writer", "one");
 
-    struct ovn_txn *t2 = ovn_txn_begin(nb2);
+    struct ovn_txn *t2 = ovn_txn_begin(idl2);
     nbrec_logical_switch_update_external_ids_setkey(
-        find_switch(nb2, "shared"), "writer", "two");
+        find_switch(idl2, "shared"), "writer", "two");
     enum ovsdb_idl_txn_status s2 = ovn_txn_commit_block(t2, TIMEOUT_MS);
     ovn_txn_destroy(t2);
     CHECK_STATUS(s2, TXN_SUCCESS);
@@ -690,7 +690,7 @@ test_raft_failover(void)
 
     /* What a client does: compose again after TRY_AGAIN, once the replica
      * moved on. */
-    long long int start = time_msec(), deadline = start + 30000;
+    long long int start = time_msec(), deadline = start + 45000;
     enum ovsdb_idl_txn_status status = TXN_TRY_AGAIN;
     int attempts = 0;
     while (time_msec() < deadline) {
@@ -732,19 +732,19 @@ test_northd_sb(void)
     nb = connect_nb(remote);
     free(remote);
     CHECK(nb);
-    char *error = ovn_idl_create(&sbrec_idl_class, sb_remote, false, &nb2);
+    char *error = ovn_idl_create(&sbrec_idl_class, sb_remote, false, &idl2);
     free(sb_remote);
     CHECK(!error, "%s", error);
-    ovn_idl_monitor_table(nb2, &sbrec_table_datapath_binding);
-    CHECK(ovn_idl_wait_synced(nb2, TIMEOUT_MS));
+    ovn_idl_monitor_table(idl2, &sbrec_table_datapath_binding);
+    CHECK(ovn_idl_wait_synced(idl2, TIMEOUT_MS));
 
     CHECK_STATUS(add_switch(nb, "sw-sb"), TXN_SUCCESS);
     long long int deadline = time_msec() + TIMEOUT_MS;
     const struct sbrec_datapath_binding *dp = NULL;
     while (!dp && time_msec() < deadline) {
-        ovn_idl_wait_change(nb2, ovn_idl_seqno(nb2), deadline - time_msec());
+        ovn_idl_wait_change(idl2, ovn_idl_seqno(idl2), deadline - time_msec());
         const struct sbrec_datapath_binding *d;
-        SBREC_DATAPATH_BINDING_FOR_EACH (d, nb2->idl) {
+        SBREC_DATAPATH_BINDING_FOR_EACH (d, idl2->idl) {
             const char *name = smap_get(&d->external_ids, "name");
             if (name && !strcmp(name, "sw-sb")) {
                 dp = d;
@@ -813,9 +813,9 @@ run_tests(int argc, char *argv[])
 
         ovn_txn_destroy(txn);
         ovn_idl_destroy(nb);
-        ovn_idl_destroy(nb2);
+        ovn_idl_destroy(idl2);
         txn = NULL;
-        nb = nb2 = NULL;
+        nb = idl2 = NULL;
         if (run(NULL, "%s stop-all %s", env_script, dir)) {
             fprintf(stderr, "    ovn-env.sh stop-all failed\n");
             failed = true;

@@ -151,7 +151,8 @@ test_parse_cidr(void **state OVS_UNUSED)
     ds_clear(&s);
     cidr_put(&c, &s);
     assert_string_equal(ds_cstr(&s), "fd00:10:16::/64");
-    assert_ip_string(AF_INET6, cidr_last(&c), "fd00:10:16:0:ffff:ffff:ffff:ffff");
+    assert_ip_string(AF_INET6, cidr_last(&c),
+                     "fd00:10:16:0:ffff:ffff:ffff:ffff");
 
     expect_ok(cidr_parse("::/0", &c, NULL));
     assert_true(cidr_last(&c) == ~(ipnum) 0);

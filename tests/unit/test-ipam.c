@@ -158,6 +158,19 @@ test_gateway(void **state OVS_UNUSED)
     expect_error(alloc_error(ipam, "v6", "pod y", "fd00::1", NULL),
                  "fd00::1 is the gateway of subnet v6");
     assert_string_equal(alloc_ok(ipam, "v6", "pod y", NULL, NULL), "fd00::2");
+
+    /* Point-to-point prefixes have no network or broadcast address. */
+    subnet_ok(ipam, "p2p", "10.9.0.0/31", NULL, NULL, 0);
+    assert_string_equal(ipam_subnet_gateway(ipam_subnet_find(ipam, "p2p")),
+                        "10.9.0.0");
+    assert_string_equal(alloc_ok(ipam, "p2p", "pod z", NULL, NULL),
+                        "10.9.0.1");
+    subnet_ok(ipam, "p2p6", "fd00:9::/127", "fd00:9::1", NULL, 0);
+    assert_string_equal(alloc_ok(ipam, "p2p6", "pod w", NULL, NULL),
+                        "fd00:9::");
+    subnet_ok(ipam, "host", "10.9.1.7/32", NULL, NULL, 0);
+    assert_true(usage(ipam, "host").v4_available == 0);
+    expect_error(alloc_error(ipam, "host", "pod v", NULL, NULL), "no free");
     ipam_destroy(ipam);
 }
 
