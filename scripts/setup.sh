@@ -116,9 +116,9 @@ build_kube() {
   ver=$(kube_version)
   [ -n "$ver" ] || { apt-get update -q; ver=$(kube_version); }
   [ -n "$ver" ] || { log "no kubernetes source package in the apt sources"; exit 1; }
-  # "-r2": the build below patches the vendored reflect2; a change to how
-  # it is built must change this key.
-  dir="$KOVN_CACHE/kubernetes-$ver-r2"
+  # "-r3": the build below patches the vendored code; a change to how it
+  # is built must change this key.
+  dir="$KOVN_CACHE/kubernetes-$ver-r3"
   if [ -x "$dir/kube-apiserver" ] && [ -x "$dir/kubectl" ]; then
     log "kube-apiserver $ver cached in $dir"
   else
@@ -136,6 +136,26 @@ build_kube() {
     rm -rf "$src/vendor/github.com/modern-go/reflect2"
     cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 \
       "$src/vendor/github.com/modern-go/reflect2"
+    # CRD validation in 1.20 takes "" for null, so a Subnet status with
+    # activateGateway: "" (as Kube-OVN writes it) is refused with 422
+    # (kubernetes#99804, fixed upstream in kube-openapi#230).
+    local patched=0 f
+    for f in vendor/k8s.io/kube-openapi/pkg/validation/validate/type.go \
+             vendor/github.com/go-openapi/validate/type.go; do
+      [ -f "$src/$f" ] || continue
+      python3 - "$src/$f" <<'PY' || { log "$f: could not patch"; exit 1; }
+import sys
+path = sys.argv[1]
+old = ("if data == nil || reflect.DeepEqual(reflect.Zero(reflect.TypeOf(data)),"
+       " reflect.ValueOf(data)) {")
+text = open(path).read()
+if old not in text:
+    sys.exit("the expected null check is not there")
+open(path, "w").write(text.replace(old, "if data == nil {"))
+PY
+      patched=$((patched + 1))
+    done
+    [ "$patched" -gt 0 ] || { log "no CRD validation code found to patch"; exit 1; }
     (
       cd "$src"
       export GOPROXY=off GOFLAGS=-mod=vendor GO111MODULE=on

@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
  * Version 2.0; see LICENSE. */
 
+#include <config.h>
 #include "k8s/k8s-config.h"
 
 #include <ctype.h>

@@ -53,6 +53,7 @@ struct k8s_informer {
     char *field_selector;
     int page_size;
     bool keep_managed_fields;
+    void (*transform)(struct json *);
     struct k8s_informer_handlers handlers;
     void *aux;
 
@@ -92,6 +93,7 @@ k8s_informer_create(struct k8s_client *client, const struct k8s_resource *res,
     inf->field_selector = nullable_xstrdup(options->field_selector);
     inf->page_size = options->page_size > 0 ? options->page_size : 500;
     inf->keep_managed_fields = options->keep_managed_fields;
+    inf->transform = options->transform;
     if (handlers) {
         inf->handlers = *handlers;
     }
@@ -106,19 +108,22 @@ k8s_informer_create(struct k8s_client *client, const struct k8s_resource *res,
 /* Cache objects. */
 
 static struct k8s_object *
-object_create(struct json *obj, bool keep_managed_fields)
+object_create(const struct k8s_informer *inf, struct json *obj)
 {
     char *key = k8s_obj_key(obj);
     if (!key) {
         json_destroy(obj);
         return NULL;
     }
-    if (!keep_managed_fields) {
+    if (!inf->keep_managed_fields) {
         struct json *metadata = CONST_CAST(struct json *,
                                            json_get_member(obj, "metadata"));
         if (metadata && metadata->type == JSON_OBJECT) {
             json_object_remove(metadata, "managedFields");
         }
+    }
+    if (inf->transform) {
+        inf->transform(obj);
     }
 
     struct k8s_object *o = xzalloc(sizeof *o);
@@ -235,7 +240,7 @@ cache_delete(struct k8s_informer *inf, struct k8s_object *o)
 static void
 cache_upsert(struct k8s_informer *inf, struct json *obj)
 {
-    struct k8s_object *new = object_create(obj, inf->keep_managed_fields);
+    struct k8s_object *new = object_create(inf, obj);
     if (!new) {
         return;
     }
@@ -372,8 +377,7 @@ list_page_done(struct k8s_request *req, const struct k8s_response *r,
                                     json_get_member(body, "items"));
     if (items && items->type == JSON_ARRAY) {
         for (size_t i = 0; i < items->array.n; i++) {
-            struct k8s_object *o = object_create(items->array.elems[i],
-                                                 inf->keep_managed_fields);
+            struct k8s_object *o = object_create(inf, items->array.elems[i]);
             items->array.elems[i] = NULL;     /* Taken by 'o'. */
             if (o && !object_find(&inf->listing, o->key)) {
                 hmap_insert(&inf->listing, &o->node, hash_string(o->key, 0));

@@ -44,6 +44,12 @@ struct k8s_informer_options {
     const char *field_selector;  /* NULL or e.g. "spec.nodeName=node1". */
     int page_size;               /* Objects per list page; 0: 500. */
     bool keep_managed_fields;    /* Keep metadata.managedFields. */
+
+    /* Called on each object before it is cached, to drop what its user never
+     * reads (e.g. a pod's containers), which saves memory at scale.  It
+     * changes 'obj' in place and must keep metadata.name, .namespace and
+     * .resourceVersion.  NULL: cache whole objects. */
+    void (*transform)(struct json *obj);
 };
 
 /* One cached object. */

@@ -151,3 +151,23 @@ json_object_remove(struct json *obj, const char *name)
     struct json *member = shash_find_and_delete(obj->object, name);
     json_destroy(member);
 }
+
+void
+json_object_keep(struct json *obj, const char *const names[], size_t n)
+{
+    if (!obj || obj->type != JSON_OBJECT) {
+        return;
+    }
+
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, obj->object) {
+        size_t i;
+        for (i = 0; i < n && strcmp(node->name, names[i]); i++) {
+            continue;
+        }
+        if (i == n) {
+            json_destroy(node->data);
+            shash_delete(obj->object, node);
+        }
+    }
+}

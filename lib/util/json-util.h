@@ -47,4 +47,8 @@ void json_put_path(struct json *obj, const char *path, struct json *value);
 /* Removes member 'name' from object 'obj' if present, freeing it. */
 void json_object_remove(struct json *obj, const char *name);
 
+/* Removes every member of object 'obj' whose name is not among the 'n'
+ * 'names' (a no-op if 'obj' is NULL or not an object). */
+void json_object_keep(struct json *obj, const char *const names[], size_t n);
+
 #endif /* json-util.h */

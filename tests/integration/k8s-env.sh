@@ -21,7 +21,9 @@
 #
 # Environment: KOVN_KUBE_DIR (kube-apiserver and kubectl, default
 # /var/cache/kovn/kubernetes), KOVN_CRD_DIR (default deploy/crds), ETCD
-# (default etcd).
+# (default etcd), KOVN_K8S_READY_TIMEOUT (seconds to wait for /readyz,
+# default 90), KOVN_K8S_APISERVER_GRACE (seconds from TERM to KILL when
+# stopping kube-apiserver, default 3).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +34,7 @@ ETCD=${ETCD:-etcd}
 CRD_DIR=${KOVN_CRD_DIR:-$HERE/../../deploy/crds}
 MARKER=.kovn-k8s-env            # Only a DIR holding this is ever removed.
 READY_TIMEOUT=${KOVN_K8S_READY_TIMEOUT:-90}     # Seconds.
+APISERVER_GRACE=${KOVN_K8S_APISERVER_GRACE:-3}  # Seconds from TERM to KILL.
 
 log() { printf 'k8s-env: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -73,20 +76,25 @@ alive() {
   [ "${stat%% *}" != Z ]
 }
 
-# Stops the process recorded in DIR/NAME.pid: TERM, then KILL after 10 s.
+# Stops the process recorded in DIR/NAME.pid: TERM, then KILL after GRACE
+# seconds.  kube-apiserver gets little: it holds no state of its own, and a
+# graceful stop waits for its clients' watches to end.
 stop_proc() {
-  local dir=$1 name=$2 pid i
+  local dir=$1 name=$2 grace=$3 pid i
   pid=$(pid_of "$dir" "$name")
   if is_ours "$pid" "$dir"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < grace * 10; i++)); do
       is_ours "$pid" "$dir" || break
       sleep 0.1
     done
     if is_ours "$pid" "$dir"; then
-      log "$name (pid $pid) ignored TERM; killing it"
+      log "$name (pid $pid) still runs $grace s after TERM; killing it"
       kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.1
+      for ((i = 0; i < 50; i++)); do
+        is_ours "$pid" "$dir" || break
+        sleep 0.1
+      done
     fi
   fi
   rm -f "$dir/$name.pid"
@@ -125,10 +133,12 @@ make_pki() {
     -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
   # 10.96.0.1 is the "kubernetes" Service address in the service range.
+  local san="IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes"
+  san+=",DNS:kubernetes.default,DNS:kubernetes.default.svc"
   issue "$dir" apiserver "/CN=kube-apiserver" \
-    "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment"
+    "subjectAltName=$san\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature"
   issue "$dir" admin "/O=system:masters/CN=kovn-admin" \
-    "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment"
+    "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature"
   # Service-account tokens (ES256: an RSA key would take longer to make).
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 \
     -out "$pki/sa.key" 2>/dev/null
@@ -240,7 +250,7 @@ start_etcd() {
       fi
       sleep 0.1
     done
-    stop_proc "$dir" etcd
+    stop_proc "$dir" etcd 10
     rm -rf "$dir/etcd"
     log "etcd did not start (attempt $attempt); its log ends with:"
     tail -n 5 "$dir/etcd.log" >&2 || true
@@ -298,7 +308,7 @@ start_apiserver() {
     status=0
     wait_apiserver "$dir" || status=$?
     [ "$status" = 0 ] && return 0
-    stop_proc "$dir" apiserver
+    stop_proc "$dir" apiserver "$APISERVER_GRACE"
     log "kube-apiserver did not become ready (attempt $attempt); its log ends with:"
     grep -E '^[EF][0-9]{4}|error|Error' "$dir/apiserver.log" | tail -n 5 >&2 || true
     [ "$status" = 2 ] && break
@@ -368,8 +378,8 @@ cmd_stop() {
   [ -d "$dir" ] || return 0
   [ -f "$dir/$MARKER" ] || die "$dir was not made by k8s-env.sh; not touching it"
   dir=$(cd "$dir" && pwd)
-  stop_proc "$dir" apiserver
-  stop_proc "$dir" etcd
+  stop_proc "$dir" apiserver "$APISERVER_GRACE"
+  stop_proc "$dir" etcd 10
   rm -rf "$dir"
 }
 
@@ -377,7 +387,7 @@ cmd_stop_apiserver() {
   local dir=$1
   [ -f "$dir/$MARKER" ] || die "no environment in $dir"
   dir=$(cd "$dir" && pwd)
-  stop_proc "$dir" apiserver
+  stop_proc "$dir" apiserver "$APISERVER_GRACE"
 }
 
 cmd_start_apiserver() {

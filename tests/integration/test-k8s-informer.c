@@ -426,9 +426,11 @@ test_relist_after_gone(void)
     CHECK(converge(&f, &k8s_pods, NULL, 20000), "synced");
     int adds = f.shadow.n_add, deletes = f.shadow.n_delete;
 
-    /* Change things while the informer is not running, then restart the
-     * apiserver: its new watch cache starts after our resourceVersion, so
-     * resuming the watch gets 410 Gone. */
+    /* Cut the watch and change things while the informer is not running
+     * (events already in the socket's buffer would otherwise still reach
+     * it), then restart the apiserver: its new watch cache starts after our
+     * resourceVersion, so resuming the watch gets 410 Gone. */
+    k8s_informer_reset_watch(f.inf);
     create_pods(c, "gone", 4, "node-a");
     delete_pod(c, "pre-6");
     delete_pod(c, "pre-7");
@@ -479,9 +481,10 @@ mutator(void)
             free(url);
             free(path);
         }
-        if (!k8s_client_block(c, req, 5000)) {
-            /* The apiserver is down: pause a little. */
-            poll_timer_wait(100);
+        if (!k8s_client_block(c, req, 5000)
+            || !k8s_response_ok(k8s_request_response(req))) {
+            /* Maybe the apiserver is down: do not spin. */
+            poll_timer_wait(50);
             poll_block();
         }
         k8s_request_destroy(req);

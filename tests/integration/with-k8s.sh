@@ -26,7 +26,8 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM HUP
   if [ -n "$child" ]; then
-    kill -TERM "$child" 2>/dev/null || true
+    # The whole process group: CMD's own children too.
+    kill -TERM -- "-$child" 2>/dev/null || true
     wait "$child" 2>/dev/null || true
   fi
   if [ -e "$dir/.kovn-k8s-env" ]; then
@@ -41,14 +42,30 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
+# A watchdog that outlives even a SIGKILL of this script stops the servers
+# after it (a zombie counts as gone); when we clean up ourselves, it finds
+# nothing left to do.
+# shellcheck disable=SC2016  # expanded by the inner bash
+setsid bash -c '
+  while s=$(cat "/proc/$1/stat" 2>/dev/null) && s=${s##*) } &&
+        [ "${s%% *}" != Z ]; do
+    sleep 1
+  done
+  if [ -e "$2/.kovn-k8s-env" ]; then "$3" stop "$2"; fi
+  rmdir "$2" 2>/dev/null' watchdog $$ "$dir" "$env_sh" \
+  </dev/null >/dev/null 2>&1 &
+
 env_lines=$("$env_sh" start "$dir")
 eval "$env_lines"
 export KOVN_TEST_K8S_ENV=$env_sh
 
 # In the background, so that a signal to this script is acted on at once
-# rather than after CMD ends; stdin stays CMD's.
+# rather than after CMD ends, and in a process group of its own (set -m), so
+# that cleanup can stop all of it; stdin stays CMD's.
+set -m
 "$@" <&0 &
 child=$!
+set +m
 status=0
 wait "$child" || status=$?
 child=

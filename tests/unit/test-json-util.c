@@ -82,6 +82,19 @@ test_building(void **state)
                         "{\"a\":\"1\",\"b\":\"2\"},\"name\":\"x\"}}");
     free(text);
 
+    struct json *spec = json_from_string("{\"a\":1,\"b\":2,\"c\":3}");
+    static const char *const keep[] = { "c", "a", "z" };
+    json_object_keep(spec, keep, 3);
+    text = json_to_string(spec, JSSF_SORT);
+    assert_string_equal(text, "{\"a\":1,\"c\":3}");
+    free(text);
+    json_object_keep(spec, keep, 0);
+    text = json_to_string(spec, JSSF_SORT);
+    assert_string_equal(text, "{}");
+    free(text);
+    json_object_keep(NULL, keep, 3);
+    json_destroy(spec);
+
     json_object_remove(json_object_ensure(obj, "metadata"), "annotations");
     json_object_remove(obj, "absent");
     text = json_to_string(obj, JSSF_SORT);
