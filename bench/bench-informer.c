@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench-util.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-config.h"
 #include "k8s/k8s-informer.h"
@@ -44,23 +45,6 @@ created(struct k8s_request *req OVS_UNUSED, const struct k8s_response *r,
     } else if (c->n_failed++ < 5) {
         fprintf(stderr, "create failed: %s\n", r->error);
     }
-}
-
-static long
-rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f)) {
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1) {
-            break;
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-    return kib;
 }
 
 static struct json *
@@ -166,8 +150,8 @@ measure_informer(struct k8s_client *client, const char *ns, const char *what,
                  void (*transform)(struct json *))
 {
     malloc_trim(0);
-    struct mallinfo2 before = mallinfo2();
-    long rss_before = rss_kib();
+    size_t heap_before = bench_heap_bytes();
+    long rss_before = bench_rss_kib();
     struct k8s_informer_options options = { .namespace = ns,
                                             .transform = transform };
     struct k8s_informer *inf = k8s_informer_create(client, &k8s_pods,
@@ -178,10 +162,10 @@ measure_informer(struct k8s_client *client, const char *ns, const char *what,
     run_until(client, inf, informer_synced, inf);
     long long int list_ms = time_msec() - start;
     malloc_trim(0);
-    struct mallinfo2 after = mallinfo2();
-    long rss_after = rss_kib();
+    size_t heap_after = bench_heap_bytes();
+    long rss_after = bench_rss_kib();
     size_t cached = k8s_informer_count(inf);
-    double heap = (double) after.uordblks - before.uordblks;
+    double heap = (double) heap_after - heap_before;
 
     printf("informer (%s): listed and cached %zu pods in %lld ms = %.0f "
            "pods/s\n", what, cached, list_ms,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-util.h"
 #include "ipam/ipam.h"
 #include "random.h"
 #include "util.h"
@@ -24,30 +25,6 @@ now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Bytes of heap in use. */
-static size_t
-heap_bytes(void)
-{
-    return mallinfo2().uordblks;
-}
-
-static long
-vmrss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-
-    while (f && fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "VmRSS:", 6)) {
-            kb = atol(line + 6);
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-    return kb;
-}
 
 static void
 owner_name(char *buf, size_t size, const char *prefix, int i)
@@ -79,8 +56,8 @@ static void
 fill(struct ipam *ipam, const char *label, const char *subnet,
      const char *prefix, int n)
 {
-    size_t heap0 = heap_bytes();
-    long rss0 = vmrss_kb();
+    size_t heap0 = bench_heap_bytes();
+    long rss0 = bench_rss_kib();
     char owner[64];
 
     double t0 = now_ms();
@@ -90,9 +67,9 @@ fill(struct ipam *ipam, const char *label, const char *subnet,
     }
     report(label, n, "allocations", now_ms() - t0);
     printf("%s: memory %.1f MiB heap (%.0f bytes per lease), "
-           "VmRSS +%.1f MiB\n", label, (heap_bytes() - heap0) / 1048576.0,
-           (double) (heap_bytes() - heap0) / n,
-           (vmrss_kb() - rss0) / 1024.0);
+           "VmRSS +%.1f MiB\n", label, (bench_heap_bytes() - heap0) / 1048576.0,
+           (double) (bench_heap_bytes() - heap0) / n,
+           (bench_rss_kib() - rss0) / 1024.0);
 }
 
 /* 'rounds' times: releases 'batch' random owners among "<prefix>-0" to
@@ -176,7 +153,7 @@ bench_slash64(void)
     ipam = ipam_create();
     error = ipam_subnet_set(ipam, "v6", "fd00:10:16::/64", NULL, NULL, 0);
     ovs_assert(!error);
-    size_t heap0 = heap_bytes();
+    size_t heap0 = bench_heap_bytes();
     int n = 100000;
     double t0 = now_ms();
     for (int i = 0; i < n; i++) {
@@ -190,8 +167,8 @@ bench_slash64(void)
     }
     report("ipam /64 static", n, "allocations", now_ms() - t0);
     printf("ipam /64 static: memory %.1f MiB heap (%.0f bytes per lease)\n",
-           (heap_bytes() - heap0) / 1048576.0,
-           (double) (heap_bytes() - heap0) / n);
+           (bench_heap_bytes() - heap0) / 1048576.0,
+           (double) (bench_heap_bytes() - heap0) / n);
     fill(ipam, "ipam /64 after static", "v6", "d", 100000);
     ipam_destroy(ipam);
 }

@@ -84,6 +84,18 @@ MK
     touch "$dir/.built"
   fi
   ln -sfn "$dir" "$KOVN_CACHE/ovs"
+  prune_cache ovs "$dir"
+}
+
+# Removes the cached builds named NAME-* other than KEEP: left by earlier
+# package versions or build recipes.
+prune_cache() {
+  local name=$1 keep=$2 d
+  for d in "$KOVN_CACHE/$name"-*; do
+    [ -d "$d" ] && [ "$d" != "$keep" ] && [ "$d" != "$KOVN_CACHE/kubernetes-src" ] &&
+      { log "removing stale cache $d"; rm -rf "$d"; }
+  done
+  return 0
 }
 
 kube_version() {
@@ -167,6 +179,7 @@ PY
     rm -rf "$work"
   fi
   ln -sfn "$dir" "$KOVN_CACHE/kubernetes"
+  prune_cache kubernetes "$dir"
 }
 
 mkdir -p "$KOVN_CACHE"

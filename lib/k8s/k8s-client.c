@@ -181,7 +181,8 @@ k8s_client_create(const struct k8s_config *config, char **errp)
     if (config->token || config->token_file) {
         client->token_source = xzalloc(sizeof *client->token_source);
         client->token_source->token = nullable_xstrdup(config->token);
-        client->token_source->token_file = nullable_xstrdup(config->token_file);
+        client->token_source->token_file
+            = nullable_xstrdup(config->token_file);
     }
 
     curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
@@ -392,7 +393,8 @@ client_token(struct k8s_client *client)
             free(client->token);
             client->token = token;
         } else {
-            VLOG_WARN_RL(&rl, "could not read bearer token; using the last one");
+            VLOG_WARN_RL(&rl, "could not read the bearer token; "
+                         "using the last one");
         }
         client->token_expires = time_msec() + TOKEN_REFRESH_MS;
     }
@@ -486,7 +488,8 @@ request_finish(struct k8s_request *req, CURLcode rc)
 {
     struct k8s_client *client = req->client;
 
-    curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->response.status);
+    curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE,
+                      &req->response.status);
     if (req->parser) {
         /* A stream cut in the middle of an object, or a body that ended
          * early: not an error if nothing but whitespace was pending. */

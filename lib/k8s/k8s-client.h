@@ -42,7 +42,7 @@ enum k8s_method {
 };
 
 struct k8s_response {
-    long status;            /* HTTP status; 0 if no answer (transport error). */
+    long status;            /* HTTP status; 0 if no answer came. */
     char *error;            /* NULL on success; else the transport error
                              * (also after a 2xx, when a stream breaks) or
                              * the server's Status message.  Owned by the

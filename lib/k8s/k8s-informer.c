@@ -436,7 +436,8 @@ watch_event(const struct json *event, void *inf_)
     const struct json *obj = json_get_member(event, "object");
 
     if (!type || !obj || obj->type != JSON_OBJECT) {
-        VLOG_WARN_RL(&rl, "ignoring malformed %s watch event", inf->res->plural);
+        VLOG_WARN_RL(&rl, "ignoring malformed %s watch event",
+                     inf->res->plural);
         return;
     }
     inf->stats.n_events++;

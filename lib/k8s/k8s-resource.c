@@ -9,8 +9,9 @@
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
-#define CORE(VAR, PLURAL, KIND, NAMESPACED) \
-    const struct k8s_resource VAR = { "", "v1", "v1", PLURAL, KIND, NAMESPACED }
+#define CORE(VAR, PLURAL, KIND, NAMESPACED)                 \
+    const struct k8s_resource VAR = { "", "v1", "v1", PLURAL, \
+                                      KIND, NAMESPACED }
 #define GROUPED(VAR, GROUP, VERSION, PLURAL, KIND, NAMESPACED)        \
     const struct k8s_resource VAR = { GROUP, VERSION, GROUP "/" VERSION, \
                                       PLURAL, KIND, NAMESPACED }

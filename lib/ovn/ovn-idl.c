@@ -164,7 +164,8 @@ ovn_idl_seqno(const struct ovn_idl *oi)
 
 /* Runs 'oi' until done(oi, aux) or the timeout; returns done(oi, aux). */
 static bool
-run_until(struct ovn_idl *oi, bool (*done)(const struct ovn_idl *, const void *),
+run_until(struct ovn_idl *oi,
+          bool (*done)(const struct ovn_idl *, const void *),
           const void *aux, long long int timeout_ms)
 {
     long long int deadline = time_msec() + timeout_ms;

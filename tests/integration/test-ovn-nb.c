@@ -362,7 +362,8 @@ test_create_read_delete(void)
     int rc = run(&out, "ovn-nbctl --db=%s show", remote);
     bool seen = (!rc && strstr(out, "(sw0)")
                  && strstr(out, "port web-0.default")
-                 && strstr(out, "addresses: [\"00:00:00:00:00:01 10.16.0.2\"]"));
+                 && strstr(out,
+                           "addresses: [\"00:00:00:00:00:01 10.16.0.2\"]"));
     if (!seen) {
         fprintf(stderr, "    ovn-nbctl show:\n%s\n", out);
     }
@@ -565,7 +566,8 @@ test_monitor_subset(void)
     CHECK(!ls->ports[0]->name || !ls->ports[0]->name[0],
           "port name \"%s\" replicated", ls->ports[0]->name);
 
-    const struct nbrec_logical_router *lr = nbrec_logical_router_first(nb->idl);
+    const struct nbrec_logical_router *lr
+        = nbrec_logical_router_first(nb->idl);
     CHECK(lr, "router not replicated");
     CHECK_STREQ(lr->name, "r");
     CHECK(lr->n_ports == 0, "Logical_Router ports replicated");

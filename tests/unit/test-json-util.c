@@ -111,7 +111,8 @@ test_paths(void **state)
         const struct k8s_resource *res;
         const char *ns, *name, *sub, *want;
     } cases[] = {
-        { &k8s_pods, "default", NULL, NULL, "/api/v1/namespaces/default/pods" },
+        { &k8s_pods, "default", NULL, NULL,
+          "/api/v1/namespaces/default/pods" },
         { &k8s_pods, NULL, NULL, NULL, "/api/v1/pods" },
         { &k8s_pods, "a", "p", "status",
           "/api/v1/namespaces/a/pods/p/status" },
