@@ -34,6 +34,17 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 /* Bytes of a response body kept as text for error messages. */
 #define ERROR_TEXT_MAX 512
 
+/* Requests (other than streams) handed to libcurl at once; the rest wait in
+ * 'queued', in order.  It keeps a burst of thousands of patches within the server's
+ * HTTP/2 stream limit (Go's default is 250 per connection, watches
+ * included): a transfer that libcurl parks on a full connection may never be
+ * woken up. */
+#define MAX_RUNNING 100
+
+/* While transfers run, libcurl is given a timeout at least this often, in
+ * case it left one waiting without arming its timer. */
+#define KICK_MS 1000
+
 /* One socket libcurl asked us to watch. */
 struct client_socket {
     struct hmap_node node;      /* In client->sockets, by fd. */
@@ -48,11 +59,14 @@ struct k8s_client {
 
     /* Requests are on exactly one of these lists (or none, once a caller-
      * owned request is done). */
-    struct ovs_list active;     /* Running. */
+    struct ovs_list queued;     /* Waiting for a running slot. */
+    struct ovs_list active;     /* Running in libcurl. */
     struct ovs_list finished;   /* Done, completion not yet delivered. */
     struct ovs_list ready;      /* Running streams with objects to deliver
                                  * (via 'ready_node'). */
-    size_t n_active;
+    size_t n_active;            /* Queued or running. */
+    size_t n_running;           /* Running, streams excepted. */
+    long long int last_kick;
 
     /* Connection settings, copied from the config. */
     char *server;
@@ -86,6 +100,7 @@ struct k8s_request {
     k8s_response_cb *cb;        /* NULL: the caller owns the request. */
     void *aux;
 
+    bool started;               /* Handed to libcurl. */
     bool done;
     bool cancelled;
     bool delivering;            /* In a callback: defer freeing. */
@@ -95,6 +110,8 @@ struct k8s_request {
 
 static void request_free(struct k8s_request *);
 static void request_finish(struct k8s_request *, CURLcode);
+static void start_queued(struct k8s_client *);
+static void request_launch(struct k8s_request *);
 
 /* libcurl wants to watch (or stop watching) socket 'fd'. */
 static int
@@ -161,6 +178,7 @@ k8s_client_create(const struct k8s_config *config, char **errp)
     client->multi = curl_multi_init();
     hmap_init(&client->sockets);
     client->timer_deadline = LLONG_MAX;
+    ovs_list_init(&client->queued);
     ovs_list_init(&client->active);
     ovs_list_init(&client->finished);
     ovs_list_init(&client->ready);
@@ -204,6 +222,9 @@ k8s_client_destroy(struct k8s_client *client)
     }
 
     struct k8s_request *req;
+    LIST_FOR_EACH_SAFE (req, node, &client->queued) {
+        k8s_request_cancel(req);
+    }
     LIST_FOR_EACH_SAFE (req, node, &client->active) {
         k8s_request_cancel(req);
     }
@@ -259,8 +280,12 @@ drive_curl(struct k8s_client *client)
     }
     free(pfds);
 
-    if (time_msec() >= client->timer_deadline) {
+    long long int now = time_msec();
+    if (now >= client->timer_deadline
+        || (!ovs_list_is_empty(&client->active)
+            && now >= client->last_kick + KICK_MS)) {
         client->timer_deadline = LLONG_MAX;
+        client->last_kick = now;
         curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0,
                                  &running);
     }
@@ -274,6 +299,7 @@ drive_curl(struct k8s_client *client)
             request_finish(req, msg->data.result);
         }
     }
+    start_queued(client);
 }
 
 /* Delivers the stream objects 'req' has received.  Returns false if a
@@ -354,6 +380,9 @@ k8s_client_wait(struct k8s_client *client)
     }
     if (client->timer_deadline != LLONG_MAX) {
         poll_timer_wait_until(client->timer_deadline);
+    }
+    if (!ovs_list_is_empty(&client->active)) {
+        poll_timer_wait_until(client->last_kick + KICK_MS);
     }
 }
 
@@ -483,6 +512,49 @@ set_response_error(struct k8s_request *req, CURLcode rc)
     }
 }
 
+/* Takes 'req' out of libcurl (if there) and counts it done. */
+static void
+request_stop(struct k8s_request *req)
+{
+    struct k8s_client *client = req->client;
+
+    if (req->started) {
+        curl_multi_remove_handle(client->multi, req->easy);
+        if (!req->stream) {
+            client->n_running--;
+        }
+    }
+    req->done = true;
+    client->n_active--;
+}
+
+/* Hands 'req' to libcurl. */
+static void
+request_launch(struct k8s_request *req)
+{
+    struct k8s_client *client = req->client;
+
+    ovs_list_push_back(&client->active, &req->node);
+    req->started = true;
+    client->n_running += !req->stream;
+    CURLMcode mrc = curl_multi_add_handle(client->multi, req->easy);
+    if (mrc != CURLM_OK) {
+        ovs_strlcpy(req->errbuf, curl_multi_strerror(mrc), sizeof req->errbuf);
+        request_finish(req, CURLE_FAILED_INIT);
+    }
+}
+
+/* Hands queued requests to libcurl while there is room. */
+static void
+start_queued(struct k8s_client *client)
+{
+    while (client->n_running < MAX_RUNNING
+           && !ovs_list_is_empty(&client->queued)) {
+        request_launch(CONTAINER_OF(ovs_list_pop_front(&client->queued),
+                                    struct k8s_request, node));
+    }
+}
+
 static void
 request_finish(struct k8s_request *req, CURLcode rc)
 {
@@ -507,9 +579,7 @@ request_finish(struct k8s_request *req, CURLcode rc)
     }
     set_response_error(req, rc);
 
-    curl_multi_remove_handle(client->multi, req->easy);
-    req->done = true;
-    client->n_active--;
+    request_stop(req);
     ovs_list_remove(&req->node);
     ovs_list_push_back(&client->finished, &req->node);
 }
@@ -592,13 +662,13 @@ request_start(struct k8s_client *client, enum k8s_method method,
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
 
-    ovs_list_push_back(&client->active, &req->node);
+    /* Streams run at once: they live long and would hold a slot forever. */
     client->n_active++;
-    CURLMcode mrc = curl_multi_add_handle(client->multi, e);
-    if (mrc != CURLM_OK) {
-        ovs_strlcpy(req->errbuf, curl_multi_strerror(mrc),
-                    sizeof req->errbuf);
-        request_finish(req, CURLE_FAILED_INIT);
+    if (stream) {
+        request_launch(req);
+    } else {
+        ovs_list_push_back(&client->queued, &req->node);
+        start_queued(client);
     }
     return req;
 }
@@ -668,9 +738,8 @@ k8s_request_cancel(struct k8s_request *req)
     }
     req->cancelled = true;
     if (!req->done) {
-        curl_multi_remove_handle(req->client->multi, req->easy);
-        req->client->n_active--;
-        req->done = true;
+        request_stop(req);
+        start_queued(req->client);
     }
     /* A caller-owned request stays until k8s_request_destroy(); one freed
      * inside its own callback is freed when the callback returns. */
