@@ -4,11 +4,12 @@
 /* How long an informer takes to list and cache N pods from a real
  * kube-apiserver, and how much memory each cached pod costs.
  *
- *   bench-informer KUBECONFIG [N]      (default N: 10000)
+ *   bench-informer KUBECONFIG [N [KUBECTL]]   (default N: 10000)
  *
  * Creates N pods in a fresh namespace (pipelined, at most 256 in flight),
  * then times a pod informer from creation to synced, and measures the heap
- * (mallinfo2) and RSS it holds.  Run through tests/integration/with-k8s.sh,
+ * (mallinfo2) and RSS it holds; with KUBECTL, also times `kubectl get pods`
+ * on the same pods as a baseline.  Run through tests/integration/with-k8s.sh,
  * or against any cluster you may fill with test pods. */
 
 #include <config.h>
@@ -17,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench-util.h"
@@ -82,10 +85,13 @@ static void
 run_until(struct k8s_client *client, struct k8s_informer *inf,
           bool (*done)(void *), void *aux)
 {
-    while (!done(aux)) {
+    for (;;) {
         k8s_client_run(client);
         if (inf) {
             k8s_informer_run(inf);
+        }
+        if (done(aux)) {
+            return;
         }
         k8s_client_wait(client);
         if (inf) {
@@ -178,11 +184,38 @@ measure_informer(struct k8s_client *client, const char *ns, const char *what,
     return cached;
 }
 
+/* The baseline, in the same run: kubectl (Go, client-go) listing the same
+ * pods in pages of 500 and decoding them, its time and peak RSS. */
+static void
+measure_kubectl(const char *kubectl, const char *kubeconfig, const char *ns)
+{
+    long long int start = time_msec();
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout)) {
+            _exit(127);
+        }
+        execl(kubectl, kubectl, "--kubeconfig", kubeconfig, "get", "pods",
+              "-n", ns, "-o", "json", "--chunk-size=500", (char *) NULL);
+        _exit(127);
+    }
+
+    int status;
+    struct rusage usage;
+    if (pid < 0 || wait4(pid, &status, 0, &usage) != pid
+        || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        printf("baseline kubectl: failed to run %s\n", kubectl);
+        return;
+    }
+    printf("baseline kubectl get pods -o json: %lld ms, peak RSS %ld KiB\n",
+           time_msec() - start, usage.ru_maxrss);
+}
+
 int
 main(int argc, char *argv[])
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s KUBECONFIG [N]\n", argv[0]);
+        fprintf(stderr, "usage: %s KUBECONFIG [N [KUBECTL]]\n", argv[0]);
         return 2;
     }
     int n = argc > 2 ? atoi(argv[2]) : 10000;
@@ -220,6 +253,9 @@ main(int argc, char *argv[])
 
     size_t cached = measure_informer(client, ns, "whole pods", NULL);
     measure_informer(client, ns, "network fields only", keep_network_fields);
+    if (argc > 3) {
+        measure_kubectl(argv[3], argv[1], ns);
+    }
 
     char *path = k8s_resource_path(&k8s_pods, ns, NULL, NULL);
     char *url = xasprintf("%s?gracePeriodSeconds=0", path);

@@ -13,4 +13,5 @@ echo "== bench-ipam"
 "$build/bench/bench-ipam"
 echo "== bench-informer ($n_pods pods)"
 "$top/tests/integration/with-k8s.sh" \
-  sh -c "\"$build/bench/bench-informer\" \"\$KOVN_TEST_KUBECONFIG\" $n_pods"
+  sh -c "\"$build/bench/bench-informer\" \"\$KOVN_TEST_KUBECONFIG\" $n_pods \
+         /var/cache/kovn/kubernetes/kubectl"
