@@ -190,6 +190,7 @@ static void
 measure_kubectl(const char *kubectl, const char *kubeconfig, const char *ns)
 {
     long long int start = time_msec();
+    fflush(stdout);             /* Or the child would print it again. */
     pid_t pid = fork();
     if (pid == 0) {
         if (!freopen("/dev/null", "w", stdout)) {
