@@ -10,7 +10,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 RELEASE_BUILD ?= build-release
-MESON_TEST = meson test --print-errorlogs --num-processes 1
+MESON_TEST = meson test --print-errorlogs --num-processes 1 --logbase $@
 
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
@@ -33,7 +33,9 @@ $(ASAN_BUILD)/build.ninja:
 
 check: build $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
+	rm -f $(ASAN_BUILD)/meson-logs/check-*.json
 	$(MAKE) check-unit check-ovn check-k8s
+	tests/summary.sh $(ASAN_BUILD)
 
 check-unit:
 	$(MESON_TEST) -C $(ASAN_BUILD) --suite unit

@@ -41,8 +41,9 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
  * woken up. */
 #define MAX_RUNNING 100
 
-/* While transfers run, libcurl is given a timeout at least this often, in
- * case it left one waiting without arming its timer. */
+/* While requests (not watches: an idle daemon should sleep) run, libcurl is
+ * given a timeout at least this often, in case it left one waiting without
+ * arming its timer. */
 #define KICK_MS 1000
 
 /* One socket libcurl asked us to watch. */
@@ -282,8 +283,7 @@ drive_curl(struct k8s_client *client)
 
     long long int now = time_msec();
     if (now >= client->timer_deadline
-        || (!ovs_list_is_empty(&client->active)
-            && now >= client->last_kick + KICK_MS)) {
+        || (client->n_running && now >= client->last_kick + KICK_MS)) {
         client->timer_deadline = LLONG_MAX;
         client->last_kick = now;
         curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0,
@@ -381,7 +381,7 @@ k8s_client_wait(struct k8s_client *client)
     if (client->timer_deadline != LLONG_MAX) {
         poll_timer_wait_until(client->timer_deadline);
     }
-    if (!ovs_list_is_empty(&client->active)) {
+    if (client->n_running) {
         poll_timer_wait_until(client->last_kick + KICK_MS);
     }
 }

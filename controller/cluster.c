@@ -1,0 +1,195 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+#include "cluster.h"
+
+#include <string.h>
+
+#include "controller.h"
+#include "k8s/k8s-client.h"
+#include "k8s/k8s-informer.h"
+#include "k8s/k8s-resource.h"
+#include "nb-network.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovn-nb-idl.h"
+#include "ovn/ovn-idl.h"
+#include "ovn/ovn-owner.h"
+#include "smap.h"
+#include "svec.h"
+#include "timeval.h"
+#include "util.h"
+#include "util/json-util.h"
+
+VLOG_DEFINE_THIS_MODULE(cluster);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+#define JOIN_SWITCH "join"
+
+struct cluster_ctl {
+    struct controller *c;
+    struct k8s_request *create_req;     /* Default Subnet being created. */
+    long long int next_create_ms;       /* Backoff after a failed create. */
+};
+
+struct cluster_ctl *
+cluster_create(struct controller *c)
+{
+    struct cluster_ctl *cl = xzalloc(sizeof *cl);
+    cl->c = c;
+    cl->next_create_ms = LLONG_MIN;
+    return cl;
+}
+
+void
+cluster_destroy(struct cluster_ctl *cl)
+{
+    if (cl) {
+        k8s_request_cancel(cl->create_req);
+        free(cl);
+    }
+}
+
+/* The router, or NULL while it is being created or is someone else's. */
+static const struct nbrec_logical_router *
+ensure_router(struct cluster_ctl *cl, struct ovn_txn *t)
+{
+    const char *name = cl->c->opts.cluster_router;
+    const struct nbrec_logical_router *lr = nb_find_router(t->oi->idl, name);
+    if (!lr) {
+        struct smap ids = SMAP_INITIALIZER(&ids);
+        ovn_owner_init(&ids, OVN_OWNER_VPC, name, NULL);
+        lr = nbrec_logical_router_insert(t->txn);
+        nbrec_logical_router_set_name(lr, name);
+        nbrec_logical_router_set_external_ids(lr, &ids);
+        smap_destroy(&ids);
+        VLOG_INFO("creating logical router %s", name);
+        /* Its ports are added by mutation once it is committed. */
+        return NULL;
+    }
+    if (!ovn_owner_is_kovn(&lr->external_ids)) {
+        VLOG_ERR_RL(&rl, "logical router %s exists in OVN NB without "
+                    "external_ids:vendor=kovn: kovn does not take it over; "
+                    "no subnet can be set up until it is removed or "
+                    "--cluster-router names another", name);
+        return NULL;
+    }
+    return lr;
+}
+
+static void
+ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
+            const struct nbrec_logical_router *router)
+{
+    char *error = network_check_foreign(t->oi->idl, router->name,
+                                        JOIN_SWITCH);
+    if (error) {
+        VLOG_ERR_RL(&rl, "join network: %s", error);
+        free(error);
+        return;
+    }
+
+    /* The join switch's gateway is the first address of --join-cidr. */
+    struct svec excludes = SVEC_EMPTY_INITIALIZER;
+    struct network_spec spec = {
+        .name = JOIN_SWITCH,
+        .n_cidrs = 1,
+        .cidrs = { cl->c->join_cidr },
+        .gateways = { { cl->c->join_cidr.family,
+                        cl->c->join_cidr.network + 1 } },
+        .excludes = &excludes,
+    };
+    char buf[CIDR_IP_STRLEN];
+    svec_add(&excludes, cidr_ip_format(spec.gateways[0].family,
+                                       spec.gateways[0].n, buf));
+    network_ensure(t, router, &spec);
+    svec_destroy(&excludes);
+}
+
+/* The default Subnet, as Kube-OVN's controller creates it from its flags. */
+static struct json *
+default_subnet_json(const struct controller_options *o)
+{
+    struct json *s = json_object_create();
+    json_object_put_string(s, "apiVersion", "kubeovn.io/v1");
+    json_object_put_string(s, "kind", "Subnet");
+    json_put_path(s, "metadata.name", json_string_create(o->default_subnet));
+
+    struct json *spec = json_object_ensure(s, "spec");
+    json_object_put(spec, "default", json_boolean_create(true));
+    json_object_put_string(spec, "cidrBlock", o->default_cidr);
+    json_object_put_string(spec, "gateway", o->default_gateway);
+    json_object_put_string(spec, "protocol",
+                           strchr(o->default_cidr, ',') ? "Dual"
+                           : strchr(o->default_cidr, ':') ? "IPv6" : "IPv4");
+    json_object_put_string(spec, "provider", "ovn");
+    json_object_put_string(spec, "vpc", o->cluster_router);
+    json_object_put_string(spec, "gatewayType", "distributed");
+    json_object_put(spec, "natOutgoing", json_boolean_create(true));
+
+    /* Kube-OVN excludes just the gateway when no excludeIps are given. */
+    struct json *ex = json_array_create_empty();
+    const char *list = *o->default_excludes ? o->default_excludes
+                                            : o->default_gateway;
+    char *copy = xstrdup(list), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        json_array_add(ex, json_string_create(tok));
+    }
+    free(copy);
+    json_object_put(spec, "excludeIps", ex);
+    return s;
+}
+
+static void
+create_done(struct k8s_request *req OVS_UNUSED,
+            const struct k8s_response *r, void *cl_)
+{
+    struct cluster_ctl *cl = cl_;
+    cl->create_req = NULL;
+    if (k8s_response_ok(r)) {
+        VLOG_INFO("created Subnet %s", cl->c->opts.default_subnet);
+    } else if (r->status != 409) {      /* 409: exists; the cache lags. */
+        VLOG_WARN_RL(&rl, "creating Subnet %s: %s",
+                     cl->c->opts.default_subnet, r->error);
+        cl->next_create_ms = time_msec() + 5000;
+    }
+}
+
+/* Only the absence of the default Subnet is acted on: a user may change its
+ * spec, which the subnet reconciler then applies like any other. */
+static void
+ensure_default_subnet(struct cluster_ctl *cl)
+{
+    struct controller *c = cl->c;
+    if (cl->create_req || time_msec() < cl->next_create_ms
+        || !k8s_informer_has_synced(c->subnets)
+        || k8s_informer_get(c->subnets, c->opts.default_subnet)) {
+        return;
+    }
+    struct json *obj = default_subnet_json(&c->opts);
+    cl->create_req = k8s_create(c->client, &kubeovn_subnets, NULL, obj,
+                                create_done, cl);
+    json_destroy(obj);
+}
+
+const struct nbrec_logical_router *
+cluster_run(struct cluster_ctl *cl, struct ovn_txn *t)
+{
+    ensure_default_subnet(cl);
+    const struct nbrec_logical_router *router = ensure_router(cl, t);
+    if (router) {
+        ensure_join(cl, t, router);
+    }
+    return router;
+}
+
+void
+cluster_wait(struct cluster_ctl *cl)
+{
+    if (!cl->create_req && cl->next_create_ms != LLONG_MIN) {
+        poll_timer_wait_until(cl->next_create_ms);
+    }
+}

@@ -1,0 +1,291 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+#include "nb-network.h"
+
+#include <string.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "ovn-nb-idl.h"
+#include "ovn/ovn-idl.h"
+#include "ovn/ovn-names.h"
+#include "ovn/ovn-owner.h"
+#include "packets.h"
+#include "smap.h"
+#include "svec.h"
+#include "util.h"
+
+const struct nbrec_logical_switch *
+nb_find_switch(struct ovsdb_idl *idl, const char *name)
+{
+    const struct nbrec_logical_switch *ls;
+    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, idl) {
+        if (!strcmp(ls->name, name)) {
+            return ls;
+        }
+    }
+    return NULL;
+}
+
+const struct nbrec_logical_router *
+nb_find_router(struct ovsdb_idl *idl, const char *name)
+{
+    const struct nbrec_logical_router *lr;
+    NBREC_LOGICAL_ROUTER_FOR_EACH (lr, idl) {
+        if (!strcmp(lr->name, name)) {
+            return lr;
+        }
+    }
+    return NULL;
+}
+
+const struct nbrec_logical_router_port *
+nb_find_lrp(struct ovsdb_idl *idl, const char *name)
+{
+    const struct nbrec_logical_router_port *lrp;
+    NBREC_LOGICAL_ROUTER_PORT_FOR_EACH (lrp, idl) {
+        if (!strcmp(lrp->name, name)) {
+            return lrp;
+        }
+    }
+    return NULL;
+}
+
+const struct nbrec_logical_switch_port *
+nb_find_lsp(struct ovsdb_idl *idl, const char *name)
+{
+    const struct nbrec_logical_switch_port *lsp;
+    NBREC_LOGICAL_SWITCH_PORT_FOR_EACH (lsp, idl) {
+        if (!strcmp(lsp->name, name)) {
+            return lsp;
+        }
+    }
+    return NULL;
+}
+
+/* A row is ours for network 'name' only with vendor=kovn and subnet=name:
+ * a kovn row of another subnet with the same name is a conflict too. */
+static bool
+owned(const struct smap *ids, const char *name)
+{
+    return ovn_owner_matches(ids, OVN_OWNER_SUBNET, name);
+}
+
+char *
+network_check_foreign(struct ovsdb_idl *idl, const char *router,
+                      const char *name)
+{
+    const struct nbrec_logical_switch *ls = nb_find_switch(idl, name);
+    if (ls && !owned(&ls->external_ids, name)) {
+        return xasprintf("logical switch %s exists in OVN NB and is not "
+                         "kovn's (no external_ids:vendor=kovn, "
+                         "subnet=%s); kovn does not take it over",
+                         name, name);
+    }
+
+    char *lrp_name = ovn_name_router_port(router, name);
+    char *lsp_name = ovn_name_switch_port(name, router);
+    const struct nbrec_logical_router_port *lrp = nb_find_lrp(idl, lrp_name);
+    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(idl, lsp_name);
+    char *error = NULL;
+    if (lrp && !owned(&lrp->external_ids, name)) {
+        error = xasprintf("logical router port %s exists in OVN NB and is "
+                          "not kovn's", lrp_name);
+    } else if (lsp && !owned(&lsp->external_ids, name)) {
+        error = xasprintf("logical switch port %s exists in OVN NB and is "
+                          "not kovn's", lsp_name);
+    }
+    free(lrp_name);
+    free(lsp_name);
+    return error;
+}
+
+/* Fills 'ids' with kovn's stamp for network 'name'. */
+static void
+owner_ids(struct smap *ids, const char *name)
+{
+    smap_init(ids);
+    ovn_owner_init(ids, OVN_OWNER_SUBNET, name, NULL);
+}
+
+/* other_config as Kube-OVN writes it: ovn-northd reads 'subnet',
+ * 'exclude_ips' (space separated, "A..B" ranges) and 'ipv6_prefix' for its
+ * own dynamic addressing, which kovn does not use but other tools expect. */
+static void
+switch_other_config(const struct network_spec *spec, struct smap *oc)
+{
+    smap_init(oc);
+    for (size_t i = 0; i < spec->n_cidrs; i++) {
+        const struct ip_cidr *c = &spec->cidrs[i];
+        struct ds s = DS_EMPTY_INITIALIZER;
+        if (c->family == AF_INET) {
+            cidr_put(c, &s);
+            smap_add(oc, "subnet", ds_cstr(&s));
+        } else {
+            cidr_ip_put(c->family, c->network, &s);
+            smap_add(oc, "ipv6_prefix", ds_cstr(&s));
+        }
+        ds_destroy(&s);
+    }
+
+    struct ds ex = DS_EMPTY_INITIALIZER;
+    const char *e;
+    size_t i;
+    SVEC_FOR_EACH (i, e, spec->excludes) {
+        if (!strchr(e, ':')) {          /* OVN excludes IPv4 only. */
+            ds_put_format(&ex, "%s%s", ex.length ? " " : "", e);
+        }
+    }
+    if (ex.length) {
+        smap_add(oc, "exclude_ips", ds_cstr(&ex));
+    }
+    ds_destroy(&ex);
+}
+
+static const struct nbrec_logical_switch *
+ensure_switch(struct ovn_txn *t, const struct network_spec *spec)
+{
+    const struct nbrec_logical_switch *ls = nb_find_switch(t->oi->idl,
+                                                           spec->name);
+    if (!ls) {
+        ls = nbrec_logical_switch_insert(t->txn);
+        nbrec_logical_switch_set_name(ls, spec->name);
+    }
+
+    struct smap ids, oc;
+    owner_ids(&ids, spec->name);
+    switch_other_config(spec, &oc);
+    nbrec_logical_switch_set_external_ids(ls, &ids);
+    nbrec_logical_switch_set_other_config(ls, &oc);
+    smap_destroy(&ids);
+    smap_destroy(&oc);
+    return ls;
+}
+
+/* The router port's MAC: the one it has, so that a restart does not change
+ * the gateway's MAC under the pods' neighbour caches; else a new random
+ * locally administered one, as Kube-OVN does. */
+static char *
+router_port_mac(const struct nbrec_logical_router_port *lrp)
+{
+    struct eth_addr ea;
+    if (lrp && eth_addr_from_string(lrp->mac, &ea)) {
+        return xstrdup(lrp->mac);
+    }
+    eth_addr_random(&ea);
+    return xasprintf(ETH_ADDR_FMT, ETH_ADDR_ARGS(ea));
+}
+
+static void
+ensure_router_port(struct ovn_txn *t,
+                   const struct nbrec_logical_router *router,
+                   const struct network_spec *spec)
+{
+    char *name = ovn_name_router_port(router->name, spec->name);
+    const struct nbrec_logical_router_port *lrp = nb_find_lrp(t->oi->idl,
+                                                              name);
+    bool is_new = !lrp;
+    char *mac = router_port_mac(lrp);
+    if (is_new) {
+        lrp = nbrec_logical_router_port_insert(t->txn);
+        nbrec_logical_router_port_set_name(lrp, name);
+    }
+
+    /* "10.16.0.1/16": the gateway with the subnet's prefix length. */
+    char *networks[2];
+    for (size_t i = 0; i < spec->n_cidrs; i++) {
+        char buf[CIDR_IP_STRLEN];
+        networks[i] = xasprintf("%s/%u",
+                                cidr_ip_format(spec->gateways[i].family,
+                                               spec->gateways[i].n, buf),
+                                spec->cidrs[i].plen);
+    }
+
+    struct smap ids;
+    owner_ids(&ids, spec->name);
+    nbrec_logical_router_port_set_mac(lrp, mac);
+    nbrec_logical_router_port_set_networks(lrp, (const char **) networks,
+                                           spec->n_cidrs);
+    nbrec_logical_router_port_set_external_ids(lrp, &ids);
+    if (is_new) {
+        /* A mutation, not a rewrite of the whole column: concurrent adds of
+         * other subnets' ports cannot overwrite each other. */
+        nbrec_logical_router_update_ports_addvalue(router, lrp);
+    }
+    smap_destroy(&ids);
+    for (size_t i = 0; i < spec->n_cidrs; i++) {
+        free(networks[i]);
+    }
+    free(mac);
+    free(name);
+}
+
+static void
+ensure_switch_port(struct ovn_txn *t, const struct nbrec_logical_switch *ls,
+                   const char *router, const struct network_spec *spec)
+{
+    char *name = ovn_name_switch_port(spec->name, router);
+    char *rp_name = ovn_name_router_port(router, spec->name);
+    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(t->oi->idl,
+                                                              name);
+    if (!lsp) {
+        lsp = nbrec_logical_switch_port_insert(t->txn);
+        nbrec_logical_switch_port_set_name(lsp, name);
+        nbrec_logical_switch_update_ports_addvalue(ls, lsp);
+    }
+
+    const char *addresses[] = { "router" };
+    struct smap ids, options;
+    owner_ids(&ids, spec->name);
+    smap_init(&options);
+    smap_add(&options, "router-port", rp_name);
+    nbrec_logical_switch_port_set_type(lsp, "router");
+    nbrec_logical_switch_port_set_addresses(lsp, addresses, 1);
+    nbrec_logical_switch_port_set_options(lsp, &options);
+    nbrec_logical_switch_port_set_external_ids(lsp, &ids);
+    smap_destroy(&ids);
+    smap_destroy(&options);
+    free(rp_name);
+    free(name);
+}
+
+void
+network_ensure(struct ovn_txn *t, const struct nbrec_logical_router *router,
+               const struct network_spec *spec)
+{
+    const struct nbrec_logical_switch *ls = ensure_switch(t, spec);
+    ensure_router_port(t, router, spec);
+    ensure_switch_port(t, ls, router->name, spec);
+}
+
+bool
+network_remove(struct ovn_txn *t, const struct nbrec_logical_router *router,
+               const char *name)
+{
+    struct ovsdb_idl *idl = t->oi->idl;
+    bool changed = false;
+
+    /* Router ports and switch ports are not root rows: dropping the
+     * reference deletes them; delete() as well for clarity. */
+    const char *router_name = router ? router->name : OVN_CLUSTER_ROUTER;
+    char *lrp_name = ovn_name_router_port(router_name, name);
+    const struct nbrec_logical_router_port *lrp = nb_find_lrp(idl, lrp_name);
+    if (lrp && owned(&lrp->external_ids, name)) {
+        if (router) {
+            nbrec_logical_router_update_ports_delvalue(router, lrp);
+        }
+        nbrec_logical_router_port_delete(lrp);
+        changed = true;
+    }
+    free(lrp_name);
+
+    const struct nbrec_logical_switch *ls = nb_find_switch(idl, name);
+    if (ls && owned(&ls->external_ids, name)) {
+        /* The switch's ports go with it.  Pods' ports will be gone before
+         * (see the subnet-with-pods rule in subnet.c). */
+        nbrec_logical_switch_delete(ls);
+        changed = true;
+    }
+    return changed;
+}
