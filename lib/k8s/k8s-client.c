@@ -392,6 +392,7 @@ k8s_client_block(struct k8s_client *client, struct k8s_request *req,
 {
     long long int deadline = time_msec() + timeout_ms;
 
+    ovs_assert(!req->cb);       /* Else it may be freed while we look. */
     for (;;) {
         k8s_client_run(client);
         if (k8s_request_is_done(req) || time_msec() >= deadline) {

@@ -1,0 +1,723 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+/* kovn-controller's start-up, Subnet reconciler and Namespace binding,
+ * end to end: the real kovn-controller binary runs as a child process
+ * against the kube-apiserver of with-k8s.sh and an OVN NB ovsdb-server
+ * that this test starts (ovn-env.sh); checks go through ovn-nbctl and the
+ * API, as a user would look.
+ *
+ * Usage: with-k8s.sh test-controller-subnet [-v]
+ * Environment: KOVN_TEST_DIR (ovn-env.sh), KOVN_CONTROLLER (the binary),
+ * KOVN_TEST_KUBECONFIG (with-k8s.sh). */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "itest.h"
+#include "k8s/k8s-client.h"
+#include "k8s/k8s-resource.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "timeval.h"
+#include "util.h"
+#include "util/json-util.h"
+
+#define TIMEOUT_MS 30000
+
+static const char *env_script;      /* ovn-env.sh */
+static const char *controller_bin;
+static const char *kubeconfig;
+static char *dir;                   /* This run's temporary directory. */
+static pid_t controller_pid;
+static struct k8s_client *client;
+
+/* ---- processes ---- */
+
+static void
+cleanup(void)
+{
+    if (controller_pid > 0) {
+        kill(controller_pid, SIGKILL);
+        waitpid(controller_pid, NULL, 0);
+        controller_pid = 0;
+    }
+    if (dir) {
+        itest_sh("%s stop-all %s >/dev/null 2>&1", env_script, dir);
+        if (getenv("KOVN_TEST_KEEP")) {
+            fprintf(stderr, "kept %s\n", dir);
+        } else {
+            itest_sh("rm -rf %s", dir);
+        }
+        dir = NULL;
+    }
+}
+
+static void
+on_term(int sig OVS_UNUSED)
+{
+    exit(EXIT_FAILURE);             /* Runs cleanup() via atexit. */
+}
+
+/* Runs "sh -c CMD", its trimmed stdout in '*out' (caller frees).  Returns
+ * the exit status. */
+static int OVS_PRINTF_FORMAT(2, 3)
+sh_out(char **out, const char *fmt, ...)
+{
+    struct ds cmd = DS_EMPTY_INITIALIZER;
+    va_list args;
+    va_start(args, fmt);
+    ds_put_format_valist(&cmd, fmt, args);
+    va_end(args);
+
+    FILE *stream = popen(ds_cstr(&cmd), "r");
+    struct ds output = DS_EMPTY_INITIALIZER;
+    if (stream) {
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
+            ds_put_buffer(&output, buf, n);
+        }
+    }
+    int status = stream ? pclose(stream) : -1;
+    ds_chomp(&output, '\n');
+    *out = ds_steal_cstr(&output);
+    ds_destroy(&cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* "ovn-nbctl ARGS" against our NB; returns its output (caller frees), or
+ * NULL if it failed. */
+static char * OVS_PRINTF_FORMAT(1, 2)
+nbctl(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    char *cmd = xvasprintf(fmt, args);
+    va_end(args);
+    char *out;
+    int status = sh_out(&out, "ovn-nbctl --timeout=10 --db=unix:%s/nb.sock "
+                        "%s 2>/dev/null", dir, cmd);
+    free(cmd);
+    if (status) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* True if nbctl(ARGS)'s output is 'want'. */
+static bool
+nb_is(const char *want, const char *args)
+{
+    char *out = nbctl("%s", args);
+    bool ok = out && !strcmp(out, want);
+    free(out);
+    return ok;
+}
+
+static void
+start_controller(void)
+{
+    char *log = xasprintf("%s/controller.log", dir);
+    pid_t pid = fork();
+    if (pid < 0) {
+        itest_fatal("fork: %s", strerror(errno));
+    } else if (!pid) {
+        /* Never outlive the test, even when it is SIGKILLed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        char *nb = xasprintf("--ovn-nb-remotes=unix:%s/nb.sock", dir);
+        char *kc = xasprintf("--kubeconfig=%s", kubeconfig);
+        char *ctl = xasprintf("--unixctl=%s/controller.ctl", dir);
+        execl(controller_bin, controller_bin, nb, kc, ctl,
+              "--identity=itest-controller", "--lease-duration=5",
+              "-vconsole:info", (char *) NULL);
+        fprintf(stderr, "exec %s: %s\n", controller_bin, strerror(errno));
+        _exit(127);
+    }
+    free(log);
+    controller_pid = pid;
+}
+
+/* Waits for the controller to exit; returns its wait status. */
+static int
+reap_controller(long long int timeout_ms)
+{
+    long long int deadline = time_msec() + timeout_ms;
+    int status = -1;
+    while (controller_pid > 0) {
+        pid_t r = waitpid(controller_pid, &status, WNOHANG);
+        if (r == controller_pid) {
+            controller_pid = 0;
+            return status;
+        }
+        if (time_msec() > deadline) {
+            return -1;
+        }
+        usleep(50000);
+    }
+    return status;
+}
+
+/* ---- waiting ---- */
+
+/* Polls 'cond' every 100 ms until it holds or TIMEOUT_MS passes. */
+#define WAIT_FOR(COND)                                                  \
+    ({                                                                  \
+        long long int deadline_ = time_msec() + TIMEOUT_MS;             \
+        bool ok_;                                                       \
+        while (!(ok_ = (COND)) && time_msec() < deadline_) {            \
+            usleep(100000);                                             \
+        }                                                               \
+        ok_;                                                            \
+    })
+
+/* ---- API ---- */
+
+static struct json *
+get_obj(const struct k8s_resource *res, const char *ns, const char *name)
+{
+    struct k8s_request *req = k8s_get(client, res, ns, name, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    struct json *obj = k8s_response_ok(r) ? k8s_request_steal_body(req)
+                                          : NULL;
+    k8s_request_destroy(req);
+    return obj;
+}
+
+static void
+create_subnet(const char *name, const char *cidr, const char *gateway,
+              const char *excludes_json, const char *namespaces_json)
+{
+    char *text = xasprintf(
+        "{\"apiVersion\":\"kubeovn.io/v1\",\"kind\":\"Subnet\","
+        "\"metadata\":{\"name\":\"%s\"},"
+        "\"spec\":{\"cidrBlock\":\"%s\",\"gateway\":\"%s\","
+        "\"excludeIps\":%s,\"namespaces\":%s,\"protocol\":\"IPv4\"}}",
+        name, cidr, gateway, excludes_json, namespaces_json);
+    struct json *obj = json_from_string(text);
+    struct k8s_request *req = k8s_create(client, &kubeovn_subnets, NULL,
+                                         obj, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("creating Subnet %s: %s", name, r->error);
+    }
+    k8s_request_destroy(req);
+    json_destroy(obj);
+    free(text);
+}
+
+static void
+delete_subnet(const char *name)
+{
+    struct k8s_request *req = k8s_delete(client, &kubeovn_subnets, NULL,
+                                         name, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("deleting Subnet %s: %s", name, r->error);
+    }
+    k8s_request_destroy(req);
+}
+
+/* The Ready condition's status ("True"/"False") of Subnet 'name', with
+ * its message and v4 counts; false if the Subnet or condition is absent. */
+struct ready {
+    char status[8];
+    char message[512];
+    int64_t v4_available, v4_using;
+};
+
+static bool
+subnet_ready(const char *name, struct ready *r)
+{
+    memset(r, 0, sizeof *r);
+    struct json *obj = get_obj(&kubeovn_subnets, NULL, name);
+    const struct json *conds = json_get_path(obj, "status.conditions");
+    bool found = false;
+    for (size_t i = 0; conds && conds->type == JSON_ARRAY
+                       && i < conds->array.n; i++) {
+        const struct json *c = conds->array.elems[i];
+        const char *type = json_get_string(c, "type");
+        if (type && !strcmp(type, "Ready")) {
+            const char *s = json_get_string(c, "status");
+            const char *m = json_get_string(c, "message");
+            ovs_strlcpy(r->status, s ? s : "", sizeof r->status);
+            ovs_strlcpy(r->message, m ? m : "", sizeof r->message);
+            found = json_get_string(c, "lastTransitionTime")
+                    && json_get_string(c, "lastUpdateTime");
+        }
+    }
+    json_get_int(obj, "status.v4availableIPs", &r->v4_available);
+    json_get_int(obj, "status.v4usingIPs", &r->v4_using);
+    json_destroy(obj);
+    return found;
+}
+
+static bool
+subnet_status_is(const char *name, const char *want)
+{
+    struct ready r;
+    return subnet_ready(name, &r) && !strcmp(r.status, want);
+}
+
+static bool
+subnet_absent(const char *name)
+{
+    struct json *obj = get_obj(&kubeovn_subnets, NULL, name);
+    json_destroy(obj);
+    return !obj;
+}
+
+/* Number of Warning Events about Subnet 'name' with reason 'reason'. */
+static size_t
+count_events(const char *name, const char *reason)
+{
+    char *q = xasprintf("fieldSelector=involvedObject.name%%3D%s", name);
+    struct k8s_request *req = k8s_list(client, &k8s_events, "default", q,
+                                       NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    size_t n = 0;
+    const struct json *items = json_get_member(r->body, "items");
+    for (size_t i = 0; items && items->type == JSON_ARRAY
+                       && i < items->array.n; i++) {
+        const char *rs = json_get_string(items->array.elems[i], "reason");
+        const char *ty = json_get_string(items->array.elems[i], "type");
+        const char *kind = json_get_string(items->array.elems[i],
+                                           "involvedObject.kind");
+        if (rs && !strcmp(rs, reason) && ty && !strcmp(ty, "Warning")
+            && kind && !strcmp(kind, "Subnet")) {
+            n++;
+        }
+    }
+    k8s_request_destroy(req);
+    free(q);
+    return n;
+}
+
+static bool
+ns_annotation_is(const char *ns, const char *key, const char *want)
+{
+    struct json *obj = get_obj(&k8s_namespaces, NULL, ns);
+    const char *have = obj ? k8s_obj_annotation(obj, key) : NULL;
+    bool ok = have && !strcmp(have, want);
+    json_destroy(obj);
+    return ok;
+}
+
+/* ---- NB checks ---- */
+
+static bool
+switch_exists(const char *name)
+{
+    char *args = xasprintf("--bare --columns=name find logical_switch "
+                           "name=%s", name);
+    bool ok = nb_is(name, args);
+    free(args);
+    return ok;
+}
+
+static bool
+no_rows_named(const char *table, const char *name)
+{
+    char *args = xasprintf("--bare --columns=_uuid find %s name=%s",
+                           table, name);
+    bool ok = nb_is("", args);
+    free(args);
+    return ok;
+}
+
+/* A network's three rows exist with the values Kube-OVN gives them. */
+static void
+check_network(const char *name, const char *lrp_network, const char *cidr,
+              const char *exclude_ips)
+{
+    char *args;
+
+    args = xasprintf("get logical_switch %s external_ids:vendor "
+                     "external_ids:subnet", name);
+    char *want = xasprintf("kovn\n%s", name);
+    CHECK(nb_is(want, args), "switch %s owner stamp", name);
+    free(want);
+    free(args);
+
+    if (cidr) {
+        args = xasprintf("get logical_switch %s other_config:subnet", name);
+        want = xasprintf("\"%s\"", cidr);
+        CHECK(nb_is(want, args), "switch %s other_config:subnet", name);
+        free(want);
+        free(args);
+    }
+    if (exclude_ips) {
+        args = xasprintf("get logical_switch %s other_config:exclude_ips",
+                         name);
+        want = xasprintf("\"%s\"", exclude_ips);
+        CHECK(nb_is(want, args), "switch %s other_config:exclude_ips",
+              name);
+        free(want);
+        free(args);
+    }
+
+    args = xasprintf("get logical_router_port ovn-cluster-%s networks "
+                     "external_ids:vendor", name);
+    want = xasprintf("[\"%s\"]\nkovn", lrp_network);
+    CHECK(nb_is(want, args), "router port ovn-cluster-%s", name);
+    free(want);
+    free(args);
+
+    args = xasprintf("lrp-list ovn-cluster | grep -c 'ovn-cluster-%s)'",
+                     name);
+    free(args);
+    args = xasprintf("--bare --columns=name find logical_router_port "
+                     "name=ovn-cluster-%s", name);
+    want = xasprintf("ovn-cluster-%s", name);
+    CHECK(nb_is(want, args), "exactly one router port ovn-cluster-%s", name);
+    free(want);
+    free(args);
+
+    args = xasprintf("get logical_switch_port %s-ovn-cluster type addresses "
+                     "options:router-port external_ids:vendor", name);
+    want = xasprintf("router\n[router]\novn-cluster-%s\nkovn", name);
+    CHECK(nb_is(want, args), "switch port %s-ovn-cluster", name);
+    free(want);
+    free(args);
+
+    /* The ports hang off the right parents. */
+    args = xasprintf("lsp-list %s | grep -c '(%s-ovn-cluster)'", name, name);
+    want = xasprintf("ls-list >/dev/null; ovn-nbctl --db=unix:%s/nb.sock "
+                     "lsp-list %s", dir, name);
+    free(want);
+    char *out = nbctl("lsp-list %s", name);
+    want = xasprintf("(%s-ovn-cluster)", name);
+    CHECK(out && strstr(out, want), "%s's ports: %s", name,
+          out ? out : "(none)");
+    free(out);
+    free(want);
+    free(args);
+    out = nbctl("lrp-list ovn-cluster");
+    want = xasprintf("(ovn-cluster-%s)", name);
+    CHECK(out && strstr(out, want), "ovn-cluster's ports lack %s", name);
+    free(out);
+    free(want);
+}
+
+static void
+check_no_network(const char *name)
+{
+    char *lrp = xasprintf("ovn-cluster-%s", name);
+    char *lsp = xasprintf("%s-ovn-cluster", name);
+    CHECK(no_rows_named("logical_switch", name), "no switch %s", name);
+    CHECK(no_rows_named("logical_router_port", lrp), "no %s", lrp);
+    CHECK(no_rows_named("logical_switch_port", lsp), "no %s", lsp);
+    free(lrp);
+    free(lsp);
+}
+
+/* Everything kovn keeps in NB, one line per row, sorted: equal dumps mean
+ * the same state, duplicates included. */
+static char *
+nb_dump(void)
+{
+    char *out;
+    sh_out(&out,
+           "(for t in logical_router logical_switch logical_router_port "
+           "logical_switch_port; do ovn-nbctl --db=unix:%s/nb.sock --bare "
+           "--columns=name,external_ids,networks,mac,other_config,options "
+           "--format=csv list $t | sed \"s/^/$t,/\"; done) | sort", dir);
+    return out;
+}
+
+/* ---- cases ---- */
+
+static void
+test_startup(void)
+{
+    itest_case("startup");
+    CHECK(WAIT_FOR(nb_is("kovn", "get logical_router ovn-cluster "
+                         "external_ids:vendor")),
+          "router ovn-cluster with vendor=kovn");
+    CHECK(WAIT_FOR(switch_exists("join")), "join switch");
+    check_network("join", "100.64.0.1/16", "100.64.0.0/16", NULL);
+
+    CHECK(WAIT_FOR(!subnet_absent("ovn-default")), "Subnet ovn-default");
+    struct json *def = get_obj(&kubeovn_subnets, NULL, "ovn-default");
+    bool is_default = false;
+    const struct json *ex = json_get_path(def, "spec.excludeIps");
+    CHECK(json_get_bool(def, "spec.default", &is_default) && is_default,
+          "ovn-default has spec.default=true");
+    CHECK(!strcmp(json_get_string(def, "spec.cidrBlock"), "10.16.0.0/16")
+          && !strcmp(json_get_string(def, "spec.gateway"), "10.16.0.1")
+          && !strcmp(json_get_string(def, "spec.protocol"), "IPv4")
+          && ex && ex->type == JSON_ARRAY && ex->array.n == 1,
+          "ovn-default's spec from the flags");
+    json_destroy(def);
+
+    CHECK(WAIT_FOR(subnet_status_is("ovn-default", "True")),
+          "ovn-default Ready");
+    struct ready r;
+    subnet_ready("ovn-default", &r);
+    /* 65536 addresses less network, broadcast and gateway. */
+    CHECK(r.v4_available == 65533 && r.v4_using == 0,
+          "ovn-default counts %"PRId64" available, %"PRId64" using",
+          r.v4_available, r.v4_using);
+    check_network("ovn-default", "10.16.0.1/16", "10.16.0.0/16",
+                  "10.16.0.1");
+}
+
+static void
+test_new_subnet(void)
+{
+    itest_case("new subnet");
+    create_subnet("s1", "10.17.0.0/24", "10.17.0.1",
+                  "[\"10.17.0.1..10.17.0.10\"]", "[\"ctl-ns1\"]");
+    CHECK(WAIT_FOR(subnet_status_is("s1", "True")), "s1 Ready");
+    struct ready r;
+    subnet_ready("s1", &r);
+    /* 256 less network, broadcast, and .1 to .10 (the gateway among). */
+    CHECK(r.v4_available == 244 && r.v4_using == 0,
+          "s1 counts %"PRId64" available", r.v4_available);
+    check_network("s1", "10.17.0.1/24", "10.17.0.0/24",
+                  "10.17.0.1..10.17.0.10");
+}
+
+static void
+check_rejected(const char *name, const char *message_part)
+{
+    CHECK(WAIT_FOR(subnet_status_is(name, "False")), "%s Ready=False", name);
+    struct ready r;
+    subnet_ready(name, &r);
+    CHECK(strstr(r.message, message_part), "%s message \"%s\" lacks \"%s\"",
+          name, r.message, message_part);
+    CHECK(WAIT_FOR(count_events(name, "ValidateFailed") == 1),
+          "one Warning Event for %s", name);
+    check_no_network(name);
+}
+
+static void
+test_bad_subnets(void)
+{
+    itest_case("bad subnets");
+    create_subnet("bad-overlap", "10.16.5.0/24", "10.16.5.1", "[]", "[]");
+    create_subnet("bad-join", "100.64.1.0/24", "100.64.1.1", "[]", "[]");
+    create_subnet("bad-gw", "10.18.0.0/24", "10.19.0.1", "[]", "[]");
+    create_subnet("bad-ex", "10.20.0.0/24", "10.20.0.1",
+                  "[\"10.20.0.300\"]", "[]");
+    create_subnet("bad-cidr", "10.21.0.0/33", "10.21.0.1", "[]", "[]");
+    check_rejected("bad-overlap", "overlaps Subnet ovn-default");
+    check_rejected("bad-join", "overlaps the join network");
+    check_rejected("bad-gw", "gateway 10.19.0.1 is not inside");
+    check_rejected("bad-ex", "10.20.0.300");
+    check_rejected("bad-cidr", "invalid cidrBlock");
+
+    /* The older Subnet is untouched by the younger one's overlap. */
+    CHECK(subnet_status_is("ovn-default", "True"), "ovn-default Ready");
+
+    /* Fixed: the same Subnet comes up. */
+    delete_subnet("bad-cidr");
+    create_subnet("bad-cidr", "10.21.0.0/24", "10.21.0.1", "[]", "[]");
+    CHECK(WAIT_FOR(subnet_status_is("bad-cidr", "True")),
+          "bad-cidr Ready once fixed");
+    CHECK(WAIT_FOR(switch_exists("bad-cidr")), "bad-cidr's switch");
+}
+
+static void
+test_foreign(void)
+{
+    itest_case("foreign rows");
+    /* "taken" was made by another CMS before the controller started. */
+    create_subnet("taken", "10.30.0.0/24", "10.30.0.1", "[]", "[]");
+    CHECK(WAIT_FOR(subnet_status_is("taken", "False")), "taken Ready=False");
+    struct ready r;
+    subnet_ready("taken", &r);
+    CHECK(strstr(r.message, "not kovn's"), "taken: %s", r.message);
+    CHECK(nb_is("{}", "get logical_switch taken external_ids")
+          && nb_is("{}", "get logical_switch taken other_config"),
+          "foreign switch taken unchanged");
+    CHECK(no_rows_named("logical_router_port", "ovn-cluster-taken"),
+          "no router port for taken");
+    delete_subnet("taken");
+    CHECK(WAIT_FOR(subnet_absent("taken")), "taken deleted");
+    usleep(500000);
+    CHECK(switch_exists("taken") && switch_exists("foreign"),
+          "foreign switches survive");
+}
+
+static void
+test_namespaces(void)
+{
+    itest_case("namespace binding");
+    itest_namespace_create(client, "ctl-ns1");
+    itest_namespace_create(client, "ctl-ns2");
+    CHECK(WAIT_FOR(ns_annotation_is("ctl-ns1",
+                                    "ovn.kubernetes.io/logical_switch",
+                                    "s1")), "ctl-ns1 bound to s1");
+    CHECK(ns_annotation_is("ctl-ns1", "ovn.kubernetes.io/cidr",
+                           "10.17.0.0/24")
+          && ns_annotation_is("ctl-ns1", "ovn.kubernetes.io/exclude_ips",
+                              "10.17.0.1..10.17.0.10"),
+          "ctl-ns1's cidr and exclude_ips");
+    CHECK(WAIT_FOR(ns_annotation_is("ctl-ns2",
+                                    "ovn.kubernetes.io/logical_switch",
+                                    "ovn-default")), "ctl-ns2 default");
+    CHECK(ns_annotation_is("ctl-ns2", "ovn.kubernetes.io/cidr",
+                           "10.16.0.0/16")
+          && ns_annotation_is("ctl-ns2", "ovn.kubernetes.io/exclude_ips",
+                              "10.16.0.1"),
+          "ctl-ns2's cidr and exclude_ips");
+}
+
+static void
+test_delete(void)
+{
+    itest_case("delete subnet");
+    delete_subnet("s1");
+    CHECK(WAIT_FOR(no_rows_named("logical_switch", "s1")), "s1's switch");
+    check_no_network("s1");
+    CHECK(WAIT_FOR(ns_annotation_is("ctl-ns1",
+                                    "ovn.kubernetes.io/logical_switch",
+                                    "ovn-default")),
+          "ctl-ns1 falls back to the default subnet");
+    CHECK(switch_exists("foreign"), "foreign switch survives");
+}
+
+static void
+test_restart(void)
+{
+    itest_case("restart");
+    char *before = nb_dump();
+    kill(controller_pid, SIGKILL);
+    reap_controller(5000);
+
+    /* While it is down: a Subnet goes away and a NB row is damaged. */
+    delete_subnet("bad-cidr");
+    CHECK(WAIT_FOR(subnet_absent("bad-cidr")), "bad-cidr deleted");
+    free(nbctl("set logical_switch ovn-default other_config:subnet="
+               "10.99.0.0/16"));
+
+    start_controller();
+    CHECK(WAIT_FOR(no_rows_named("logical_switch", "bad-cidr")),
+          "bad-cidr's rows removed after restart");
+    check_no_network("bad-cidr");
+    CHECK(WAIT_FOR(nb_is("\"10.16.0.0/16\"", "get logical_switch ovn-default"
+                         " other_config:subnet")), "ovn-default repaired");
+
+    /* The same state as before, less bad-cidr's rows: no duplicates. */
+    char *after = nb_dump();
+    char *expected;
+    sh_out(&expected, "printf '%%s\\n' '%s' | grep -v bad-cidr", before);
+    CHECK(!strcmp(after, expected), "NB after restart:\n%s\nexpected:\n%s",
+          after, expected);
+    free(before);
+    free(after);
+    free(expected);
+    CHECK(subnet_status_is("ovn-default", "True"), "ovn-default Ready");
+    CHECK(switch_exists("foreign") && switch_exists("taken"),
+          "foreign switches survive the restart");
+}
+
+static void
+test_clean_exit(void)
+{
+    itest_case("clean exit");
+    char *out;
+    int rc = sh_out(&out, "ovs-appctl -t %s/controller.ctl exit", dir);
+    CHECK(!rc, "ovs-appctl exit: %s", out);
+    free(out);
+    int status = reap_controller(15000);
+    CHECK(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status),
+          "controller exited with status 0 (no leaks), wait status %d",
+          status);
+
+    struct json *lease = get_obj(&k8s_leases, "kube-system",
+                                 "kovn-controller");
+    const char *holder = json_get_string(lease, "spec.holderIdentity");
+    CHECK(lease && (!holder || !*holder), "lease released (holder %s)",
+          holder ? holder : "none");
+    json_destroy(lease);
+
+    /* SIGTERM is a clean exit too. */
+    start_controller();
+    CHECK(WAIT_FOR(nb_is("kovn", "get logical_router ovn-cluster "
+                         "external_ids:vendor")), "restarted");
+    usleep(1000000);
+    kill(controller_pid, SIGTERM);
+    status = reap_controller(15000);
+    CHECK(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status),
+          "SIGTERM: exit status 0, wait status %d", status);
+}
+
+static void
+test_bad_flags(void)
+{
+    itest_case("bad flags");
+    char *out;
+    CHECK(sh_out(&out, "%s --no-such-flag 2>&1", controller_bin) != 0,
+          "unknown flag fails");
+    free(out);
+    CHECK(sh_out(&out, "%s --ovn-nb-remotes=unix:/x --join-cidr=1.2.3 2>&1",
+                 controller_bin) != 0 && strstr(out, "--join-cidr"),
+          "bad --join-cidr fails with a message: %s", out);
+    free(out);
+    CHECK(sh_out(&out, "%s --help", controller_bin) == 0
+          && strstr(out, "--ovn-nb-remotes"), "--help");
+    free(out);
+}
+
+int
+main(int argc, char *argv[])
+{
+    const char *test_dir = getenv("KOVN_TEST_DIR");
+    controller_bin = getenv("KOVN_CONTROLLER");
+    kubeconfig = getenv("KOVN_TEST_KUBECONFIG");
+    if (!test_dir || !controller_bin || !kubeconfig) {
+        itest_fatal("KOVN_TEST_DIR, KOVN_CONTROLLER and KOVN_TEST_KUBECONFIG "
+                    "must be set: run through with-k8s.sh and meson test");
+    }
+    (void) argc;
+    set_program_name(argv[0]);
+    env_script = xasprintf("%s/ovn-env.sh", test_dir);
+    client = itest_k8s_client(NULL);
+
+    char tmpl[] = "/tmp/kovn-ctl.XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        itest_fatal("mkdtemp: %s", strerror(errno));
+    }
+    dir = xstrdup(tmpl);
+    atexit(cleanup);
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    if (itest_sh("%s start-nb %s", env_script, dir)) {
+        itest_fatal("could not start the NB");
+    }
+    free(nbctl("ls-add foreign -- ls-add taken"));
+    itest_namespace_create(client, "kube-system");
+
+    test_bad_flags();
+    start_controller();
+    test_startup();
+    test_new_subnet();
+    test_bad_subnets();
+    test_foreign();
+    test_namespaces();
+    test_delete();
+    test_restart();
+    test_clean_exit();
+
+    if (getenv("KOVN_TEST_VERBOSE")) {
+        itest_sh("cat %s/controller.log >&2", dir);
+    }
+    k8s_client_destroy(client);
+    return itest_finish();
+}
