@@ -15,7 +15,7 @@ MESON_TEST = meson test --print-errorlogs --num-processes 1 --logbase $@
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 
-.PHONY: all setup build check check-unit check-ovn check-k8s bench clean
+.PHONY: all setup build check check-unit check-ovn check-k8s check-net check-controller check-cni bench clean
 
 all: build
 
@@ -34,7 +34,7 @@ $(ASAN_BUILD)/build.ninja:
 check: build $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	rm -f $(ASAN_BUILD)/meson-logs/check-*.json
-	$(MAKE) check-unit check-ovn check-k8s
+	$(MAKE) check-unit check-ovn check-k8s check-net check-controller check-cni
 	tests/summary.sh $(ASAN_BUILD)
 
 check-unit:
@@ -45,6 +45,15 @@ check-ovn:
 
 check-k8s:
 	tests/integration/with-k8s.sh $(MESON_TEST) -C $(ASAN_BUILD) --suite k8s
+
+check-net:
+	$(MESON_TEST) -C $(ASAN_BUILD) --suite net
+
+check-cni:
+	$(MESON_TEST) -C $(ASAN_BUILD) --suite cni
+
+check-controller:
+	tests/integration/with-k8s.sh $(MESON_TEST) -C $(ASAN_BUILD) --suite controller
 
 $(RELEASE_BUILD)/build.ninja:
 	meson setup $(RELEASE_BUILD) --buildtype=release

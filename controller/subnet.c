@@ -160,12 +160,39 @@ cidrs_overlap(const struct ip_cidr *a, const struct ip_cidr *b)
                || cidr_contains(b, a->family, a->network));
 }
 
-/* True if Subnet 'a' came before 'b': the older of two overlapping Subnets
- * keeps its CIDR and the younger is refused, as Kube-OVN's webhook refuses
- * the second.  Creation time, then name, so every replica agrees. */
+/* True if Subnet 'a' is already in use: this controller registered it, or
+ * a controller said it was Ready (which survives restarts). */
 static bool
-precedes(const struct json *a, const struct json *b)
+established(const struct subnet_ctl *sub, const struct json *s)
 {
+    if (ipam_subnet_find(sub->c->ipam, k8s_obj_name(s))) {
+        return true;
+    }
+    const struct json *conds = json_get_path(s, "status.conditions");
+    for (size_t i = 0; conds && conds->type == JSON_ARRAY
+                       && i < conds->array.n; i++) {
+        const char *type = json_get_string(conds->array.elems[i], "type");
+        const char *st = json_get_string(conds->array.elems[i], "status");
+        if (type && !strcmp(type, "Ready") && st && !strcmp(st, "True")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* True if Subnet 'a' came before 'b': of two overlapping Subnets the one
+ * in use keeps its CIDR and the other is refused, as Kube-OVN's webhook
+ * refuses the second.  Creation times have a resolution of a second, so
+ * they only decide between two Subnets equally (not) in use; then names,
+ * so that every replica agrees. */
+static bool
+precedes(const struct subnet_ctl *sub, const struct json *a,
+         const struct json *b)
+{
+    bool ea = established(sub, a), eb = established(sub, b);
+    if (ea != eb) {
+        return ea;
+    }
     const char *ta = json_get_string(a, "metadata.creationTimestamp");
     const char *tb = json_get_string(b, "metadata.creationTimestamp");
     int cmp = strcmp(ta ? ta : "", tb ? tb : "");
@@ -190,7 +217,7 @@ check_overlaps(struct subnet_ctl *sub, const struct json *obj,
         struct ip_cidr cidrs[2];
         size_t n;
         if (!strcmp(o->key, spec->name) || !other
-            || !precedes(o->obj, obj)) {
+            || !precedes(sub, o->obj, obj)) {
             continue;
         }
         char *error = cidr_parse_block(other, cidrs, &n);
@@ -202,7 +229,7 @@ check_overlaps(struct subnet_ctl *sub, const struct json *obj,
             for (size_t j = 0; j < n; j++) {
                 if (cidrs_overlap(&spec->cidrs[i], &cidrs[j])) {
                     return xasprintf("cidrBlock %s overlaps Subnet %s (%s), "
-                                     "which was created first",
+                                     "which came first",
                                      block, o->key, other);
                 }
             }

@@ -24,6 +24,8 @@ PACKAGES=(
   openvswitch-switch ovn-central ovn-host etcd-server openssl iproute2 jq
   # to build kube-apiserver from Debian's source package
   golang-go rsync dpkg-dev golang-github-modern-go-reflect2-dev
+  # libcni, for a real CNI caller (cnitool) in the CNI plugin tests
+  golang-github-appc-cni-dev
 )
 
 missing_packages() {
