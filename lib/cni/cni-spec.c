@@ -23,16 +23,28 @@ static const char *const supported_versions[] = {
 
 /* ---- Errors ---- */
 
+/* Creates an error with code 'code' whose message is 'prefix' followed by
+ * 'format' expanded with 'args'. */
+static struct cni_error *
+cni_error_createv(int code, const char *details, const char *prefix,
+                  const char *format, va_list args)
+{
+    struct cni_error *e = xmalloc(sizeof *e);
+    char *msg = xvasprintf(format, args);
+
+    e->code = code;
+    e->msg = xasprintf("%s%s", prefix, msg);
+    e->details = nullable_xstrdup(details);
+    free(msg);
+    return e;
+}
+
 struct cni_error *
 cni_error_create(int code, const char *details, const char *format, ...)
 {
-    struct cni_error *e = xmalloc(sizeof *e);
     va_list args;
-
     va_start(args, format);
-    e->code = code;
-    e->msg = xvasprintf(format, args);
-    e->details = nullable_xstrdup(details);
+    struct cni_error *e = cni_error_createv(code, details, "", format, args);
     va_end(args);
     return e;
 }
@@ -360,12 +372,10 @@ decode_error(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    char *msg = xvasprintf(format, args);
+    struct cni_error *e = cni_error_createv(CNI_ERR_DECODE, NULL,
+                                            "invalid CNI result: ",
+                                            format, args);
     va_end(args);
-
-    struct cni_error *e = cni_error_create(CNI_ERR_DECODE, NULL,
-                                           "invalid CNI result: %s", msg);
-    free(msg);
     return e;
 }
 
@@ -590,13 +600,10 @@ netconf_error(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    char *msg = xvasprintf(format, args);
+    struct cni_error *e = cni_error_createv(CNI_ERR_INVALID_NETCONF, NULL,
+                                            "invalid network configuration: ",
+                                            format, args);
     va_end(args);
-
-    struct cni_error *e = cni_error_create(CNI_ERR_INVALID_NETCONF, NULL,
-                                           "invalid network configuration: "
-                                           "%s", msg);
-    free(msg);
     return e;
 }
 
@@ -842,12 +849,9 @@ env_error(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    char *msg = xvasprintf(format, args);
+    struct cni_error *e = cni_error_createv(CNI_ERR_INVALID_ENV, NULL, "",
+                                            format, args);
     va_end(args);
-
-    struct cni_error *e = cni_error_create(CNI_ERR_INVALID_ENV, NULL, "%s",
-                                           msg);
-    free(msg);
     return e;
 }
 
