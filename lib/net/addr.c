@@ -144,6 +144,51 @@ family_matches(int want, int family)
     return want == AF_UNSPEC || want == family;
 }
 
+typedef int alloc_cache_func(struct nl_sock *, int family,
+                             struct nl_cache **);
+
+/* Opens netlink in 'nl', looks up 'dev''s ifindex and fills '*cachep' with
+ * 'alloc' (listing 'what', for the error message).  On success the caller
+ * frees '*cachep' with nl_cache_free() and closes 'nl'; on error nothing is
+ * left to free. */
+static char *
+link_cache_open(const char *dev, const char *what, int family,
+                alloc_cache_func *alloc, struct net_nl *nl, int *ifindex,
+                struct nl_cache **cachep)
+{
+    char *error = net_nl_open(nl, dev);
+    if (error) {
+        return error;
+    }
+
+    error = net_nl_get_ifindex(nl, dev, ifindex);
+    if (!error) {
+        net_nl_reset(nl);
+        int err = alloc(nl->sk, family, cachep);
+        if (err < 0) {
+            error = xasprintf("%s: listing %s failed (%s)", dev, what,
+                              net_nl_strerror(nl, err));
+        }
+    }
+    if (error) {
+        net_nl_close(nl);
+    }
+    return error;
+}
+
+static int
+alloc_addr_cache(struct nl_sock *sk, int family OVS_UNUSED,
+                 struct nl_cache **cachep)
+{
+    return rtnl_addr_alloc_cache(sk, cachep);
+}
+
+static int
+alloc_route_cache(struct nl_sock *sk, int family, struct nl_cache **cachep)
+{
+    return rtnl_route_alloc_cache(sk, family, 0, cachep);
+}
+
 char *
 net_addr_list(const char *dev, int family, struct net_ifaddr **addrs,
               size_t *n)
@@ -152,25 +197,16 @@ net_addr_list(const char *dev, int family, struct net_ifaddr **addrs,
     *n = 0;
 
     struct net_nl nl;
-    char *error = net_nl_open(&nl, dev);
+    struct nl_cache *cache;
+    int ifindex;
+    char *error = link_cache_open(dev, "addresses", AF_UNSPEC,
+                                  alloc_addr_cache, &nl, &ifindex, &cache);
     if (error) {
         return error;
     }
 
-    int ifindex;
-    struct nl_cache *cache = NULL;
-    error = net_nl_get_ifindex(&nl, dev, &ifindex);
-    if (!error) {
-        net_nl_reset(&nl);
-        int err = rtnl_addr_alloc_cache(nl.sk, &cache);
-        if (err < 0) {
-            error = xasprintf("%s: listing addresses failed (%s)", dev,
-                              net_nl_strerror(&nl, err));
-        }
-    }
-
     size_t allocated = 0;
-    for (struct nl_object *o = cache ? nl_cache_get_first(cache) : NULL; o;
+    for (struct nl_object *o = nl_cache_get_first(cache); o;
          o = nl_cache_get_next(o)) {
         struct rtnl_addr *addr = (struct rtnl_addr *) o;
         struct ip_addr ip = ip_from_nl_addr(rtnl_addr_get_local(addr));
@@ -187,11 +223,9 @@ net_addr_list(const char *dev, int family, struct net_ifaddr **addrs,
             .scope = rtnl_addr_get_scope(addr),
         };
     }
-    if (cache) {
-        nl_cache_free(cache);
-    }
+    nl_cache_free(cache);
     net_nl_close(&nl);
-    return error;
+    return NULL;
 }
 
 /* ---- routes ---- */
@@ -327,25 +361,16 @@ net_route_list(const char *dev, int family, struct net_route **routes,
     *n = 0;
 
     struct net_nl nl;
-    char *error = net_nl_open(&nl, dev);
+    struct nl_cache *cache;
+    int ifindex;
+    char *error = link_cache_open(dev, "routes", family, alloc_route_cache,
+                                  &nl, &ifindex, &cache);
     if (error) {
         return error;
     }
 
-    int ifindex;
-    struct nl_cache *cache = NULL;
-    error = net_nl_get_ifindex(&nl, dev, &ifindex);
-    if (!error) {
-        net_nl_reset(&nl);
-        int err = rtnl_route_alloc_cache(nl.sk, family, 0, &cache);
-        if (err < 0) {
-            error = xasprintf("%s: listing routes failed (%s)", dev,
-                              net_nl_strerror(&nl, err));
-        }
-    }
-
     size_t allocated = 0;
-    for (struct nl_object *o = cache ? nl_cache_get_first(cache) : NULL; o;
+    for (struct nl_object *o = nl_cache_get_first(cache); o;
          o = nl_cache_get_next(o)) {
         struct rtnl_route *route = (struct rtnl_route *) o;
         int f = rtnl_route_get_family(route);
@@ -368,9 +393,7 @@ net_route_list(const char *dev, int family, struct net_route **routes,
             .gw = gw,
         };
     }
-    if (cache) {
-        nl_cache_free(cache);
-    }
+    nl_cache_free(cache);
     net_nl_close(&nl);
-    return error;
+    return NULL;
 }
