@@ -275,15 +275,11 @@ k8s_leader_holder(const struct k8s_leader *l)
     return l->observed_holder;
 }
 
-void
-k8s_leader_release(struct k8s_leader *l, long long int timeout_ms)
+/* Sends the release of the Lease as last seen (its resourceVersion), and
+ * waits until 'deadline'.  Returns the HTTP status, 0 if none came. */
+static long
+send_release(struct k8s_leader *l, long long int deadline)
 {
-    if (!l->leader || !l->resource_version) {
-        return;
-    }
-    k8s_request_cancel(l->req);
-    l->req = NULL;
-
     /* As client-go: no holder, and a one-second lease, so that any
      * candidate may take it on its next try. */
     struct json *patch = json_object_create();
@@ -299,11 +295,56 @@ k8s_leader_release(struct k8s_leader *l, long long int timeout_ms)
                                               l->namespace, l->name, NULL,
                                               patch, NULL, NULL);
     json_destroy(patch);
-    if (k8s_client_block(l->client, req, timeout_ms)
-        && k8s_response_ok(k8s_request_response(req))) {
-        VLOG_INFO("%s: released lease %s/%s", l->identity, l->namespace,
-                  l->name);
+    long status = 0;
+    if (k8s_client_block(l->client, req, MAX(deadline - time_msec(), 0))) {
+        const struct k8s_response *r = k8s_request_response(req);
+        status = k8s_response_ok(r) ? 200 : r->status;
     }
     k8s_request_destroy(req);
+    return status;
+}
+
+/* Reads the Lease again into 'l'.  Returns true if we still hold it. */
+static bool
+reread_lease(struct k8s_leader *l, long long int deadline)
+{
+    struct k8s_request *req = k8s_get(l->client, &k8s_leases, l->namespace,
+                                      l->name, NULL, NULL);
+    bool ours = false;
+    if (k8s_client_block(l->client, req, MAX(deadline - time_msec(), 0))
+        && k8s_response_ok(k8s_request_response(req))) {
+        observe(l, k8s_request_response(req)->body);
+        ours = !strcmp(l->observed_holder, l->identity);
+    }
+    k8s_request_destroy(req);
+    return ours;
+}
+
+void
+k8s_leader_release(struct k8s_leader *l, long long int timeout_ms)
+{
+    if (!l->leader || !l->resource_version) {
+        return;
+    }
+    k8s_request_cancel(l->req);
+    l->req = NULL;
+
+    /* A renewal cancelled just now may still have reached the server and
+     * changed the resourceVersion: on 409 Conflict, read the Lease again and
+     * retry while it is still ours. */
+    long long int deadline = time_msec() + timeout_ms;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        long status = send_release(l, deadline);
+        if (status == 200) {
+            VLOG_INFO("%s: released lease %s/%s", l->identity, l->namespace,
+                      l->name);
+            break;
+        } else if (status != 409 || !reread_lease(l, deadline)) {
+            VLOG_WARN("%s: could not release lease %s/%s (HTTP %ld); "
+                      "others take over when it expires", l->identity,
+                      l->namespace, l->name, status);
+            break;
+        }
+    }
     l->leader = false;
 }
