@@ -45,6 +45,7 @@ struct controller {
     struct k8s_client *client;
     struct k8s_informer *subnets;
     struct k8s_informer *namespaces;
+    struct k8s_informer *nodes;
     struct k8s_event_recorder *events;
     struct k8s_leader *leader;
     struct ovn_idl *nb;
@@ -56,6 +57,8 @@ struct controller {
     struct cluster_ctl *cluster;
     struct subnet_ctl *subnet;
     struct namespace_ctl *ns;
+    struct node_ctl *node;
+    struct pod_ctl *pod;
 
     /* Fire-and-forget API writes (status, annotations), so that they can be
      * cancelled on exit: 'struct api_call's, see api_write(). */

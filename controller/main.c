@@ -32,6 +32,8 @@
 #include "k8s/k8s-resource.h"
 #include "k8s/k8s-workqueue.h"
 #include "namespace.h"
+#include "node.h"
+#include "pod.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -400,6 +402,7 @@ connect_all(struct controller *c)
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_switch_port);
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router);
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_port);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_static_route);
 
     c->ipam = ipam_create();
     c->events = k8s_event_recorder_create(c->client, "kovn-controller",
@@ -407,11 +410,16 @@ connect_all(struct controller *c)
     c->cluster = cluster_create(c);
     c->subnet = subnet_create(c);
     c->ns = namespace_create(c);
+    c->node = node_create(c);
+    c->pod = pod_create(c);
     struct k8s_informer_options none = { .namespace = NULL };
     c->subnets = k8s_informer_create(c->client, &kubeovn_subnets, &none,
                                      &subnet_informer_handlers, c->subnet);
     c->namespaces = k8s_informer_create(c->client, &k8s_namespaces, &none,
                                         &namespace_informer_handlers, c->ns);
+    c->nodes = k8s_informer_create(c->client, &k8s_nodes,
+                                   &node_informer_options,
+                                   &node_informer_handlers, c->node);
 
     struct k8s_leader_options lo = {
         .namespace = c->opts.leader_namespace,
@@ -449,6 +457,8 @@ reconcile_nb(struct controller *c, struct ovn_txn **txnp)
             VLOG_WARN("NB transaction failed: %s", ovn_txn_error(*txnp));
         }
         subnet_txn_done(c->subnet, status);
+        node_txn_done(c->node, status);
+        pod_txn_done(c->pod, status);
         ovn_txn_destroy(*txnp);
         *txnp = NULL;
     }
@@ -457,6 +467,8 @@ reconcile_nb(struct controller *c, struct ovn_txn **txnp)
     const struct nbrec_logical_router *router = cluster_run(c->cluster, t);
     if (router) {
         subnet_run(c->subnet, t, router);
+        node_run(c->node, t, router);
+        pod_run(c->pod, t);
     }
     ovn_txn_commit(t);
 
@@ -466,6 +478,8 @@ reconcile_nb(struct controller *c, struct ovn_txn **txnp)
     } else {
         /* Nothing to write (TXN_UNCHANGED), or failed at once. */
         subnet_txn_done(c->subnet, status);
+        node_txn_done(c->node, status);
+        pod_txn_done(c->pod, status);
         ovn_txn_destroy(t);
     }
 }
@@ -478,6 +492,7 @@ become_leader(struct controller *c)
     /* The same code path as every change, with a full queue. */
     subnet_enqueue_all(c->subnet);
     namespace_enqueue_all(c->ns);
+    node_enqueue_all(c->node);
 }
 
 int
@@ -512,6 +527,8 @@ main(int argc, char *argv[])
         ovn_idl_run(c.nb);
         k8s_informer_run(c.subnets);
         k8s_informer_run(c.namespaces);
+        k8s_informer_run(c.nodes);
+        pod_informers_run(c.pod);
         k8s_leader_run(c.leader);
 
         if (k8s_leader_lost(c.leader)) {
@@ -534,6 +551,8 @@ main(int argc, char *argv[])
         ovn_idl_wait(c.nb);
         k8s_informer_wait(c.subnets);
         k8s_informer_wait(c.namespaces);
+        k8s_informer_wait(c.nodes);
+        pod_informers_wait(c.pod);
         k8s_leader_wait(c.leader);
         if (ready_to_write(&c)) {
             cluster_wait(c.cluster);
@@ -541,6 +560,8 @@ main(int argc, char *argv[])
                 ovn_txn_wait(txn);
             } else {
                 subnet_wait(c.subnet);
+                node_wait(c.node);
+                pod_wait(c.pod);
             }
             namespace_wait(c.ns);
         }
@@ -558,7 +579,10 @@ main(int argc, char *argv[])
     k8s_leader_destroy(c.leader);
     k8s_informer_destroy(c.subnets);
     k8s_informer_destroy(c.namespaces);
+    k8s_informer_destroy(c.nodes);
     namespace_destroy(c.ns);
+    pod_destroy(c.pod);
+    node_destroy(c.node);
     subnet_destroy(c.subnet);
     cluster_destroy(c.cluster);
     k8s_event_recorder_destroy(c.events);

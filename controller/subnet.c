@@ -89,6 +89,18 @@ subnet_has_pending(const struct subnet_ctl *sub)
     return !shash_is_empty(&sub->pending);
 }
 
+bool
+subnet_is_idle(const struct subnet_ctl *sub)
+{
+    return !k8s_workqueue_len(sub->queue) && shash_is_empty(&sub->pending);
+}
+
+void
+subnet_usage_changed(struct subnet_ctl *sub, const char *name)
+{
+    k8s_workqueue_add(sub->queue, name);
+}
+
 /* ---- informer ---- */
 
 static void

@@ -50,4 +50,12 @@ void subnet_txn_done(struct subnet_ctl *, enum ovsdb_idl_txn_status status);
 /* True while keys wait for a transaction's result. */
 bool subnet_has_pending(const struct subnet_ctl *);
 
+/* True when no Subnet waits to be reconciled (delayed retries aside) and
+ * none waits for a transaction: every valid Subnet is in the IPAM. */
+bool subnet_is_idle(const struct subnet_ctl *);
+
+/* Subnet 'name''s address usage changed (an allocation or release): its
+ * status is written again, by this module's status writer. */
+void subnet_usage_changed(struct subnet_ctl *, const char *name);
+
 #endif /* subnet.h */

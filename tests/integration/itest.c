@@ -230,3 +230,130 @@ itest_delete_all(struct k8s_client *client, const struct k8s_resource *res,
     free(escaped);
     free(path);
 }
+
+/* Controller suite helpers. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include "openvswitch/dynamic-string.h"
+
+static int
+sh_out_valist(char **out, const char *format, va_list args)
+{
+    struct ds cmd = DS_EMPTY_INITIALIZER;
+    ds_put_format_valist(&cmd, format, args);
+
+    FILE *stream = popen(ds_cstr(&cmd), "r");
+    struct ds output = DS_EMPTY_INITIALIZER;
+    if (stream) {
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
+            ds_put_buffer(&output, buf, n);
+        }
+    }
+    int status = stream ? pclose(stream) : -1;
+    ds_chomp(&output, '\n');
+    *out = ds_steal_cstr(&output);
+    ds_destroy(&cmd);
+    return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+itest_sh_out(char **out, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int status = sh_out_valist(out, format, args);
+    va_end(args);
+    return status;
+}
+
+char *
+itest_nbctl(const char *dir, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *cmd = xvasprintf(format, args);
+    va_end(args);
+    char *out;
+    int status = itest_sh_out(&out, "ovn-nbctl --timeout=10 "
+                              "--db=unix:%s/nb.sock %s 2>/dev/null",
+                              dir, cmd);
+    free(cmd);
+    if (status) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+bool
+itest_nb_is(const char *dir, const char *want, const char *args)
+{
+    char *out = itest_nbctl(dir, "%s", args);
+    bool ok = out && !strcmp(out, want);
+    free(out);
+    return ok;
+}
+
+pid_t
+itest_controller_start(const char *bin, const char *dir,
+                       const char *kubeconfig)
+{
+    char *log = xasprintf("%s/controller.log", dir);
+    pid_t pid = fork();
+    if (pid < 0) {
+        itest_fatal("fork: %s", strerror(errno));
+    } else if (!pid) {
+        /* Never outlive the test, even when it is SIGKILLed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        char *nb = xasprintf("--ovn-nb-remotes=unix:%s/nb.sock", dir);
+        char *kc = xasprintf("--kubeconfig=%s", kubeconfig);
+        char *ctl = xasprintf("--unixctl=%s/controller.ctl", dir);
+        execl(bin, bin, nb, kc, ctl, "--identity=itest-controller",
+              "--lease-duration=5", "-vconsole:info", (char *) NULL);
+        fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    free(log);
+    return pid;
+}
+
+int
+itest_controller_reap(pid_t *pidp, long long int timeout_ms)
+{
+    long long int deadline = time_msec() + timeout_ms;
+    int status = -1;
+    while (*pidp > 0) {
+        pid_t r = waitpid(*pidp, &status, WNOHANG);
+        if (r == *pidp) {
+            *pidp = 0;
+            return status;
+        }
+        if (time_msec() > deadline) {
+            return -1;
+        }
+        usleep(50000);
+    }
+    return status;
+}
+
+struct json *
+itest_get(struct k8s_client *client, const struct k8s_resource *res,
+          const char *ns, const char *name)
+{
+    struct k8s_request *req = k8s_get(client, res, ns, name, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    struct json *obj = k8s_response_ok(r) ? k8s_request_steal_body(req)
+                                          : NULL;
+    k8s_request_destroy(req);
+    return obj;
+}

@@ -69,3 +69,51 @@ void itest_namespace_create(struct k8s_client *, const char *name);
 void itest_delete_all(struct k8s_client *, const struct k8s_resource *,
                       const char *ns, const char *label_selector);
 #endif
+
+#ifndef KOVN_ITEST_CONTROLLER_H
+#define KOVN_ITEST_CONTROLLER_H 1
+/* Helpers for the 'controller' suite: the real kovn-controller as a child
+ * process against an NB ovsdb-server the test starts in its directory. */
+#include <stdbool.h>
+#include <sys/types.h>
+#include "timeval.h"
+
+/* Runs "sh -c CMD", its stdout, less trailing newlines, in '*out' (caller
+ * frees).  Returns the exit status (-1 if it did not run or exit). */
+int itest_sh_out(char **out, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+/* "ovn-nbctl ARGS" against 'dir'/nb.sock; its output (caller frees), or
+ * NULL if it failed. */
+char *itest_nbctl(const char *dir, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+/* True if the output of "ovn-nbctl ARGS" is 'want'. */
+bool itest_nb_is(const char *dir, const char *want, const char *args);
+
+/* Starts 'bin' with --ovn-nb-remotes=unix:DIR/nb.sock, --kubeconfig,
+ * --unixctl=DIR/controller.ctl, a 5 s lease and console logs appended to
+ * DIR/controller.log; the child dies with the test.  Returns its pid. */
+pid_t itest_controller_start(const char *bin, const char *dir,
+                             const char *kubeconfig);
+
+/* Waits up to 'timeout_ms' for child '*pidp' to exit; on exit sets '*pidp'
+ * to 0 and returns its wait status, else returns -1. */
+int itest_controller_reap(pid_t *pidp, long long int timeout_ms);
+
+/* GETs one object; NULL if it is absent (or the request failed). */
+struct json *itest_get(struct k8s_client *, const struct k8s_resource *,
+                       const char *ns, const char *name);
+
+/* Polls 'COND' every 100 ms until it holds or 'TIMEOUT_MS' passes; the
+ * value is COND's last. */
+#define ITEST_WAIT_FOR(COND, TIMEOUT_MS)                                \
+    ({                                                                  \
+        long long int deadline_ = time_msec() + (TIMEOUT_MS);           \
+        bool ok_;                                                       \
+        while (!(ok_ = (COND)) && time_msec() < deadline_) {            \
+            usleep(100000);                                             \
+        }                                                               \
+        ok_;                                                            \
+    })
+#endif

@@ -70,35 +70,9 @@ on_term(int sig OVS_UNUSED)
     exit(EXIT_FAILURE);             /* Runs cleanup() via atexit. */
 }
 
-/* Runs "sh -c CMD", its trimmed stdout in '*out' (caller frees).  Returns
- * the exit status. */
-static int OVS_PRINTF_FORMAT(2, 3)
-sh_out(char **out, const char *fmt, ...)
-{
-    struct ds cmd = DS_EMPTY_INITIALIZER;
-    va_list args;
-    va_start(args, fmt);
-    ds_put_format_valist(&cmd, fmt, args);
-    va_end(args);
+/* The shared helpers of itest.h, bound to this run's directory. */
+#define sh_out itest_sh_out
 
-    FILE *stream = popen(ds_cstr(&cmd), "r");
-    struct ds output = DS_EMPTY_INITIALIZER;
-    if (stream) {
-        char buf[4096];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
-            ds_put_buffer(&output, buf, n);
-        }
-    }
-    int status = stream ? pclose(stream) : -1;
-    ds_chomp(&output, '\n');
-    *out = ds_steal_cstr(&output);
-    ds_destroy(&cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* "ovn-nbctl ARGS" against our NB; returns its output (caller frees), or
- * NULL if it failed. */
 static char * OVS_PRINTF_FORMAT(1, 2)
 nbctl(const char *fmt, ...)
 {
@@ -106,97 +80,39 @@ nbctl(const char *fmt, ...)
     va_start(args, fmt);
     char *cmd = xvasprintf(fmt, args);
     va_end(args);
-    char *out;
-    int status = sh_out(&out, "ovn-nbctl --timeout=10 --db=unix:%s/nb.sock "
-                        "%s 2>/dev/null", dir, cmd);
+    char *out = itest_nbctl(dir, "%s", cmd);
     free(cmd);
-    if (status) {
-        free(out);
-        return NULL;
-    }
     return out;
 }
 
-/* True if nbctl(ARGS)'s output is 'want'. */
 static bool
 nb_is(const char *want, const char *args)
 {
-    char *out = nbctl("%s", args);
-    bool ok = out && !strcmp(out, want);
-    free(out);
-    return ok;
+    return itest_nb_is(dir, want, args);
 }
 
 static void
 start_controller(void)
 {
-    char *log = xasprintf("%s/controller.log", dir);
-    pid_t pid = fork();
-    if (pid < 0) {
-        itest_fatal("fork: %s", strerror(errno));
-    } else if (!pid) {
-        /* Never outlive the test, even when it is SIGKILLed. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        char *nb = xasprintf("--ovn-nb-remotes=unix:%s/nb.sock", dir);
-        char *kc = xasprintf("--kubeconfig=%s", kubeconfig);
-        char *ctl = xasprintf("--unixctl=%s/controller.ctl", dir);
-        execl(controller_bin, controller_bin, nb, kc, ctl,
-              "--identity=itest-controller", "--lease-duration=5",
-              "-vconsole:info", (char *) NULL);
-        fprintf(stderr, "exec %s: %s\n", controller_bin, strerror(errno));
-        _exit(127);
-    }
-    free(log);
-    controller_pid = pid;
+    controller_pid = itest_controller_start(controller_bin, dir, kubeconfig);
 }
 
-/* Waits for the controller to exit; returns its wait status. */
 static int
 reap_controller(long long int timeout_ms)
 {
-    long long int deadline = time_msec() + timeout_ms;
-    int status = -1;
-    while (controller_pid > 0) {
-        pid_t r = waitpid(controller_pid, &status, WNOHANG);
-        if (r == controller_pid) {
-            controller_pid = 0;
-            return status;
-        }
-        if (time_msec() > deadline) {
-            return -1;
-        }
-        usleep(50000);
-    }
-    return status;
+    return itest_controller_reap(&controller_pid, timeout_ms);
 }
 
 /* ---- waiting ---- */
 
-/* Polls 'cond' every 100 ms until it holds or TIMEOUT_MS passes. */
-#define WAIT_FOR(COND)                                                  \
-    ({                                                                  \
-        long long int deadline_ = time_msec() + TIMEOUT_MS;             \
-        bool ok_;                                                       \
-        while (!(ok_ = (COND)) && time_msec() < deadline_) {            \
-            usleep(100000);                                             \
-        }                                                               \
-        ok_;                                                            \
-    })
+#define WAIT_FOR(COND) ITEST_WAIT_FOR(COND, TIMEOUT_MS)
 
 /* ---- API ---- */
 
 static struct json *
 get_obj(const struct k8s_resource *res, const char *ns, const char *name)
 {
-    struct k8s_request *req = k8s_get(client, res, ns, name, NULL, NULL);
-    const struct k8s_response *r = itest_wait(client, req);
-    struct json *obj = k8s_response_ok(r) ? k8s_request_steal_body(req)
-                                          : NULL;
-    k8s_request_destroy(req);
-    return obj;
+    return itest_get(client, res, ns, name);
 }
 
 static void

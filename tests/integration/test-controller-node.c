@@ -1,0 +1,533 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+/* kovn-controller's Node reconciler, end to end: the real binary against
+ * the kube-apiserver of with-k8s.sh and an NB ovsdb-server this test starts
+ * (ovn-env.sh).  Nodes get a join address and MAC, a port node-<name> on
+ * the join switch, a route from the cluster router to their InternalIP and
+ * their annotations; deletion and restarts keep that exact.
+ *
+ * Usage: with-k8s.sh test-controller-node [-v]
+ * Environment: KOVN_TEST_DIR (ovn-env.sh), KOVN_CONTROLLER (the binary),
+ * KOVN_TEST_KUBECONFIG (with-k8s.sh). */
+
+#include <config.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "itest.h"
+#include "k8s/k8s-client.h"
+#include "k8s/k8s-resource.h"
+#include "openvswitch/dynamic-string.h"
+#include "timeval.h"
+#include "util.h"
+#include "util/json-util.h"
+
+#define TIMEOUT_MS 30000
+#define WAIT_FOR(COND) ITEST_WAIT_FOR(COND, TIMEOUT_MS)
+#define LABEL "kovn-itest=node"
+
+static const char *env_script;      /* ovn-env.sh */
+static const char *controller_bin;
+static const char *kubeconfig;
+static char *dir;                   /* This run's temporary directory. */
+static pid_t controller_pid;
+static struct k8s_client *client;
+
+static void
+cleanup(void)
+{
+    if (controller_pid > 0) {
+        kill(controller_pid, SIGKILL);
+        waitpid(controller_pid, NULL, 0);
+        controller_pid = 0;
+    }
+    if (dir) {
+        itest_sh("%s stop-all %s >/dev/null 2>&1", env_script, dir);
+        if (getenv("KOVN_TEST_KEEP")) {
+            fprintf(stderr, "kept %s\n", dir);
+        } else {
+            itest_sh("rm -rf %s", dir);
+        }
+        free(dir);
+        dir = NULL;
+    }
+}
+
+static void
+on_term(int sig OVS_UNUSED)
+{
+    exit(EXIT_FAILURE);             /* Runs cleanup() via atexit. */
+}
+
+static void
+start_controller(void)
+{
+    controller_pid = itest_controller_start(controller_bin, dir, kubeconfig);
+}
+
+static char * OVS_PRINTF_FORMAT(1, 2)
+nbctl(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    char *cmd = xvasprintf(fmt, args);
+    va_end(args);
+    char *out = itest_nbctl(dir, "%s", cmd);
+    free(cmd);
+    return out;
+}
+
+/* ---- API ---- */
+
+static void
+create_node(const char *name, const char *internal_ip)
+{
+    struct ds addrs = DS_EMPTY_INITIALIZER;
+    if (internal_ip) {
+        ds_put_format(&addrs, "{\"type\":\"InternalIP\",\"address\":\"%s\"},",
+                      internal_ip);
+    }
+    ds_put_format(&addrs, "{\"type\":\"Hostname\",\"address\":\"%s\"}",
+                  name);
+    char *text = xasprintf(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Node\","
+        "\"metadata\":{\"name\":\"%s\",\"labels\":{\"kovn-itest\":\"node\"}},"
+        "\"status\":{\"addresses\":[%s]}}", name, ds_cstr(&addrs));
+    struct json *obj = json_from_string(text);
+    struct k8s_request *req = k8s_create(client, &k8s_nodes, NULL, obj,
+                                         NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("creating Node %s: %s", name, r->error);
+    }
+    k8s_request_destroy(req);
+    json_destroy(obj);
+    free(text);
+    ds_destroy(&addrs);
+}
+
+static void
+delete_node(const char *name)
+{
+    struct k8s_request *req = k8s_delete(client, &k8s_nodes, NULL, name,
+                                         NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("deleting Node %s: %s", name, r->error);
+    }
+    k8s_request_destroy(req);
+}
+
+static void
+annotate_node(const char *name, const char *key, const char *value)
+{
+    char *text = xasprintf("{\"metadata\":{\"annotations\":{\"%s\":\"%s\"}}}",
+                           key, value);
+    struct json *patch = json_from_string(text);
+    struct k8s_request *req = k8s_merge_patch(client, &k8s_nodes, NULL, name,
+                                              NULL, patch, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("annotating Node %s: %s", name, r->error);
+    }
+    k8s_request_destroy(req);
+    json_destroy(patch);
+    free(text);
+}
+
+/* Node 'name''s annotation ovn.kubernetes.io/'key' (caller frees), or
+ * NULL. */
+static char *
+node_ann(const char *name, const char *key)
+{
+    struct json *obj = itest_get(client, &k8s_nodes, NULL, name);
+    char *full = xasprintf("ovn.kubernetes.io/%s", key);
+    const char *v = obj ? k8s_obj_annotation(obj, full) : NULL;
+    char *copy = v ? xstrdup(v) : NULL;
+    free(full);
+    json_destroy(obj);
+    return copy;
+}
+
+static bool
+node_ann_is(const char *name, const char *key, const char *want)
+{
+    char *have = node_ann(name, key);
+    bool ok = have && !strcmp(have, want);
+    free(have);
+    return ok;
+}
+
+/* Number of Warning Events about Node 'name' with reason 'reason'. */
+static size_t
+count_events(const char *name, const char *reason)
+{
+    char *q = xasprintf("fieldSelector=involvedObject.name%%3D%s", name);
+    struct k8s_request *req = k8s_list(client, &k8s_events, NULL, q,
+                                       NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    size_t n = 0;
+    const struct json *items = json_get_member(r->body, "items");
+    for (size_t i = 0; items && items->type == JSON_ARRAY
+                       && i < items->array.n; i++) {
+        const char *rs = json_get_string(items->array.elems[i], "reason");
+        const char *kind = json_get_string(items->array.elems[i],
+                                           "involvedObject.kind");
+        if (rs && !strcmp(rs, reason) && kind && !strcmp(kind, "Node")) {
+            n++;
+        }
+    }
+    k8s_request_destroy(req);
+    free(q);
+    return n;
+}
+
+/* ---- NB ---- */
+
+static bool
+no_port(const char *name)
+{
+    char *args = xasprintf("--bare --columns=_uuid find logical_switch_port "
+                           "name=node-%s", name);
+    bool ok = itest_nb_is(dir, "", args);
+    free(args);
+    return ok;
+}
+
+static bool
+no_route(const char *name)
+{
+    char *args = xasprintf("--bare --columns=_uuid find "
+                           "logical_router_static_route "
+                           "external_ids:node=%s", name);
+    bool ok = itest_nb_is(dir, "", args);
+    free(args);
+    return ok;
+}
+
+/* The node's route "PREFIX NEXTHOP", or NULL (caller frees). */
+static char *
+route_of(const char *name)
+{
+    return nbctl("--bare --format=csv --columns=ip_prefix,nexthop find "
+                 "logical_router_static_route external_ids:vendor=kovn "
+                 "external_ids:node=%s", name);
+}
+
+/* Checks everything node 'name' should have; its join IP in 'ip' (caller
+ * frees), or NULL if the annotations never came. */
+static char *
+check_node(const char *name, const char *internal_ip)
+{
+    if (!CHECK(WAIT_FOR(node_ann_is(name, "allocated", "true")),
+               "%s allocated", name)) {
+        return NULL;
+    }
+    char *ip = node_ann(name, "ip_address");
+    char *mac = node_ann(name, "mac_address");
+    char *port = xasprintf("node-%s", name);
+    CHECK(ip && !strncmp(ip, "100.64.", 7) && strcmp(ip, "100.64.0.1"),
+          "%s join address %s", name, ip ? ip : "(none)");
+    CHECK(mac && strlen(mac) == 17, "%s MAC %s", name, mac ? mac : "(none)");
+    CHECK(node_ann_is(name, "cidr", "100.64.0.0/16")
+          && node_ann_is(name, "gateway", "100.64.0.1")
+          && node_ann_is(name, "logical_switch", "join")
+          && node_ann_is(name, "port_name", port),
+          "%s cidr, gateway, logical_switch, port_name", name);
+
+    char *want = xasprintf("[\"%s %s\"]\n[]\nkovn\n%s", mac, ip, name);
+    char *args = xasprintf("get logical_switch_port %s addresses "
+                           "port_security external_ids:vendor "
+                           "external_ids:node", port);
+    CHECK(WAIT_FOR(itest_nb_is(dir, want, args)), "port %s", port);
+    free(want);
+    free(args);
+    char *out = nbctl("lsp-list join");
+    want = xasprintf("(%s)", port);
+    CHECK(out && strstr(out, want), "%s on join: %s", port,
+          out ? out : "(none)");
+    free(out);
+    free(want);
+
+    if (internal_ip) {
+        want = xasprintf("%s/32,%s", internal_ip, ip);
+        CHECK(WAIT_FOR(({ char *r = route_of(name);
+                          bool eq = r && !strcmp(r, want);
+                          free(r); eq; })),
+              "%s route %s", name, want);
+        free(want);
+        out = nbctl("lr-route-list ovn-cluster");
+        CHECK(out && strstr(out, internal_ip), "route on ovn-cluster: %s",
+              out ? out : "(none)");
+        free(out);
+    } else {
+        CHECK(no_route(name), "%s: no route without InternalIP", name);
+    }
+    free(port);
+    free(mac);
+    return ip;
+}
+
+/* kovn's node ports and routes, one line per row, sorted. */
+static char *
+nb_dump(void)
+{
+    char *out;
+    itest_sh_out(&out,
+           "(nb='ovn-nbctl --db=unix:%s/nb.sock --bare --format=csv';"
+           " $nb --columns=name,addresses,port_security,external_ids"
+           " list logical_switch_port;"
+           " $nb --columns=ip_prefix,nexthop,external_ids"
+           " list logical_router_static_route) | grep node= | sort", dir);
+    return out;
+}
+
+/* ---- cases ---- */
+
+static char *ips[4];
+
+static void
+test_nodes(void)
+{
+    itest_case("three nodes");
+    CHECK(WAIT_FOR(itest_nb_is(dir, "kovn", "get logical_switch join "
+                               "external_ids:vendor")), "join switch");
+    free(nbctl("lsp-add join foreign-port -- lsp-set-addresses "
+               "foreign-port unknown"));
+
+    create_node("itn-1", "192.168.77.1");
+    create_node("itn-2", "192.168.77.2");
+    create_node("itn-3", NULL);
+    ips[1] = check_node("itn-1", "192.168.77.1");
+    ips[2] = check_node("itn-2", "192.168.77.2");
+    ips[3] = check_node("itn-3", NULL);
+    CHECK(ips[1] && ips[2] && ips[3] && strcmp(ips[1], ips[2])
+          && strcmp(ips[1], ips[3]) && strcmp(ips[2], ips[3]),
+          "unique join addresses");
+    CHECK(WAIT_FOR(count_events("itn-3", "NoInternalIP") >= 1),
+          "Event NoInternalIP on itn-3");
+}
+
+/* The MAC of router port 'lrp' (caller frees), or NULL. */
+static char *
+lrp_mac(const char *lrp)
+{
+    char *mac = nbctl("get logical_router_port %s mac", lrp);
+    if (mac) {
+        char *m = xstrdup(mac[0] == '"' ? mac + 1 : mac);
+        m[strcspn(m, "\"")] = '\0';
+        free(mac);
+        mac = m;
+    }
+    return mac;
+}
+
+/* True once ovn-trace (on northd's SB) says that an ICMP echo entering
+ * switch 'ls' from port 'inport' ('src_mac' 'src_ip' to 'dst_mac' 'dst_ip')
+ * leaves through port 'want'. */
+static bool
+trace_reaches(const char *ls, const char *inport, const char *src_mac,
+              const char *src_ip, const char *dst_mac, const char *dst_ip,
+              const char *want)
+{
+    return WAIT_FOR(({
+        char *o;
+        itest_sh_out(&o, "ovn-trace --db=unix:%s/sb.sock %s 'inport == "
+                     "\"%s\" && eth.src == %s && eth.dst == %s && ip4.src "
+                     "== %s && ip4.dst == %s && ip.ttl == 64 && icmp4.type "
+                     "== 8' 2>&1", dir, ls, inport, src_mac, dst_mac,
+                     src_ip, dst_ip);
+        char *w = xasprintf("output to \"%s\"", want);
+        bool r = strstr(o, w) && !strstr(o, "drop;");
+        if (!r && getenv("KOVN_TEST_VERBOSE")) {
+            fprintf(stderr, "%s\n", o);
+        }
+        free(w);
+        free(o);
+        r;
+    }));
+}
+
+static void
+test_trace(void)
+{
+    itest_case("ovn-trace pods <-> nodes");
+    if (itest_sh("%s start-northd %s", env_script, dir)) {
+        CHECK(false, "could not start ovn-northd");
+        return;
+    }
+    CHECK(WAIT_FOR(itest_nb_is(dir, "kovn", "get logical_switch ovn-default "
+                               "external_ids:vendor")), "ovn-default");
+    /* A stand-in pod port. */
+    free(nbctl("lsp-add ovn-default trace-pod -- lsp-set-addresses "
+               "trace-pod '0a:00:00:10:00:05 10.16.0.5'"));
+    char *gw_mac = lrp_mac("ovn-cluster-ovn-default");
+    char *join_mac = lrp_mac("ovn-cluster-join");
+    char *node_mac = node_ann("itn-1", "mac_address");
+    CHECK(gw_mac && join_mac && node_mac && ips[1], "MACs");
+    if (gw_mac && join_mac && node_mac && ips[1]) {
+        CHECK(trace_reaches("ovn-default", "trace-pod", "0a:00:00:10:00:05",
+                            "10.16.0.5", gw_mac, "192.168.77.1",
+                            "node-itn-1"),
+              "pod 10.16.0.5 -> node itn-1's InternalIP via node-itn-1");
+        CHECK(trace_reaches("join", "node-itn-1", node_mac, ips[1],
+                            join_mac, "10.16.0.5", "trace-pod"),
+              "node itn-1 -> pod 10.16.0.5 via the join switch");
+    }
+    free(gw_mac);
+    free(join_mac);
+    free(node_mac);
+    free(nbctl("lsp-del trace-pod"));
+}
+
+static void
+test_edited(void)
+{
+    itest_case("edited annotations");
+    annotate_node("itn-1", "ovn.kubernetes.io/ip_address", "100.64.9.9");
+    annotate_node("itn-1", "ovn.kubernetes.io/allocated", "false");
+    CHECK(WAIT_FOR(node_ann_is("itn-1", "ip_address", ips[1])
+                   && node_ann_is("itn-1", "allocated", "true")),
+          "itn-1's annotations corrected");
+
+    /* A new InternalIP moves the route. */
+    char *text = xstrdup("{\"status\":{\"addresses\":[{\"type\":"
+                         "\"InternalIP\",\"address\":\"192.168.77.3\"}]}}");
+    struct json *patch = json_from_string(text);
+    struct k8s_request *req = k8s_merge_patch(client, &k8s_nodes, NULL,
+                                              "itn-3", "status", patch,
+                                              NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    CHECK(k8s_response_ok(r), "patching itn-3's status: %s", r->error);
+    k8s_request_destroy(req);
+    json_destroy(patch);
+    free(text);
+    char *want = xasprintf("192.168.77.3/32,%s", ips[3]);
+    CHECK(WAIT_FOR(({ char *rt = route_of("itn-3");
+                      bool eq = rt && !strcmp(rt, want);
+                      free(rt); eq; })), "itn-3's route once it has an IP");
+    free(want);
+}
+
+static void
+test_delete(void)
+{
+    itest_case("delete node");
+    delete_node("itn-2");
+    CHECK(WAIT_FOR(no_port("itn-2") && no_route("itn-2")),
+          "itn-2's port and route gone");
+    CHECK(!no_port("itn-1") && !no_route("itn-1"), "itn-1 keeps its rows");
+    CHECK(itest_nb_is(dir, "foreign-port", "--bare --columns=name find "
+                      "logical_switch_port name=foreign-port"),
+          "foreign port survives");
+}
+
+static void
+test_restart(void)
+{
+    itest_case("restart");
+    char *before = nb_dump();
+    kill(controller_pid, SIGKILL);
+    itest_controller_reap(&controller_pid, 5000);
+
+    /* While it is down: a node goes, another is edited, one comes. */
+    delete_node("itn-3");
+    annotate_node("itn-1", "ovn.kubernetes.io/mac_address",
+                  "0a:11:22:33:44:55");
+    create_node("itn-4", "192.168.77.4");
+
+    start_controller();
+    CHECK(WAIT_FOR(no_port("itn-3") && no_route("itn-3")),
+          "itn-3's rows removed after restart");
+    ips[0] = check_node("itn-4", "192.168.77.4");
+    char *ip1 = check_node("itn-1", "192.168.77.1");
+    CHECK(ip1 && !strcmp(ip1, ips[1]), "itn-1 keeps %s (now %s)", ips[1],
+          ip1 ? ip1 : "(none)");
+    free(ip1);
+    CHECK(ips[0] && strcmp(ips[0], ips[1]), "itn-4 gets its own address");
+
+    /* The same rows as before, less itn-3's, plus itn-4's: no duplicates. */
+    char *after = nb_dump();
+    char *expected;
+    itest_sh_out(&expected, "printf '%%s\\n' '%s' | grep -v itn-3", before);
+    char *after_old;
+    itest_sh_out(&after_old, "printf '%%s\\n' '%s' | grep -v itn-4", after);
+    CHECK(!strcmp(after_old, expected), "NB after restart:\n%s\n"
+          "expected:\n%s", after_old, expected);
+    free(before);
+    free(after);
+    free(after_old);
+    free(expected);
+    CHECK(itest_nb_is(dir, "foreign-port", "--bare --columns=name find "
+                      "logical_switch_port name=foreign-port"),
+          "foreign port survives the restart");
+}
+
+static void
+test_clean_exit(void)
+{
+    itest_case("clean exit");
+    char *out;
+    int rc = itest_sh_out(&out, "ovs-appctl -t %s/controller.ctl exit", dir);
+    CHECK(!rc, "ovs-appctl exit: %s", out);
+    free(out);
+    int status = itest_controller_reap(&controller_pid, 15000);
+    CHECK(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status),
+          "controller exited with status 0 (no leaks), wait status %d",
+          status);
+}
+
+int
+main(int argc, char *argv[])
+{
+    const char *test_dir = getenv("KOVN_TEST_DIR");
+    controller_bin = getenv("KOVN_CONTROLLER");
+    kubeconfig = getenv("KOVN_TEST_KUBECONFIG");
+    if (!test_dir || !controller_bin || !kubeconfig) {
+        itest_fatal("KOVN_TEST_DIR, KOVN_CONTROLLER and KOVN_TEST_KUBECONFIG "
+                    "must be set: run through with-k8s.sh and meson test");
+    }
+    (void) argc;
+    set_program_name(argv[0]);
+    env_script = xasprintf("%s/ovn-env.sh", test_dir);
+    client = itest_k8s_client(NULL);
+
+    char tmpl[] = "/tmp/kovn-node.XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        itest_fatal("mkdtemp: %s", strerror(errno));
+    }
+    dir = xstrdup(tmpl);
+    atexit(cleanup);
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    if (itest_sh("%s start-nb %s", env_script, dir)) {
+        itest_fatal("could not start the NB");
+    }
+    itest_namespace_create(client, "kube-system");
+    itest_delete_all(client, &k8s_nodes, NULL, LABEL);
+
+    start_controller();
+    test_nodes();
+    test_trace();
+    test_edited();
+    test_delete();
+    test_restart();
+    test_clean_exit();
+
+    if (getenv("KOVN_TEST_VERBOSE")) {
+        itest_sh("cat %s/controller.log >&2", dir);
+    }
+    itest_delete_all(client, &k8s_nodes, NULL, LABEL);
+    for (size_t i = 0; i < ARRAY_SIZE(ips); i++) {
+        free(ips[i]);
+    }
+    k8s_client_destroy(client);
+    return itest_finish();
+}
