@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl-fixture.h"
 #include "itest.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-resource.h"
@@ -33,56 +34,7 @@
 #define WAIT_FOR(COND) ITEST_WAIT_FOR(COND, TIMEOUT_MS)
 #define LABEL "kovn-itest=node"
 
-static const char *env_script;      /* ovn-env.sh */
-static const char *controller_bin;
-static const char *kubeconfig;
-static char *dir;                   /* This run's temporary directory. */
-static pid_t controller_pid;
-static struct k8s_client *client;
 
-static void
-cleanup(void)
-{
-    if (controller_pid > 0) {
-        kill(controller_pid, SIGKILL);
-        waitpid(controller_pid, NULL, 0);
-        controller_pid = 0;
-    }
-    if (dir) {
-        itest_sh("%s stop-all %s >/dev/null 2>&1", env_script, dir);
-        if (getenv("KOVN_TEST_KEEP")) {
-            fprintf(stderr, "kept %s\n", dir);
-        } else {
-            itest_sh("rm -rf %s", dir);
-        }
-        free(dir);
-        dir = NULL;
-    }
-}
-
-static void
-on_term(int sig OVS_UNUSED)
-{
-    exit(EXIT_FAILURE);             /* Runs cleanup() via atexit. */
-}
-
-static void
-start_controller(void)
-{
-    controller_pid = itest_controller_start(controller_bin, dir, kubeconfig);
-}
-
-static char * OVS_PRINTF_FORMAT(1, 2)
-nbctl(const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    char *cmd = xvasprintf(fmt, args);
-    va_end(args);
-    char *out = itest_nbctl(dir, "%s", cmd);
-    free(cmd);
-    return out;
-}
 
 /* ---- API ---- */
 
@@ -216,7 +168,7 @@ no_route(const char *name)
 static char *
 route_of(const char *name)
 {
-    return nbctl("--bare --format=csv --columns=ip_prefix,nexthop find "
+    return ctl_nbctl("--bare --format=csv --columns=ip_prefix,nexthop find "
                  "logical_router_static_route external_ids:vendor=kovn "
                  "external_ids:node=%s", name);
 }
@@ -249,7 +201,7 @@ check_node(const char *name, const char *internal_ip)
     CHECK(WAIT_FOR(itest_nb_is(dir, want, args)), "port %s", port);
     free(want);
     free(args);
-    char *out = nbctl("lsp-list join");
+    char *out = ctl_nbctl("lsp-list join");
     want = xasprintf("(%s)", port);
     CHECK(out && strstr(out, want), "%s on join: %s", port,
           out ? out : "(none)");
@@ -263,7 +215,7 @@ check_node(const char *name, const char *internal_ip)
                           free(r); eq; })),
               "%s route %s", name, want);
         free(want);
-        out = nbctl("lr-route-list ovn-cluster");
+        out = ctl_nbctl("lr-route-list ovn-cluster");
         CHECK(out && strstr(out, internal_ip), "route on ovn-cluster: %s",
               out ? out : "(none)");
         free(out);
@@ -299,7 +251,7 @@ test_nodes(void)
     itest_case("three nodes");
     CHECK(WAIT_FOR(itest_nb_is(dir, "kovn", "get logical_switch join "
                                "external_ids:vendor")), "join switch");
-    free(nbctl("lsp-add join foreign-port -- lsp-set-addresses "
+    free(ctl_nbctl("lsp-add join foreign-port -- lsp-set-addresses "
                "foreign-port unknown"));
 
     create_node("itn-1", "192.168.77.1");
@@ -319,7 +271,7 @@ test_nodes(void)
 static char *
 lrp_mac(const char *lrp)
 {
-    char *mac = nbctl("get logical_router_port %s mac", lrp);
+    char *mac = ctl_nbctl("get logical_router_port %s mac", lrp);
     if (mac) {
         char *m = xstrdup(mac[0] == '"' ? mac + 1 : mac);
         m[strcspn(m, "\"")] = '\0';
@@ -366,7 +318,7 @@ test_trace(void)
     CHECK(WAIT_FOR(itest_nb_is(dir, "kovn", "get logical_switch ovn-default "
                                "external_ids:vendor")), "ovn-default");
     /* A stand-in pod port. */
-    free(nbctl("lsp-add ovn-default trace-pod -- lsp-set-addresses "
+    free(ctl_nbctl("lsp-add ovn-default trace-pod -- lsp-set-addresses "
                "trace-pod '0a:00:00:10:00:05 10.16.0.5'"));
     char *gw_mac = lrp_mac("ovn-cluster-ovn-default");
     char *join_mac = lrp_mac("ovn-cluster-join");
@@ -384,7 +336,7 @@ test_trace(void)
     free(gw_mac);
     free(join_mac);
     free(node_mac);
-    free(nbctl("lsp-del trace-pod"));
+    free(ctl_nbctl("lsp-del trace-pod"));
 }
 
 static void
@@ -443,7 +395,7 @@ test_restart(void)
                   "0a:11:22:33:44:55");
     create_node("itn-4", "192.168.77.4");
 
-    start_controller();
+    ctl_start_controller();
     CHECK(WAIT_FOR(no_port("itn-3") && no_route("itn-3")),
           "itn-3's rows removed after restart");
     ips[0] = check_node("itn-4", "192.168.77.4");
@@ -474,46 +426,17 @@ static void
 test_clean_exit(void)
 {
     itest_case("clean exit");
-    char *out;
-    int rc = itest_sh_out(&out, "ovs-appctl -t %s/controller.ctl exit", dir);
-    CHECK(!rc, "ovs-appctl exit: %s", out);
-    free(out);
-    int status = itest_controller_reap(&controller_pid, 15000);
-    CHECK(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status),
-          "controller exited with status 0 (no leaks), wait status %d",
-          status);
+    ctl_check_clean_exit();
 }
 
 int
 main(int argc, char *argv[])
 {
-    const char *test_dir = getenv("KOVN_TEST_DIR");
-    controller_bin = getenv("KOVN_CONTROLLER");
-    kubeconfig = getenv("KOVN_TEST_KUBECONFIG");
-    if (!test_dir || !controller_bin || !kubeconfig) {
-        itest_fatal("KOVN_TEST_DIR, KOVN_CONTROLLER and KOVN_TEST_KUBECONFIG "
-                    "must be set: run through with-k8s.sh and meson test");
-    }
-    (void) argc;
-    set_program_name(argv[0]);
-    env_script = xasprintf("%s/ovn-env.sh", test_dir);
-    client = itest_k8s_client(NULL);
-
-    char tmpl[] = "/tmp/kovn-node.XXXXXX";
-    if (!mkdtemp(tmpl)) {
-        itest_fatal("mkdtemp: %s", strerror(errno));
-    }
-    dir = xstrdup(tmpl);
-    atexit(cleanup);
-    signal(SIGTERM, on_term);
-    signal(SIGINT, on_term);
-    if (itest_sh("%s start-nb %s", env_script, dir)) {
-        itest_fatal("could not start the NB");
-    }
+    ctl_fixture_init(argv[0], "kovn-node", false);
     itest_namespace_create(client, "kube-system");
     itest_delete_all(client, &k8s_nodes, NULL, LABEL);
 
-    start_controller();
+    ctl_start_controller();
     test_nodes();
     test_trace();
     test_edited();

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl-fixture.h"
 #include "itest.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-resource.h"
@@ -35,48 +36,11 @@
 #define WAIT_FOR(COND) ITEST_WAIT_FOR(COND, TIMEOUT_MS)
 #define ANN "ovn.kubernetes.io/"
 
-static const char *env_script;
-static const char *controller_bin;
-static const char *kubeconfig;
-static char *dir;
-static pid_t controller_pid;
-static struct k8s_client *client;
 
 static const struct k8s_resource statefulsets = {
     "apps", "v1", "apps/v1", "statefulsets", "StatefulSet", true,
 };
 
-static void
-cleanup(void)
-{
-    if (controller_pid > 0) {
-        kill(controller_pid, SIGKILL);
-        waitpid(controller_pid, NULL, 0);
-        controller_pid = 0;
-    }
-    if (dir) {
-        itest_sh("%s stop-all %s >/dev/null 2>&1", env_script, dir);
-        if (getenv("KOVN_TEST_KEEP")) {
-            fprintf(stderr, "kept %s\n", dir);
-        } else {
-            itest_sh("rm -rf %s", dir);
-        }
-        free(dir);
-        dir = NULL;
-    }
-}
-
-static void
-on_term(int sig OVS_UNUSED)
-{
-    exit(EXIT_FAILURE);
-}
-
-static void
-start_controller(void)
-{
-    controller_pid = itest_controller_start(controller_bin, dir, kubeconfig);
-}
 
 /* ---- API ---- */
 
@@ -647,7 +611,7 @@ test_restart(void)
         }
     }
     itest_drain(client, 60000);
-    start_controller();
+    ctl_start_controller();
     bool ok = ITEST_WAIT_FOR(consistent_quiet(), 90000);
     struct ds why = DS_EMPTY_INITIALIZER;
     ok = consistent(&why) && ok;
@@ -660,43 +624,13 @@ static void
 test_clean_exit(void)
 {
     itest_case("clean exit");
-    char *out;
-    int rc = itest_sh_out(&out, "ovs-appctl -t %s/controller.ctl exit", dir);
-    CHECK(!rc, "ovs-appctl exit: %s", out);
-    free(out);
-    int status = itest_controller_reap(&controller_pid, 15000);
-    CHECK(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status),
-          "controller exited with status 0 (no leaks), wait status %d",
-          status);
+    ctl_check_clean_exit();
 }
 
 int
 main(int argc, char *argv[])
 {
-    const char *test_dir = getenv("KOVN_TEST_DIR");
-    controller_bin = getenv("KOVN_CONTROLLER");
-    kubeconfig = getenv("KOVN_TEST_KUBECONFIG");
-    if (!test_dir || !controller_bin || !kubeconfig) {
-        itest_fatal("KOVN_TEST_DIR, KOVN_CONTROLLER and KOVN_TEST_KUBECONFIG "
-                    "must be set: run through with-k8s.sh and meson test");
-    }
-    (void) argc;
-    set_program_name(argv[0]);
-    env_script = xasprintf("%s/ovn-env.sh", test_dir);
-    client = itest_k8s_client(NULL);
-
-    char tmpl[] = "/tmp/kovn-pod.XXXXXX";
-    if (!mkdtemp(tmpl)) {
-        itest_fatal("mkdtemp: %s", strerror(errno));
-    }
-    dir = xstrdup(tmpl);
-    atexit(cleanup);
-    signal(SIGTERM, on_term);
-    signal(SIGINT, on_term);
-    if (itest_sh("%s start-nb %s", env_script, dir)
-        || itest_sh("%s start-northd %s", env_script, dir)) {
-        itest_fatal("could not start the NB and ovn-northd");
-    }
+    ctl_fixture_init(argv[0], "kovn-pod", true);
     /* A foreign port that looks like a pod's: never touched. */
     free(itest_nbctl(dir, "ls-add foreign -- lsp-add foreign x.pod-a -- "
                      "set logical_switch_port x.pod-a "
@@ -724,7 +658,7 @@ main(int argc, char *argv[])
                "\"10.40.0.0/29\",\"gateway\":\"10.40.0.1\",\"excludeIps\":[],"
                "\"namespaces\":[\"pod-small\"],\"protocol\":\"IPv4\"}}");
 
-    start_controller();
+    ctl_start_controller();
     CHECK(WAIT_FOR(itest_nb_is(dir, "small", "--bare --columns=name find "
                                "logical_switch name=small")),
           "subnet small's switch");

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl-fixture.h"
 #include "itest.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-resource.h"
@@ -35,66 +36,17 @@
 
 #define TIMEOUT_MS 30000
 
-static const char *env_script;      /* ovn-env.sh */
-static const char *controller_bin;
-static const char *kubeconfig;
-static char *dir;                   /* This run's temporary directory. */
-static pid_t controller_pid;
-static struct k8s_client *client;
 
 /* ---- processes ---- */
 
-static void
-cleanup(void)
-{
-    if (controller_pid > 0) {
-        kill(controller_pid, SIGKILL);
-        waitpid(controller_pid, NULL, 0);
-        controller_pid = 0;
-    }
-    if (dir) {
-        itest_sh("%s stop-all %s >/dev/null 2>&1", env_script, dir);
-        if (getenv("KOVN_TEST_KEEP")) {
-            fprintf(stderr, "kept %s\n", dir);
-        } else {
-            itest_sh("rm -rf %s", dir);
-        }
-        free(dir);
-        dir = NULL;
-    }
-}
-
-static void
-on_term(int sig OVS_UNUSED)
-{
-    exit(EXIT_FAILURE);             /* Runs cleanup() via atexit. */
-}
 
 /* The shared helpers of itest.h, bound to this run's directory. */
 #define sh_out itest_sh_out
-
-static char * OVS_PRINTF_FORMAT(1, 2)
-nbctl(const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    char *cmd = xvasprintf(fmt, args);
-    va_end(args);
-    char *out = itest_nbctl(dir, "%s", cmd);
-    free(cmd);
-    return out;
-}
 
 static bool
 nb_is(const char *want, const char *args)
 {
     return itest_nb_is(dir, want, args);
-}
-
-static void
-start_controller(void)
-{
-    controller_pid = itest_controller_start(controller_bin, dir, kubeconfig);
 }
 
 static int
@@ -309,13 +261,13 @@ check_network(const char *name, const char *lrp_network, const char *cidr,
     free(args);
 
     /* The ports hang off the right parents. */
-    char *out = nbctl("lsp-list %s", name);
+    char *out = ctl_nbctl("lsp-list %s", name);
     want = xasprintf("(%s-ovn-cluster)", name);
     CHECK(out && strstr(out, want), "%s's ports: %s", name,
           out ? out : "(none)");
     free(out);
     free(want);
-    out = nbctl("lrp-list ovn-cluster");
+    out = ctl_nbctl("lrp-list ovn-cluster");
     want = xasprintf("(ovn-cluster-%s)", name);
     CHECK(out && strstr(out, want), "ovn-cluster's ports lack %s", name);
     free(out);
@@ -515,10 +467,10 @@ test_restart(void)
     /* While it is down: a Subnet goes away and a NB row is damaged. */
     delete_subnet("bad-cidr");
     CHECK(WAIT_FOR(subnet_absent("bad-cidr")), "bad-cidr deleted");
-    free(nbctl("set logical_switch ovn-default other_config:subnet="
+    free(ctl_nbctl("set logical_switch ovn-default other_config:subnet="
                "10.99.0.0/16"));
 
-    start_controller();
+    ctl_start_controller();
     CHECK(WAIT_FOR(no_rows_named("logical_switch", "bad-cidr")),
           "bad-cidr's rows removed after restart");
     check_no_network("bad-cidr");
@@ -543,14 +495,7 @@ static void
 test_clean_exit(void)
 {
     itest_case("clean exit");
-    char *out;
-    int rc = sh_out(&out, "ovs-appctl -t %s/controller.ctl exit", dir);
-    CHECK(!rc, "ovs-appctl exit: %s", out);
-    free(out);
-    int status = reap_controller(15000);
-    CHECK(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status),
-          "controller exited with status 0 (no leaks), wait status %d",
-          status);
+    ctl_check_clean_exit();
 
     struct json *lease = get_obj(&k8s_leases, "kube-system",
                                  "kovn-controller");
@@ -560,12 +505,12 @@ test_clean_exit(void)
     json_destroy(lease);
 
     /* SIGTERM is a clean exit too. */
-    start_controller();
+    ctl_start_controller();
     CHECK(WAIT_FOR(nb_is("kovn", "get logical_router ovn-cluster "
                          "external_ids:vendor")), "restarted");
     usleep(1000000);
     kill(controller_pid, SIGTERM);
-    status = reap_controller(15000);
+    int status = reap_controller(15000);
     CHECK(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status),
           "SIGTERM: exit status 0, wait status %d", status);
 }
@@ -591,34 +536,12 @@ test_bad_flags(void)
 int
 main(int argc, char *argv[])
 {
-    const char *test_dir = getenv("KOVN_TEST_DIR");
-    controller_bin = getenv("KOVN_CONTROLLER");
-    kubeconfig = getenv("KOVN_TEST_KUBECONFIG");
-    if (!test_dir || !controller_bin || !kubeconfig) {
-        itest_fatal("KOVN_TEST_DIR, KOVN_CONTROLLER and KOVN_TEST_KUBECONFIG "
-                    "must be set: run through with-k8s.sh and meson test");
-    }
-    (void) argc;
-    set_program_name(argv[0]);
-    env_script = xasprintf("%s/ovn-env.sh", test_dir);
-    client = itest_k8s_client(NULL);
-
-    char tmpl[] = "/tmp/kovn-ctl.XXXXXX";
-    if (!mkdtemp(tmpl)) {
-        itest_fatal("mkdtemp: %s", strerror(errno));
-    }
-    dir = xstrdup(tmpl);
-    atexit(cleanup);
-    signal(SIGTERM, on_term);
-    signal(SIGINT, on_term);
-    if (itest_sh("%s start-nb %s", env_script, dir)) {
-        itest_fatal("could not start the NB");
-    }
-    free(nbctl("ls-add foreign -- ls-add taken"));
+    ctl_fixture_init(argv[0], "kovn-ctl", false);
+    free(ctl_nbctl("ls-add foreign -- ls-add taken"));
     itest_namespace_create(client, "kube-system");
 
     test_bad_flags();
-    start_controller();
+    ctl_start_controller();
     test_startup();
     test_new_subnet();
     test_bad_subnets();
