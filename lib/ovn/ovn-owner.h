@@ -22,7 +22,7 @@
 #define OVN_OWNER_VENDOR     "kovn"
 
 /* Owner keys: the value names the object the row exists for. */
-#define OVN_OWNER_POD        "pod"        /* Pod name. */
+#define OVN_OWNER_POD        "pod"        /* "namespace/name" of the pod. */
 #define OVN_OWNER_NAMESPACE  "namespace"  /* Namespace of the pod, np... */
 #define OVN_OWNER_SUBNET     "subnet"     /* Subnet (logical switch). */
 #define OVN_OWNER_VPC        "vpc"        /* Vpc (logical router). */
@@ -33,7 +33,7 @@
 /* Replaces 'ids' content by vendor=kovn and the KEY, VALUE pairs that
  * follow, up to a NULL KEY:
  *
- *     ovn_owner_init(&ids, OVN_OWNER_POD, "web-0",
+ *     ovn_owner_init(&ids, OVN_OWNER_POD, "default/web-0",
  *                    OVN_OWNER_NAMESPACE, "default", NULL);
  *
  * 'ids' must be initialized; the caller destroys it. */
