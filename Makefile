@@ -31,7 +31,8 @@ build: setup $(BUILD)/build.ninja
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
 
-check: build $(ASAN_BUILD)/build.ninja
+check: build $(ASAN_BUILD)/build.ninja $(RELEASE_BUILD)/build.ninja
+	ninja -C $(RELEASE_BUILD)       # -O3 finds warnings -O2 does not
 	ninja -C $(ASAN_BUILD)
 	rm -f $(ASAN_BUILD)/meson-logs/check-*.json
 	$(MAKE) check-unit check-ovn check-k8s check-net check-controller check-cni

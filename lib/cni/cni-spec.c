@@ -514,8 +514,10 @@ result_from_json__(const struct json *j, struct cni_result *r)
     }
     for (size_t i = 0; a && i < json_array(a)->n; i++) {
         const struct json *o = json_array(a)->elems[i];
-        const char *address, *gateway, *version;
-        int family;
+        /* Initialised for GCC at -O3, which cannot see that the parsers
+         * set them whenever they return no error. */
+        const char *address = NULL, *gateway = NULL, *version = NULL;
+        int family = 0;
         int64_t iface = -1;
 
         if (o->type != JSON_OBJECT) {
@@ -547,8 +549,8 @@ result_from_json__(const struct json *j, struct cni_result *r)
     }
     for (size_t i = 0; a && i < json_array(a)->n; i++) {
         const struct json *o = json_array(a)->elems[i];
-        const char *dst, *gw;
-        int family;
+        const char *dst = NULL, *gw = NULL;     /* As above, for GCC. */
+        int family = 0;
 
         if (o->type != JSON_OBJECT) {
             return decode_error("route %"PRIuSIZE" is not an object", i);

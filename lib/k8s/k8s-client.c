@@ -690,6 +690,15 @@ k8s_client_stream(struct k8s_client *client, const char *path,
                          aux);
 }
 
+void
+k8s_request_expedite(struct k8s_request *req)
+{
+    if (!req->started && !req->done) {
+        ovs_list_remove(&req->node);
+        request_launch(req);
+    }
+}
+
 bool
 k8s_request_is_done(const struct k8s_request *req)
 {

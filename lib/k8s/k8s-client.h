@@ -92,6 +92,11 @@ struct k8s_request *k8s_client_stream(struct k8s_client *, const char *path,
                                       k8s_object_cb *on_object,
                                       k8s_response_cb *cb, void *aux);
 
+/* Runs 'req' at once if it still waits in the client's queue behind other
+ * requests: for the few requests that must not wait for a burst of writes,
+ * such as leader election's lease renewals. */
+void k8s_request_expedite(struct k8s_request *);
+
 bool k8s_request_is_done(const struct k8s_request *);
 /* The response of a finished request, or NULL while it runs. */
 const struct k8s_response *k8s_request_response(const struct k8s_request *);

@@ -198,6 +198,8 @@ write_lease(struct k8s_leader *l, const struct json *current)
                            NULL, lease, lease_write_done, l)
               : k8s_create(l->client, &k8s_leases, l->namespace, lease,
                            lease_write_done, l));
+    /* A leader that waits behind its own burst of writes loses the lease. */
+    k8s_request_expedite(l->req);
     json_destroy(lease);
 }
 
@@ -243,6 +245,7 @@ k8s_leader_run(struct k8s_leader *l)
         l->next_try_ms = LLONG_MAX;     /* Set again when 'req' finishes. */
         l->req = k8s_get(l->client, &k8s_leases, l->namespace, l->name,
                          lease_get_done, l);
+        k8s_request_expedite(l->req);
     }
 }
 
@@ -294,6 +297,7 @@ send_release(struct k8s_leader *l, long long int deadline)
     struct k8s_request *req = k8s_merge_patch(l->client, &k8s_leases,
                                               l->namespace, l->name, NULL,
                                               patch, NULL, NULL);
+    k8s_request_expedite(req);
     json_destroy(patch);
     long status = 0;
     if (k8s_client_block(l->client, req, MAX(deadline - time_msec(), 0))) {
@@ -310,6 +314,7 @@ reread_lease(struct k8s_leader *l, long long int deadline)
 {
     struct k8s_request *req = k8s_get(l->client, &k8s_leases, l->namespace,
                                       l->name, NULL, NULL);
+    k8s_request_expedite(req);
     bool ours = false;
     if (k8s_client_block(l->client, req, MAX(deadline - time_msec(), 0))
         && k8s_response_ok(k8s_request_response(req))) {
