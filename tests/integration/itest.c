@@ -357,3 +357,40 @@ itest_get(struct k8s_client *client, const struct k8s_resource *res,
     k8s_request_destroy(req);
     return obj;
 }
+
+static bool
+string_is(const struct json *obj, const char *path, const char *want)
+{
+    const char *have = json_get_string(obj, path);
+    return !want || (have && !strcmp(have, want));
+}
+
+size_t
+itest_count_events(struct k8s_client *c, const char *ns, const char *kind,
+                   const char *name, const char *type, const char *reason,
+                   const char *part)
+{
+    char *q = xasprintf("fieldSelector=involvedObject.name%%3D%s", name);
+    struct k8s_request *req = k8s_list(c, &k8s_events, ns, q, NULL, NULL);
+    const struct k8s_response *r = itest_wait(c, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("listing events about %s: %s", name, r->error);
+    }
+
+    size_t n = 0;
+    const struct json *items = json_get_member(r->body, "items");
+    for (size_t i = 0; items && items->type == JSON_ARRAY
+                       && i < items->array.n; i++) {
+        const struct json *e = items->array.elems[i];
+        const char *msg = json_get_string(e, "message");
+        if (string_is(e, "reason", reason)
+            && string_is(e, "involvedObject.kind", kind)
+            && string_is(e, "type", type)
+            && (!part || (msg && strstr(msg, part)))) {
+            n++;
+        }
+    }
+    k8s_request_destroy(req);
+    free(q);
+    return n;
+}

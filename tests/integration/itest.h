@@ -116,4 +116,12 @@ struct json *itest_get(struct k8s_client *, const struct k8s_resource *,
         }                                                               \
         ok_;                                                            \
     })
+/* Number of Events in namespace 'ns' about the object named 'name' whose
+ * reason is 'reason' and, where nonnull, whose involvedObject.kind is 'kind',
+ * type is 'type' and message contains 'part'.  Fatal if the list fails. */
+size_t itest_count_events(struct k8s_client *, const char *ns,
+                          const char *kind, const char *name,
+                          const char *type, const char *reason,
+                          const char *part);
+
 #endif

@@ -117,28 +117,12 @@ node_ann_is(const char *name, const char *key, const char *want)
     return ok;
 }
 
-/* Number of Warning Events about Node 'name' with reason 'reason'. */
+/* Number of Events about Node 'name' with reason 'reason'. */
 static size_t
 count_events(const char *name, const char *reason)
 {
-    char *q = xasprintf("fieldSelector=involvedObject.name%%3D%s", name);
-    struct k8s_request *req = k8s_list(client, &k8s_events, NULL, q,
-                                       NULL, NULL);
-    const struct k8s_response *r = itest_wait(client, req);
-    size_t n = 0;
-    const struct json *items = json_get_member(r->body, "items");
-    for (size_t i = 0; items && items->type == JSON_ARRAY
-                       && i < items->array.n; i++) {
-        const char *rs = json_get_string(items->array.elems[i], "reason");
-        const char *kind = json_get_string(items->array.elems[i],
-                                           "involvedObject.kind");
-        if (rs && !strcmp(rs, reason) && kind && !strcmp(kind, "Node")) {
-            n++;
-        }
-    }
-    k8s_request_destroy(req);
-    free(q);
-    return n;
+    return itest_count_events(client, NULL, "Node", name, NULL, reason,
+                              NULL);
 }
 
 /* ---- NB ---- */

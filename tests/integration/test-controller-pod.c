@@ -146,26 +146,8 @@ static bool
 has_event(const char *ns, const char *name, const char *reason,
           const char *part)
 {
-    char *q = xasprintf("fieldSelector=involvedObject.name%%3D%s", name);
-    struct k8s_request *req = k8s_list(client, &k8s_events, ns, q,
-                                       NULL, NULL);
-    const struct k8s_response *r = itest_wait(client, req);
-    bool found = false;
-    const struct json *items = json_get_member(r->body, "items");
-    for (size_t i = 0; items && items->type == JSON_ARRAY
-                       && i < items->array.n; i++) {
-        const struct json *e = items->array.elems[i];
-        const char *rs = json_get_string(e, "reason");
-        const char *ty = json_get_string(e, "type");
-        const char *msg = json_get_string(e, "message");
-        if (rs && !strcmp(rs, reason) && ty && !strcmp(ty, "Warning")
-            && msg && strstr(msg, part)) {
-            found = true;
-        }
-    }
-    k8s_request_destroy(req);
-    free(q);
-    return found;
+    return itest_count_events(client, ns, NULL, name, "Warning", reason,
+                              part) > 0;
 }
 
 static bool

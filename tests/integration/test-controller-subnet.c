@@ -154,26 +154,8 @@ subnet_absent(const char *name)
 static size_t
 count_events(const char *name, const char *reason)
 {
-    char *q = xasprintf("fieldSelector=involvedObject.name%%3D%s", name);
-    struct k8s_request *req = k8s_list(client, &k8s_events, "default", q,
-                                       NULL, NULL);
-    const struct k8s_response *r = itest_wait(client, req);
-    size_t n = 0;
-    const struct json *items = json_get_member(r->body, "items");
-    for (size_t i = 0; items && items->type == JSON_ARRAY
-                       && i < items->array.n; i++) {
-        const char *rs = json_get_string(items->array.elems[i], "reason");
-        const char *ty = json_get_string(items->array.elems[i], "type");
-        const char *kind = json_get_string(items->array.elems[i],
-                                           "involvedObject.kind");
-        if (rs && !strcmp(rs, reason) && ty && !strcmp(ty, "Warning")
-            && kind && !strcmp(kind, "Subnet")) {
-            n++;
-        }
-    }
-    k8s_request_destroy(req);
-    free(q);
-    return n;
+    return itest_count_events(client, "default", "Subnet", name, "Warning",
+                              reason, NULL);
 }
 
 static bool
