@@ -256,28 +256,6 @@ restore(struct node_ctl *nc)
 
 /* ---- reconcile ---- */
 
-/* The Node's InternalIP of 'family', or NULL. */
-static const char *
-internal_ip(const struct json *obj, int family)
-{
-    const struct json *list = json_get_path(obj, "status.addresses");
-    for (size_t i = 0; list && list->type == JSON_ARRAY
-                       && i < list->array.n; i++) {
-        const char *type = json_get_string(list->array.elems[i], "type");
-        const char *addr = json_get_string(list->array.elems[i],
-                                           "address");
-        struct ip_addr ip;
-        if (type && !strcmp(type, "InternalIP") && addr) {
-            char *error = cidr_parse_ip(addr, &ip);
-            if (!error && ip.family == family) {
-                return addr;
-            }
-            free(error);
-        }
-    }
-    return NULL;
-}
-
 /* Makes the node's routes on 'router' be exactly one route 'prefix' via
  * 'nexthop', or none if 'prefix' is NULL. */
 static bool
@@ -439,7 +417,7 @@ reconcile(struct node_ctl *nc, struct ovn_txn *t,
 
     /* The route from pods to the node. */
     int family = lease->ips[0].family;
-    const char *node_ip = internal_ip(obj, family);
+    const char *node_ip = k8s_node_internal_ip(obj, family);
     char nexthop[CIDR_IP_STRLEN];
     cidr_ip_format(family, lease->ips[0].n, nexthop);
     char *prefix = NULL;

@@ -4,7 +4,9 @@
 #include <config.h>
 #include "util/json-util.h"
 
+#include <arpa/inet.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "util.h"
@@ -106,6 +108,24 @@ const char *
 k8s_obj_label(const struct json *obj, const char *key)
 {
     return get_metadata_map_entry(obj, "labels", key);
+}
+
+const char *
+k8s_node_internal_ip(const struct json *node, int family)
+{
+    const struct json *list = json_get_path(node, "status.addresses");
+    for (size_t i = 0; list && list->type == JSON_ARRAY
+                       && i < list->array.n; i++) {
+        const char *type = json_get_string(list->array.elems[i], "type");
+        const char *addr = json_get_string(list->array.elems[i],
+                                           "address");
+        struct in6_addr buf;
+        if (type && !strcmp(type, "InternalIP") && addr
+            && inet_pton(family, addr, &buf) == 1) {
+            return addr;
+        }
+    }
+    return NULL;
 }
 
 char *

@@ -31,6 +31,10 @@ const char *k8s_obj_resource_version(const struct json *);
 const char *k8s_obj_annotation(const struct json *, const char *key);
 const char *k8s_obj_label(const struct json *, const char *key);
 
+/* A Node's first status.addresses entry of type InternalIP that is a valid
+ * address of 'family' (AF_INET or AF_INET6), or NULL. */
+const char *k8s_node_internal_ip(const struct json *node, int family);
+
 /* Returns "namespace/name", or "name" for a cluster-scoped object, as a
  * malloc'd string the caller frees; NULL if the object has no name. */
 char *k8s_obj_key(const struct json *);

@@ -1,0 +1,671 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+
+#include "cni-ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cni-server.h"
+#include "daemon.h"
+#include "k8s/k8s-informer.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "ovn/ovn-annotations.h"
+#include "ovn/ovn-idl.h"
+#include "ovn/ovn-names.h"
+#include "ovn/ovn-owner.h"
+#include "ovs-ports.h"
+#include "pod-wire.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(cni_ops);
+
+/* How often stale ports are looked for after the first time. */
+#define GC_INTERVAL_MS (5 * 60 * 1000)
+
+enum op_state {
+    OP_WAIT_POD,        /* ADD, CHECK: until the pod is annotated. */
+    OP_WRITE,           /* Its OVS write goes into the next transaction. */
+    OP_IN_TXN,          /* Its write is in the transaction in flight. */
+    OP_WAIT_INSTALLED,  /* ADD: until ovn-installed. */
+    OP_DONE,
+};
+
+/* One CNI call. */
+struct op {
+    struct ovs_list node;           /* In its pod_queue's 'ops'. */
+    struct cni_call *call;          /* Owned; NULL once answered. */
+    enum op_state state;
+    long long int deadline;
+    char host_ifname[POD_WIRE_IFNAME_LEN];
+
+    /* ADD: what the annotations say. */
+    struct ovn_ann_network net;
+    unsigned int ingress_mbps, egress_mbps;
+
+    /* Set when the op removes the pod's port and veth: a DEL, or an ADD
+     * undoing itself, which then answers with 'failure'. */
+    bool removing;
+    struct cni_error *failure;
+};
+
+/* The calls of one pod (or of one container, for calls without pod
+ * arguments), oldest first; only the first is worked on. */
+struct pod_queue {
+    struct hmap_node node;          /* In cni_ops's 'queues'. */
+    char *key;
+    struct ovs_list ops;
+};
+
+struct cni_ops {
+    struct daemon *d;
+    struct hmap queues;
+    size_t n_pending;
+    long long int next_gc;          /* LLONG_MAX while one is in flight. */
+    struct svec gc_ports;           /* Deleted by the txn in flight. */
+};
+
+static void gc_txn_done(struct cni_ops *, bool success);
+
+struct cni_ops *
+cni_ops_create(struct daemon *d)
+{
+    struct cni_ops *ops = xzalloc(sizeof *ops);
+    ops->d = d;
+    hmap_init(&ops->queues);
+    ops->next_gc = 0;               /* As soon as the caches are ready. */
+    svec_init(&ops->gc_ports);
+    return ops;
+}
+
+static const char *
+op_pod(const struct op *op, const char **namespace)
+{
+    *namespace = op->call->rq.args.pod_namespace;
+    return op->call->rq.args.pod_name;
+}
+
+static char *
+op_pod_key(const struct op *op)
+{
+    const char *ns, *name = op_pod(op, &ns);
+    return xasprintf("%s/%s", ns, name);
+}
+
+static void
+op_answer(struct cni_ops *ops, struct op *op, const struct cni_error *e,
+          const struct cni_result *result)
+{
+    const struct cni_args *a = &op->call->rq.args;
+    long long int ms = time_msec() - op->call->received;
+    if (e) {
+        VLOG_WARN("%s %s/%s (%.12s) failed after %lld ms: %s",
+                  cni_command_name(a->command), a->pod_namespace,
+                  a->pod_name, a->container_id, ms, e->msg);
+        cni_call_reply_error(op->call, e);
+    } else {
+        VLOG_INFO("%s %s/%s (%.12s) done in %lld ms",
+                  cni_command_name(a->command), a->pod_namespace, a->pod_name,
+                  a->container_id, ms);
+        cni_call_reply_result(op->call, result);
+    }
+    op->call = NULL;
+    op->state = OP_DONE;
+    ops->n_pending--;
+    poll_immediate_wake();          /* To retire it and start the next. */
+}
+
+static void
+op_fail(struct cni_ops *ops, struct op *op, int code, const char *format, ...)
+    OVS_PRINTF_FORMAT(4, 5);
+
+static void
+op_fail(struct cni_ops *ops, struct op *op, int code, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *msg = xvasprintf(format, args);
+    va_end(args);
+    struct cni_error *e = cni_error_create(code, NULL, "%s", msg);
+    op_answer(ops, op, e, NULL);
+    cni_error_destroy(e);
+    free(msg);
+}
+
+/* An ADD that got as far as the veth or the port takes both away again
+ * before it answers 'code' and the message. */
+static void
+op_undo(struct op *op, int code, const char *msg)
+{
+    op->removing = true;
+    op->failure = cni_error_create(code, NULL, "%s", msg);
+    op->state = OP_WRITE;
+}
+
+void
+cni_ops_handle(struct cni_call *call, void *ops_)
+{
+    struct cni_ops *ops = ops_;
+    struct op *op = xzalloc(sizeof *op);
+    const struct cni_args *a = &call->rq.args;
+
+    op->call = call;
+    op->deadline = call->received + ops->d->opts.cni_timeout_s * 1000LL;
+    pod_wire_host_ifname(a->container_id, op->host_ifname);
+    op->state = a->command == CNI_CMD_DEL ? OP_WRITE : OP_WAIT_POD;
+    op->removing = a->command == CNI_CMD_DEL;
+    ops->n_pending++;
+
+    if (!a->pod_namespace || !a->pod_name) {
+        /* Every CNI call from a kubelet names its pod; without a name the
+         * annotations cannot be found, and a DEL could not be ordered
+         * after its ADD. */
+        op_fail(ops, op, CNI_ERR_INVALID_ENV, "CNI_ARGS lacks "
+                "K8S_POD_NAMESPACE and K8S_POD_NAME: kovn wires Kubernetes "
+                "pods only");
+        free(op);
+        return;
+    }
+    if (a->command != CNI_CMD_DEL && !a->netns) {
+        op_fail(ops, op, CNI_ERR_INVALID_ENV, "CNI_NETNS is not set");
+        free(op);
+        return;
+    }
+
+    char *key = op_pod_key(op);
+    struct pod_queue *q;
+    HMAP_FOR_EACH_WITH_HASH (q, node, hash_string(key, 0), &ops->queues) {
+        if (!strcmp(q->key, key)) {
+            break;
+        }
+    }
+    if (!q) {
+        q = xmalloc(sizeof *q);
+        q->key = key;
+        ovs_list_init(&q->ops);
+        hmap_insert(&ops->queues, &q->node, hash_string(key, 0));
+    } else {
+        free(key);
+    }
+    ovs_list_push_back(&q->ops, &op->node);
+    poll_immediate_wake();
+}
+
+void
+cni_ops_pod_changed(struct cni_ops *ops OVS_UNUSED)
+{
+    /* Every waiting op looks again on the next run; there are few. */
+    poll_immediate_wake();
+}
+
+/* ---- Answers ---- */
+
+static void
+add_result(const struct op *op, struct cni_result *r)
+{
+    const struct cni_args *a = &op->call->rq.args;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    cni_result_init(r);
+    cni_result_add_interface(r, op->host_ifname, NULL, NULL);
+    ds_put_format(&s, ETH_ADDR_FMT, ETH_ADDR_ARGS(op->net.mac));
+    size_t pod_if = cni_result_add_interface(r, a->ifname, ds_cstr(&s),
+                                             a->netns);
+    for (size_t i = 0; i < op->net.n_addrs; i++) {
+        const struct ovn_ann_addr *addr = &op->net.addrs[i];
+        struct ds ip = DS_EMPTY_INITIALIZER, gw = DS_EMPTY_INITIALIZER;
+        cidr_ip_put(addr->ip.family, addr->ip.n, &ip);
+        ds_put_format(&ip, "/%u", addr->cidr.plen);
+        cidr_ip_put(addr->gateway.family, addr->gateway.n, &gw);
+        cni_result_add_ip(r, ds_cstr(&ip), ds_cstr(&gw), pod_if);
+        cni_result_add_route(r, addr->ip.family == AF_INET ? "0.0.0.0/0"
+                                                           : "::/0",
+                             ds_cstr(&gw));
+        ds_destroy(&ip);
+        ds_destroy(&gw);
+    }
+    ds_destroy(&s);
+}
+
+static void
+op_succeed(struct cni_ops *ops, struct op *op)
+{
+    if (op->call->rq.args.command == CNI_CMD_ADD) {
+        struct cni_result r;
+        add_result(op, &r);
+        op_answer(ops, op, NULL, &r);
+        cni_result_destroy(&r);
+    } else {
+        op_answer(ops, op, NULL, NULL);
+    }
+}
+
+/* The OVS port is gone (or never was): the veth goes too, then the op
+ * answers. */
+static void
+op_finish_removal(struct cni_ops *ops, struct op *op)
+{
+    char *error = pod_wire_remove(op->host_ifname);
+    if (error) {
+        VLOG_WARN("%s", error);
+    }
+    if (op->failure) {
+        op_answer(ops, op, op->failure, NULL);
+    } else if (error) {
+        op_fail(ops, op, CNI_ERR_INTERNAL, "%s", error);
+    } else {
+        op_succeed(ops, op);
+    }
+    free(error);
+}
+
+/* ---- Waiting for the pod ---- */
+
+/* Reads the pod's annotations into 'op'; false (and answers) if they are
+ * unusable, false without answering if they are not there yet. */
+static bool
+read_pod(struct cni_ops *ops, struct op *op)
+{
+    char *key = op_pod_key(op);
+    const struct json *pod = k8s_informer_get(ops->d->pods, key);
+    free(key);
+    if (!pod || !ovn_ann_is_allocated(pod)) {
+        return false;
+    }
+    char *error = ovn_ann_network_parse(pod, &op->net);
+    if (!error) {
+        error = ovn_ann_rate_parse(pod, OVN_ANN_INGRESS_RATE,
+                                   &op->ingress_mbps);
+    }
+    if (!error) {
+        error = ovn_ann_rate_parse(pod, OVN_ANN_EGRESS_RATE,
+                                   &op->egress_mbps);
+    }
+    if (error) {
+        op_fail(ops, op, CNI_ERR_INVALID_NETCONF, "pod %s/%s: %s",
+                op->call->rq.args.pod_namespace, op->call->rq.args.pod_name,
+                error);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
+static void
+pod_wire_of(const struct cni_ops *ops, const struct op *op,
+            struct pod_wire *w)
+{
+    const struct cni_args *a = &op->call->rq.args;
+    w->netns = a->netns;
+    w->ifname = a->ifname;
+    w->host_ifname = op->host_ifname;
+    w->net = &op->net;
+    w->mtu = ops->d->pod_mtu;
+    w->tx_checksum_off = !strcmp(ops->d->datapath_type, "netdev");
+}
+
+static char *
+check_ovs_port(const struct cni_ops *ops, const struct op *op)
+{
+    const struct ovsrec_interface *iface
+        = ovs_find_interface(ops->d->ovs, op->host_ifname);
+    const char *ns, *name = op_pod(op, &ns);
+    char *want = ovn_name_pod_port(name, ns);
+    char *error = NULL;
+    if (!iface) {
+        error = xasprintf("OVS port %s is missing", op->host_ifname);
+    } else if (strcmp(smap_get_def(&iface->external_ids, OVS_IFACE_ID, ""),
+                      want)) {
+        error = xasprintf("OVS port %s is not bound to %s", op->host_ifname,
+                          want);
+    }
+    free(want);
+    return error;
+}
+
+static void
+step_wait_pod(struct cni_ops *ops, struct op *op)
+{
+    if (!read_pod(ops, op)) {
+        return;
+    }
+    struct pod_wire w;
+    pod_wire_of(ops, op, &w);
+    char *error = (op->call->rq.args.command == CNI_CMD_CHECK
+                   ? pod_wire_check(&w) : pod_wire_add(&w));
+    if (!error && op->call->rq.args.command == CNI_CMD_CHECK) {
+        error = check_ovs_port(ops, op);
+    }
+    if (error) {
+        op_fail(ops, op, CNI_ERR_INTERNAL, "%s", error);
+        free(error);
+    } else if (op->call->rq.args.command == CNI_CMD_CHECK) {
+        op_succeed(ops, op);
+    } else {
+        op->state = OP_WRITE;
+    }
+}
+
+/* ---- The state machine ---- */
+
+static void
+op_time_out(struct cni_ops *ops, struct op *op)
+{
+    const struct cni_args *a = &op->call->rq.args;
+    int s = ops->d->opts.cni_timeout_s;
+    if (op->state == OP_WAIT_POD) {
+        op_fail(ops, op, CNI_ERR_TRY_AGAIN, "pod %s/%s has no address "
+                "after %d s: kovn-controller has not annotated it (%s); "
+                "is kovn-controller running?", a->pod_namespace, a->pod_name,
+                s, OVN_ANN_ALLOCATED);
+    } else if (op->state == OP_WAIT_INSTALLED) {
+        char *msg = xasprintf("ovn-controller did not install port %s of "
+                              "pod %s/%s within %d s; is ovn-controller "
+                              "running and connected to the OVN southbound "
+                              "database?", op->host_ifname, a->pod_namespace,
+                              a->pod_name, s);
+        op_undo(op, CNI_ERR_TRY_AGAIN, msg);
+        free(msg);
+    } else if (op->state == OP_WRITE) {
+        /* Gave up on the local OVSDB: remove what does not need it. */
+        free(pod_wire_remove(op->host_ifname));
+        op_fail(ops, op, CNI_ERR_TRY_AGAIN, "the local Open vSwitch "
+                "database or bridge %s is not ready after %d s",
+                ops->d->opts.bridge, s);
+    }
+}
+
+static void
+op_step(struct cni_ops *ops, struct op *op)
+{
+    bool waiting = (op->state == OP_WAIT_POD
+                    || op->state == OP_WAIT_INSTALLED
+                    || (op->state == OP_WRITE && !op->removing));
+    if (waiting && cni_call_abandoned(op->call)
+        && op->state != OP_WAIT_POD) {
+        /* The plugin gave up; the runtime will DEL.  Undo now rather than
+         * make that DEL queue behind us. */
+        op_undo(op, CNI_ERR_TRY_AGAIN, "abandoned by the plugin");
+        return;
+    }
+    if (waiting && time_msec() >= op->deadline) {
+        op_time_out(ops, op);
+        return;
+    }
+    if (op->state == OP_WAIT_POD) {
+        if (cni_call_abandoned(op->call)) {
+            op_fail(ops, op, CNI_ERR_TRY_AGAIN, "abandoned by the plugin");
+        } else {
+            step_wait_pod(ops, op);
+        }
+    } else if (op->state == OP_WAIT_INSTALLED) {
+        if (ovs_iface_installed(ovs_find_interface(ops->d->ovs,
+                                                   op->host_ifname))) {
+            op_succeed(ops, op);
+        }
+    }
+}
+
+static void
+op_destroy(struct op *op)
+{
+    cni_error_destroy(op->failure);
+    free(op);
+}
+
+/* Runs the first op of 'q' and the ones after it that finish at once. */
+static void
+queue_run(struct cni_ops *ops, struct pod_queue *q)
+{
+    while (!ovs_list_is_empty(&q->ops)) {
+        struct op *op = CONTAINER_OF(ovs_list_front(&q->ops), struct op,
+                                     node);
+        op_step(ops, op);
+        if (op->state != OP_DONE) {
+            return;
+        }
+        ovs_list_remove(&op->node);
+        op_destroy(op);
+    }
+    hmap_remove(&ops->queues, &q->node);
+    free(q->key);
+    free(q);
+}
+
+void
+cni_ops_run(struct cni_ops *ops)
+{
+    struct pod_queue *q;
+    HMAP_FOR_EACH_SAFE (q, node, &ops->queues) {
+        queue_run(ops, q);
+    }
+}
+
+/* ---- OVS writes ---- */
+
+static void
+external_ids_of(const struct op *op, struct smap *ids)
+{
+    const struct cni_args *a = &op->call->rq.args;
+    char *port = ovn_name_pod_port(a->pod_name, a->pod_namespace);
+    smap_init(ids);
+    ovn_owner_init(ids, OVS_IFACE_ID, port,
+                   OVS_POD_NAMESPACE, a->pod_namespace,
+                   OVS_POD_NAME, a->pod_name,
+                   OVS_POD_NETNS, a->netns,
+                   OVS_CONTAINER_ID, a->container_id, NULL);
+    free(port);
+}
+
+/* Deletes the ports of 'br' that belong to 'op''s container, or (ADD) to
+ * an earlier sandbox of its pod.  Returns how many. */
+static size_t
+del_ports_of(const struct ovsrec_bridge *br, const struct op *op,
+             struct ovsdb_idl_txn *txn)
+{
+    const struct cni_args *a = &op->call->rq.args;
+    size_t n = 0;
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        const struct smap *ids = ovs_port_iface_ids(port);
+        bool same_pod = (!op->removing && ids
+                         && ovn_owner_matches(ids, OVS_POD_NAMESPACE,
+                                              a->pod_namespace)
+                         && ovn_owner_matches(ids, OVS_POD_NAME, a->pod_name));
+        if (!strcmp(port->name, op->host_ifname) || same_pod) {
+            ovs_del_port(txn, br, port);
+            n++;
+        }
+    }
+    return n;
+}
+
+static void
+op_write(struct cni_ops *ops, struct op *op, const struct ovsrec_bridge *br,
+         struct ovn_txn *t)
+{
+    if (op->removing) {
+        if (!br || !del_ports_of(br, op, t->txn)) {
+            op_finish_removal(ops, op);     /* No port to wait for. */
+        } else {
+            op->state = OP_IN_TXN;
+        }
+        return;
+    }
+    if (!br) {
+        return;                             /* Node set-up makes it. */
+    }
+    del_ports_of(br, op, t->txn);
+    struct smap ids;
+    external_ids_of(op, &ids);
+    struct ovs_pod_port pp = {
+        .name = op->host_ifname,
+        .external_ids = &ids,
+        .egress_mbps = op->egress_mbps,
+        .ingress_mbps = op->ingress_mbps,
+        .qos_type = (!strcmp(ops->d->datapath_type, "netdev")
+                     ? "egress-policer" : "linux-htb"),
+    };
+    ovs_add_pod_port(t->txn, br, &pp);
+    smap_destroy(&ids);
+    op->state = OP_IN_TXN;
+}
+
+/* Ports of kovn's pods that are no longer on this node. */
+static void
+gc_write(struct cni_ops *ops, const struct ovsrec_bridge *br,
+         struct ovn_txn *t)
+{
+    if (!br || time_msec() < ops->next_gc
+        || !k8s_informer_has_synced(ops->d->pods)) {
+        return;
+    }
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct smap *ids = ovs_port_iface_ids(br->ports[i]);
+        const char *ns = ovn_owner_get(ids, OVS_POD_NAMESPACE);
+        const char *name = ovn_owner_get(ids, OVS_POD_NAME);
+        if (!ns || !name) {
+            continue;
+        }
+        char *key = xasprintf("%s/%s", ns, name);
+        bool busy = false;
+        struct pod_queue *q;
+        HMAP_FOR_EACH_WITH_HASH (q, node, hash_string(key, 0),
+                                 &ops->queues) {
+            busy |= !strcmp(q->key, key);
+        }
+        if (!busy && !k8s_informer_get(ops->d->pods, key)) {
+            VLOG_INFO("removing port %s of pod %s, which is gone",
+                      br->ports[i]->name, key);
+            svec_add(&ops->gc_ports, br->ports[i]->name);
+            ovs_del_port(t->txn, br, br->ports[i]);
+        }
+        free(key);
+    }
+    ops->next_gc = LLONG_MAX;
+}
+
+void
+cni_ops_write(struct cni_ops *ops, struct ovn_txn *t)
+{
+    const struct ovsrec_bridge *br = ovs_find_bridge(ops->d->ovs,
+                                                     ops->d->opts.bridge);
+    struct pod_queue *q;
+    HMAP_FOR_EACH_SAFE (q, node, &ops->queues) {
+        struct op *op = CONTAINER_OF(ovs_list_front(&q->ops), struct op,
+                                     node);
+        if (op->state == OP_WRITE) {
+            op_write(ops, op, br, t);
+        }
+    }
+    gc_write(ops, br, t);
+}
+
+static void
+op_txn_done(struct cni_ops *ops, struct op *op,
+            enum ovsdb_idl_txn_status status, const char *error)
+{
+    if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
+        if (op->removing) {
+            op_finish_removal(ops, op);
+        } else {
+            op->state = OP_WAIT_INSTALLED;
+        }
+    } else if (status == TXN_ERROR && !op->removing) {
+        char *msg = xasprintf("the local Open vSwitch database refused port "
+                              "%s: %s", op->host_ifname,
+                              error ? error : "unknown error");
+        op_undo(op, CNI_ERR_INTERNAL, msg);
+        free(msg);
+    } else {
+        op->state = OP_WRITE;               /* Try again. */
+    }
+}
+
+static void
+gc_txn_done(struct cni_ops *ops, bool success)
+{
+    for (size_t i = 0; success && i < ops->gc_ports.n; i++) {
+        char *error = pod_wire_remove(ops->gc_ports.names[i]);
+        if (error) {
+            VLOG_WARN("%s", error);
+            free(error);
+        }
+    }
+    svec_clear(&ops->gc_ports);
+    ops->next_gc = time_msec() + (success ? GC_INTERVAL_MS : 1000);
+}
+
+void
+cni_ops_txn_done(struct cni_ops *ops, enum ovsdb_idl_txn_status status,
+                 const char *error)
+{
+    struct pod_queue *q;
+    HMAP_FOR_EACH (q, node, &ops->queues) {
+        struct op *op = CONTAINER_OF(ovs_list_front(&q->ops), struct op,
+                                     node);
+        if (op->state == OP_IN_TXN) {
+            op_txn_done(ops, op, status, error);
+        }
+    }
+    if (ops->next_gc == LLONG_MAX) {
+        gc_txn_done(ops, status == TXN_SUCCESS || status == TXN_UNCHANGED);
+    }
+}
+
+void
+cni_ops_wait(struct cni_ops *ops)
+{
+    struct pod_queue *q;
+    HMAP_FOR_EACH (q, node, &ops->queues) {
+        struct op *op = CONTAINER_OF(ovs_list_front(&q->ops), struct op,
+                                     node);
+        if (op->state == OP_WAIT_POD || op->state == OP_WAIT_INSTALLED
+            || op->state == OP_WRITE) {
+            poll_timer_wait_until(op->deadline);
+        }
+    }
+    if (ops->next_gc != LLONG_MAX) {
+        poll_timer_wait_until(ops->next_gc);
+    }
+}
+
+size_t
+cni_ops_n_pending(const struct cni_ops *ops)
+{
+    return ops->n_pending;
+}
+
+void
+cni_ops_destroy(struct cni_ops *ops)
+{
+    if (!ops) {
+        return;
+    }
+    struct cni_error *e = cni_error_create(CNI_ERR_TRY_AGAIN, NULL,
+                                           "kovn-daemon is stopping");
+    struct pod_queue *q;
+    HMAP_FOR_EACH_POP (q, node, &ops->queues) {
+        struct op *op;
+        LIST_FOR_EACH_POP (op, node, &q->ops) {
+            if (op->call) {
+                cni_call_reply_error(op->call, e);
+            }
+            op_destroy(op);
+        }
+        free(q->key);
+        free(q);
+    }
+    cni_error_destroy(e);
+    svec_destroy(&ops->gc_ports);
+    hmap_destroy(&ops->queues);
+    free(ops);
+}

@@ -1,0 +1,140 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+
+#include "ovs-ports.h"
+
+#include <string.h>
+
+#include "ovn/ovn-idl.h"
+#include "ovn/ovn-owner.h"
+#include "ovsdb-idl.h"
+#include "util.h"
+
+/* One index per IDL; the daemon has one local database. */
+static struct ovsdb_idl_index *iface_by_name;
+
+void
+ovs_ports_register(struct ovn_idl *ovs)
+{
+    ovn_idl_monitor_table(ovs, &ovsrec_table_open_vswitch);
+    ovn_idl_monitor_table(ovs, &ovsrec_table_bridge);
+    ovn_idl_monitor_table(ovs, &ovsrec_table_port);
+    ovn_idl_monitor_table(ovs, &ovsrec_table_interface);
+    ovn_idl_monitor_table(ovs, &ovsrec_table_qos);
+    iface_by_name = ovsdb_idl_index_create1(ovs->idl,
+                                            &ovsrec_interface_col_name);
+}
+
+const struct ovsrec_open_vswitch *
+ovs_root(const struct ovn_idl *ovs)
+{
+    return ovsrec_open_vswitch_first(ovs->idl);
+}
+
+const struct ovsrec_bridge *
+ovs_find_bridge(const struct ovn_idl *ovs, const char *name)
+{
+    const struct ovsrec_bridge *br;
+    OVSREC_BRIDGE_FOR_EACH (br, ovs->idl) {
+        if (!strcmp(br->name, name)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+const struct ovsrec_interface *
+ovs_find_interface(const struct ovn_idl *ovs OVS_UNUSED, const char *name)
+{
+    struct ovsrec_interface *key
+        = ovsrec_interface_index_init_row(iface_by_name);
+    ovsrec_interface_index_set_name(key, name);
+    const struct ovsrec_interface *iface
+        = ovsrec_interface_index_find(iface_by_name, key);
+    ovsrec_interface_index_destroy_row(key);
+    return iface;
+}
+
+const struct ovsrec_port *
+ovs_bridge_find_port(const struct ovsrec_bridge *br, const char *name)
+{
+    for (size_t i = 0; br && i < br->n_ports; i++) {
+        if (!strcmp(br->ports[i]->name, name)) {
+            return br->ports[i];
+        }
+    }
+    return NULL;
+}
+
+bool
+ovs_iface_installed(const struct ovsrec_interface *iface)
+{
+    return iface && smap_get_bool(&iface->external_ids, OVS_OVN_INSTALLED,
+                                  false);
+}
+
+static const struct ovsrec_qos *
+add_qos(struct ovsdb_idl_txn *txn, const struct ovs_pod_port *pp)
+{
+    struct smap config = SMAP_INITIALIZER(&config);
+    unsigned long long bps = pp->ingress_mbps * 1000000ULL;
+    if (!strcmp(pp->qos_type, "egress-policer")) {
+        /* Committed rate and burst in bytes (per second). */
+        smap_add_format(&config, "cir", "%llu", bps / 8);
+        smap_add_format(&config, "cbs", "%llu", bps / 8 / 10);
+    } else {
+        smap_add_format(&config, "max-rate", "%llu", bps);
+    }
+    struct smap ids = SMAP_INITIALIZER(&ids);
+    ovn_owner_init(&ids, "port", pp->name, NULL);
+
+    struct ovsrec_qos *qos = ovsrec_qos_insert(txn);
+    ovsrec_qos_set_type(qos, pp->qos_type);
+    ovsrec_qos_set_other_config(qos, &config);
+    ovsrec_qos_set_external_ids(qos, &ids);
+    smap_destroy(&config);
+    smap_destroy(&ids);
+    return qos;
+}
+
+void
+ovs_add_pod_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
+                 const struct ovs_pod_port *pp)
+{
+    struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+    ovsrec_interface_set_name(iface, pp->name);
+    ovsrec_interface_set_external_ids(iface, pp->external_ids);
+    if (pp->egress_mbps) {
+        /* kbit/s, and a burst of a tenth of a second's worth. */
+        int64_t kbps = pp->egress_mbps * 1000LL;
+        ovsrec_interface_set_ingress_policing_rate(iface, kbps);
+        ovsrec_interface_set_ingress_policing_burst(iface, kbps / 10);
+    }
+
+    struct ovsrec_port *port = ovsrec_port_insert(txn);
+    ovsrec_port_set_name(port, pp->name);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+    if (pp->ingress_mbps) {
+        ovsrec_port_set_qos(port, add_qos(txn, pp));
+    }
+    ovsrec_bridge_update_ports_addvalue(br, port);
+}
+
+void
+ovs_del_port(struct ovsdb_idl_txn *txn OVS_UNUSED,
+             const struct ovsrec_bridge *br, const struct ovsrec_port *port)
+{
+    if (port->qos && ovn_owner_is_kovn(&port->qos->external_ids)) {
+        ovsrec_qos_delete(port->qos);
+    }
+    ovsrec_bridge_update_ports_delvalue(br, port);
+    ovsrec_port_delete(port);
+}
+
+const struct smap *
+ovs_port_iface_ids(const struct ovsrec_port *port)
+{
+    return port->n_interfaces ? &port->interfaces[0]->external_ids : NULL;
+}
