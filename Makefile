@@ -15,7 +15,7 @@ MESON_TEST = meson test --print-errorlogs --num-processes 1 --logbase $@
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 
-.PHONY: all setup build check check-unit check-ovn check-k8s check-net check-controller check-cni bench clean
+.PHONY: all setup build check check-unit check-ovn check-k8s check-net check-controller check-cni check-node check-daemon bench clean
 
 all: build
 
@@ -35,7 +35,8 @@ check: build $(ASAN_BUILD)/build.ninja $(RELEASE_BUILD)/build.ninja
 	ninja -C $(RELEASE_BUILD)       # -O3 finds warnings -O2 does not
 	ninja -C $(ASAN_BUILD)
 	rm -f $(ASAN_BUILD)/meson-logs/check-*.json
-	$(MAKE) check-unit check-ovn check-k8s check-net check-controller check-cni
+	$(MAKE) check-unit check-ovn check-k8s check-net check-controller check-cni \
+		check-node check-daemon
 	tests/summary.sh $(ASAN_BUILD)
 
 check-unit:
@@ -55,6 +56,12 @@ check-cni:
 
 check-controller:
 	tests/integration/with-k8s.sh $(MESON_TEST) -C $(ASAN_BUILD) --suite controller
+
+check-node:
+	$(MESON_TEST) -C $(ASAN_BUILD) --suite node
+
+check-daemon:
+	tests/integration/with-k8s.sh $(MESON_TEST) -C $(ASAN_BUILD) --suite daemon
 
 $(RELEASE_BUILD)/build.ninja:
 	meson setup $(RELEASE_BUILD) --buildtype=release

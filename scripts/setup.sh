@@ -26,6 +26,10 @@ PACKAGES=(
   golang-go rsync dpkg-dev golang-github-modern-go-reflect2-dev
   # libcni, for a real CNI caller (cnitool) in the CNI plugin tests
   golang-github-appc-cni-dev
+  # nodes as network namespaces (tests/integration/node-env.sh): the
+  # apiserver relay, pod checksum offload off, TCP probes, and the
+  # bridge+host-local CNI baseline of the benchmarks
+  socat ethtool netcat-openbsd containernetworking-plugins
 )
 
 missing_packages() {

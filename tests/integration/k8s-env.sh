@@ -132,8 +132,9 @@ make_pki() {
     -subj "/CN=kovn-test-ca" \
     -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  # 10.96.0.1 is the "kubernetes" Service address in the service range.
-  local san="IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes"
+  # 10.96.0.1 is the "kubernetes" Service address in the service range;
+  # 192.0.2.1 is where node-env.sh relays the server to its node namespaces.
+  local san="IP:127.0.0.1,IP:10.96.0.1,IP:192.0.2.1,DNS:localhost,DNS:kubernetes"
   san+=",DNS:kubernetes.default,DNS:kubernetes.default.svc"
   issue "$dir" apiserver "/CN=kube-apiserver" \
     "subjectAltName=$san\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature"

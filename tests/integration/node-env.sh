@@ -1,0 +1,512 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+# Version 2.0; see LICENSE.
+#
+# Kubernetes "nodes" as network namespaces on one machine, for kovn's
+# integration tests and the sandbox/ demo.  Each node runs its own real
+# ovsdb-server (Open_vSwitch db), ovs-vswitchd (userspace datapath) and
+# ovn-controller; the nodes share one underlay 192.0.2.0/24 and central OVN
+# NB/SB databases on unix sockets.  Every file lives in DIR, which the caller
+# made (and removes); every network namespace is named PREFIX-..., PREFIX
+# being short, unique to DIR and kept in DIR/prefix, so that two DIRs can
+# coexist.
+#
+#   node-env.sh central-start DIR      OVN NB + SB ovsdb-servers and
+#                                      ovn-northd: DIR/nb.sock, DIR/sb.sock
+#   node-env.sh underlay-up DIR        the underlay: namespace PREFIX-ul with
+#                                      a bridge carrying 192.0.2.1/24
+#   node-env.sh apiserver-relay DIR KUBECONFIG
+#                                      relay https://192.0.2.1:PORT (in the
+#                                      underlay) to the kube-apiserver at
+#                                      127.0.0.1:PORT; write
+#                                      DIR/kubeconfig-node pointing there
+#   node-env.sh node-add DIR NAME INDEX  node NAME: namespace PREFIX-NAME,
+#                                      underlay IP 192.0.2.(10+INDEX) on the
+#                                      netdev bridge br-phy, ovsdb-server,
+#                                      ovs-vswitchd, ovn-controller (idle
+#                                      until the node is configured)
+#   node-env.sh node-ovn-config DIR NAME  configure the node for OVN as
+#                                      kovn-daemon does (external_ids, br-int)
+#   node-env.sh node-exec DIR NAME CMD...  run CMD in the node (exec: CMD
+#                                      keeps this pid); ovs-vsctl, ovs-appctl,
+#                                      ovn-appctl, ovn-nbctl, ovn-sbctl work
+#   node-env.sh node-ip DIR NAME       print the node's underlay IP
+#   node-env.sh node-netns DIR NAME    print the node's namespace name
+#   node-env.sh nodes DIR              list the nodes
+#   node-env.sh node-del DIR NAME      stop the node's daemons (and anything
+#                                      else left in its namespace), delete it
+#   node-env.sh underlay-exec DIR CMD...  run CMD in the underlay namespace
+#   node-env.sh prefix DIR             print DIR's prefix
+#   node-env.sh stop-all DIR           stop and delete everything above, and
+#                                      any namespace named PREFIX-* (callers
+#                                      name their pods' so); idempotent, fine
+#                                      on half-built state
+#   node-env.sh leftovers DIR          print what of DIR still exists
+#                                      (namespaces, links, processes); exit 1
+#                                      if anything does
+#
+# Layout: DIR/NAME/ is node NAME's OVS_RUNDIR, OVS_DBDIR, OVS_LOGDIR and the
+# same for OVN (conf.db, db.sock, *.pid, *.ctl, *.log, index); DIR/relay/
+# the relay's; nb/sb/northd files as ovn-env.sh makes them.  A node's netns
+# holds lo, eth0 (its underlay veth, a port of br-phy) and br-phy's internal
+# interface with the node IP: OVS's userspace datapath sends Geneve only
+# from an IP on one of its own netdev bridges.
+#
+# The underlay lives in its own namespace, not in the caller's, so that two
+# DIRs can both use 192.0.2.0/24 and no host firewall (br_netfilter) sees the
+# traffic.  The relay is two socats joined by DIR/relay/api.sock.
+#
+# A shell caller cleans up even when it fails:
+#   d=$(mktemp -d); trap 'node-env.sh stop-all "$d"; rm -rf "$d"' EXIT
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OVN_ENV=$HERE/ovn-env.sh
+VSWITCH_SCHEMA=${VSWITCH_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
+TIMEOUT=${NODE_ENV_TIMEOUT:-20}   # seconds to wait for a daemon
+UNDERLAY_NET=192.0.2               # /24; .1 the underlay, .(10+INDEX) nodes
+UNDERLAY_BR=underlay               # the bridge, inside the underlay netns
+
+die() { echo "node-env.sh: $*" >&2; exit 1; }
+log() { echo "node-env.sh: $*" >&2; }
+
+usage() {
+  sed -n '/^#   node-env.sh/,/^#$/p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+wait_for() {   # wait_for SECONDS CMD...: until CMD succeeds
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.1
+  done
+}
+
+# Runs a command, showing its output only if it fails.
+quiet() {
+  local out
+  out=$("$@" 2>&1) || { echo "$out" >&2; die "failed: $*"; }
+}
+
+# A process that exited stays a zombie until init reaps it: count it gone.
+alive() {
+  local stat
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+cmdline() {   # PID: its command line, arguments joined by spaces
+  local -a args
+  mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
+  echo "${args[*]}"
+}
+
+# True if PID runs and its command line names DIR: a recycled pid is never
+# taken for ours.
+is_ours() {
+  local pid=$1 cmd
+  [ -n "$pid" ] && alive "$pid" || return 1
+  cmd=$(cmdline "$pid") || return 1
+  [[ " $cmd " == *"$DIR"[/\ ]* ]]
+}
+
+# Stops the process in PIDFILE: "APPCTL -t CTL exit" if given, else (or if
+# that fails) TERM to PID, or to its process group if GROUP=1; KILL after
+# 10 s.
+stop_pidfile() {   # PIDFILE GROUP [APPCTL CTL]
+  local pidfile=$1 group=$2 appctl=${3:-} ctl=${4:-} pid target
+  pid=$(cat "$pidfile" 2>/dev/null) || return 0
+  if is_ours "$pid"; then
+    target=$pid
+    [ "$group" = 1 ] && target=-$pid
+    if [ -z "$appctl" ] ||
+       ! timeout 5 "$appctl" -t "$ctl" exit >/dev/null 2>&1; then
+      kill -TERM -- "$target" 2>/dev/null || true
+    fi
+    if ! wait_for 10 eval "! alive $pid"; then
+      log "$pidfile: pid $pid still runs 10 s after exit/TERM; killing it"
+      kill -KILL -- "$target" 2>/dev/null || true
+      wait_for 5 eval "! alive $pid" || true
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+# --- names ------------------------------------------------------------------
+
+prefix_in_use() {   # PREFIX: some netns or link of ours is named PREFIX-*
+  ip netns list 2>/dev/null | grep -q "^$1-" ||
+    ip -o link show 2>/dev/null | grep -q "^[0-9]*: $1-"
+}
+
+# DIR's prefix: "k" and 3 hex digits from DIR's path, another one if that
+# one is in use by other namespaces; made once and kept in DIR/prefix.
+prefix() {
+  if [ -s "$DIR/prefix" ]; then
+    cat "$DIR/prefix"
+    return
+  fi
+  local i p
+  for ((i = 0; i < 64; i++)); do
+    p=k$(printf '%s#%d' "$DIR" "$i" | md5sum | cut -c1-3)
+    prefix_in_use "$p" || break
+  done
+  prefix_in_use "$p" && die "no free prefix for $DIR"
+  echo "$p" >"$DIR/prefix"
+  echo "$p"
+}
+
+ul_ns() { echo "$(prefix)-ul"; }
+
+check_name() {   # NAME: a valid node name, short enough for a netns name
+  local name=$1 p
+  [[ $name =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] ||
+    die "bad node name '$name' (lower-case letters, digits, '-')"
+  case $name in ul | relay) die "node name '$name' is reserved" ;; esac
+  p=$(prefix)
+  [ $((${#p} + 1 + ${#name})) -le 15 ] ||
+    die "node name '$name' too long (at most $((14 - ${#p})) characters)"
+}
+
+node_dir() { echo "$DIR/$1"; }
+
+need_node() {   # NAME
+  [ -f "$DIR/$1/index" ] || die "no node $1 in $DIR"
+}
+
+node_ns() { echo "$(prefix)-$1"; }
+
+node_ip() { echo "$UNDERLAY_NET.$((10 + $(cat "$DIR/$1/index")))"; }
+
+node_names() {
+  local f
+  for f in "$DIR"/*/index; do
+    [ -f "$f" ] || continue
+    f=${f%/index}
+    echo "${f##*/}"
+  done
+}
+
+netns_exists() { [ -e "/run/netns/$1" ]; }
+
+# Sets the environment under which the OVS and OVN tools and daemons use
+# node NAME's files.
+node_environment() {   # NAME
+  local d=$DIR/$1
+  export OVS_RUNDIR=$d OVS_DBDIR=$d OVS_LOGDIR=$d OVS_SYSCONFDIR=$d
+  export OVN_RUNDIR=$d OVN_DBDIR=$d OVN_LOGDIR=$d OVN_SYSCONFDIR=$d
+  export OVN_NB_DB=unix:$DIR/nb.sock OVN_SB_DB=unix:$DIR/sb.sock
+  export KOVN_NODE_NAME=$1 KOVN_NODE_IP
+  KOVN_NODE_IP=$(node_ip "$1")
+}
+
+# --- central ------------------------------------------------------------------
+
+cmd_central_start() {
+  "$OVN_ENV" start-nb "$DIR"
+  "$OVN_ENV" start-northd "$DIR"
+}
+
+# --- underlay -------------------------------------------------------------------
+
+cmd_underlay_up() {
+  local ns
+  ns=$(ul_ns)
+  netns_exists "$ns" && die "underlay of $DIR already up ($ns)"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link add "$UNDERLAY_BR" type bridge
+  ip -n "$ns" addr add "$UNDERLAY_NET.1/24" dev "$UNDERLAY_BR"
+  # Locally sent TCP (the relay) must leave with full checksums and in
+  # MTU-sized segments: the nodes' OVS reads it raw from an AF_PACKET
+  # socket and the kernel behind br-phy would drop it otherwise.
+  quiet ip netns exec "$ns" ethtool -K "$UNDERLAY_BR" tx off
+  ip -n "$ns" link set "$UNDERLAY_BR" up
+}
+
+# --- apiserver relay ------------------------------------------------------------
+
+# Runs CMD... in a session of its own, detached, pid in PIDFILE.
+spawn() {   # PIDFILE CMD...
+  local pidfile=$1
+  shift
+  setsid "$@" </dev/null >/dev/null 2>&1 &
+  echo $! >"$pidfile"
+}
+
+stop_relay() {
+  stop_pidfile "$DIR/relay/ul.pid" 1
+  stop_pidfile "$DIR/relay/host.pid" 1
+  rm -f "$DIR/relay/api.sock"
+}
+
+# Prints FILE with the server replaced by SERVER and relative file names
+# made absolute (relative to FILE's folder).
+rewrite_kubeconfig() {   # FILE SERVER
+  local base
+  base=$(cd "$(dirname "$1")" && pwd)
+  awk -v server="$2" -v base="$base" '
+    /^[ \t]*server:[ \t]/ { sub(/server:.*/, "server: " server) }
+    /^[ \t]*(certificate-authority|client-certificate|client-key|tokenFile):[ \t]/ {
+      n = index($0, ":"); v = substr($0, n + 1); sub(/^[ \t]+/, "", v)
+      if (v !~ /^\//) $0 = substr($0, 1, n) " " base "/" v
+    }
+    { print }' "$1"
+}
+
+relay_listening() {   # NS PORT
+  ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q .
+}
+
+cmd_apiserver_relay() {
+  local kubeconfig=$1 server port ns sock=$DIR/relay/api.sock
+  [ -f "$kubeconfig" ] || die "$kubeconfig: no such file"
+  command -v socat >/dev/null || die "no socat (scripts/setup.sh installs it)"
+  ns=$(ul_ns)
+  netns_exists "$ns" || die "no underlay: run underlay-up first"
+  server=$(awk '/^[ \t]*server:[ \t]/ { print $2; exit }' "$kubeconfig")
+  [[ $server =~ ^https://127\.0\.0\.1:([0-9]+)/?$ ]] ||
+    die "$kubeconfig: server $server is not https://127.0.0.1:PORT"
+  port=${BASH_REMATCH[1]}
+  mkdir -p "$DIR/relay"
+  stop_relay
+  spawn "$DIR/relay/host.pid" socat -lf "$DIR/relay/host.log" \
+    "UNIX-LISTEN:$sock,fork,unlink-early,mode=600" "TCP:127.0.0.1:$port"
+  wait_for "$TIMEOUT" test -S "$sock" || die "relay: no $sock"
+  spawn "$DIR/relay/ul.pid" ip netns exec "$ns" socat \
+    -lf "$DIR/relay/ul.log" \
+    "TCP-LISTEN:$port,bind=$UNDERLAY_NET.1,fork,reuseaddr" "UNIX-CONNECT:$sock"
+  wait_for "$TIMEOUT" relay_listening "$ns" "$port" ||
+    die "relay: nothing listens on $UNDERLAY_NET.1:$port; see $DIR/relay"
+  rewrite_kubeconfig "$kubeconfig" "https://$UNDERLAY_NET.1:$port" \
+    >"$DIR/kubeconfig-node"
+  chmod 600 "$DIR/kubeconfig-node"
+}
+
+# --- nodes ------------------------------------------------------------------------
+
+ovs_route_ready() {   # NAME IP: ovs-vswitchd has the route from the node IP
+  ovs-appctl ovs/route/show 2>/dev/null | grep -q "br-phy SRC $2"
+}
+
+cmd_node_add() {
+  local name=$1 index=$2 ns ul d ip
+  check_name "$name"
+  if ! [[ $index =~ ^[0-9]+$ ]] || [ "$index" -lt 1 ] || [ "$index" -gt 240 ]; then
+    die "bad node index '$index' (1-240)"
+  fi
+  ul=$(ul_ns)
+  netns_exists "$ul" || die "no underlay: run underlay-up first"
+  [ -f "$DIR/$name/index" ] && die "node $name already exists"
+  local other
+  for other in $(node_names); do
+    [ "$(cat "$DIR/$other/index")" != "$index" ] ||
+      die "index $index is node $other's"
+  done
+  ns=$(node_ns "$name")
+  netns_exists "$ns" && die "namespace $ns already exists"
+  d=$DIR/$name
+  mkdir -p "$d"
+  # From here on stop-all (or node-del) cleans up whatever was made.
+  echo "$index" >"$d/index"
+  node_environment "$name"
+  ip=$(node_ip "$name")
+
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip -n "$ul" link add "$name" type veth peer name eth0 netns "$ns"
+  ip -n "$ul" link set "$name" master "$UNDERLAY_BR" up
+  ip -n "$ns" link set eth0 up
+
+  quiet ovsdb-tool create "$d/conf.db" "$VSWITCH_SCHEMA"
+  ip netns exec "$ns" ovsdb-server --detach --no-chdir --pidfile \
+    -vconsole:off -vfile:info --log-file \
+    --remote="punix:$d/db.sock" \
+    --remote=db:Open_vSwitch,Open_vSwitch,manager_options "$d/conf.db" ||
+    die "ovsdb-server of $name failed to start; see $d/ovsdb-server.log"
+  wait_for "$TIMEOUT" test -S "$d/db.sock" || die "no $d/db.sock"
+  quiet ovs-vsctl --no-wait init
+  ip netns exec "$ns" ovs-vswitchd --detach --no-chdir --pidfile \
+    -vconsole:off -vfile:info --log-file "unix:$d/db.sock" ||
+    die "ovs-vswitchd of $name failed to start; see $d/ovs-vswitchd.log"
+
+  quiet timeout "$TIMEOUT" ovs-vsctl add-br br-phy \
+    -- set bridge br-phy datapath_type=netdev \
+    -- add-port br-phy eth0
+  wait_for "$TIMEOUT" ip -n "$ns" link show br-phy >/dev/null 2>&1 ||
+    die "$name: no br-phy interface"
+  ip -n "$ns" addr add "$ip/24" dev br-phy
+  ip -n "$ns" link set br-phy up
+  wait_for "$TIMEOUT" ovs_route_ready "$name" "$ip" ||
+    die "$name: ovs-vswitchd has no route via br-phy from $ip"
+
+  ip netns exec "$ns" ovn-controller --detach --no-chdir --pidfile \
+    -vconsole:off -vfile:info --log-file "unix:$d/db.sock" ||
+    die "ovn-controller of $name failed to start; see $d/ovn-controller.log"
+}
+
+cmd_node_ovn_config() {
+  local name=$1 ip
+  need_node "$name"
+  node_environment "$name"
+  ip=$(node_ip "$name")
+  quiet timeout "$TIMEOUT" ovs-vsctl \
+    set Open_vSwitch . external_ids:system-id="$name" \
+    external_ids:hostname="$name" \
+    external_ids:ovn-remote="unix:$DIR/sb.sock" \
+    external_ids:ovn-encap-type=geneve \
+    external_ids:ovn-encap-ip="$ip" \
+    external_ids:ovn-bridge-datapath-type=netdev \
+    -- --may-exist add-br br-int \
+    -- set bridge br-int datapath_type=netdev fail-mode=secure \
+    other_config:disable-in-band=true
+}
+
+cmd_node_exec() {
+  local name=$1
+  shift
+  [ $# -gt 0 ] || die "node-exec: no command"
+  need_node "$name"
+  node_environment "$name"
+  exec ip netns exec "$(node_ns "$name")" "$@"
+}
+
+netns_empty() { [ -z "$(ip netns pids "$1" 2>/dev/null)" ]; }
+
+# Kills whatever still runs in namespace NS (after our daemons stopped:
+# something the caller started there and did not stop).
+kill_netns_pids() {   # NS
+  local pids pid
+  pids=$(ip netns pids "$1" 2>/dev/null) || return 0
+  [ -n "$pids" ] || return 0
+  for pid in $pids; do
+    log "killing pid $pid ($(cmdline "$pid" || true)), left in $1"
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  wait_for 5 netns_empty "$1" && return 0
+  for pid in $(ip netns pids "$1" 2>/dev/null); do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait_for 5 netns_empty "$1" || true
+}
+
+cmd_node_del() {
+  local name=$1 d=$DIR/$1 ns ul pid
+  [ -d "$d" ] || return 0
+  ns=$(node_ns "$name")
+  ul=$(ul_ns)
+  node_environment "$name" 2>/dev/null || true
+  pid=$d/ovn-controller.pid
+  if [ -f "$pid" ]; then
+    stop_pidfile "$pid" 0 ovn-appctl \
+      "$d/ovn-controller.$(cat "$pid" 2>/dev/null).ctl"
+  fi
+  local daemon
+  for daemon in ovs-vswitchd ovsdb-server; do
+    [ -f "$d/$daemon.pid" ] || continue
+    stop_pidfile "$d/$daemon.pid" 0 ovs-appctl \
+      "$d/$daemon.$(cat "$d/$daemon.pid" 2>/dev/null).ctl"
+  done
+  if netns_exists "$ns"; then
+    kill_netns_pids "$ns"
+    ip netns del "$ns"
+  fi
+  if netns_exists "$ul" && ip -n "$ul" link show "$name" >/dev/null 2>&1; then
+    ip -n "$ul" link del "$name"
+  fi
+  # Keep the logs; the rest goes, so that the name can be added again.
+  find "$d" -mindepth 1 ! -name '*.log' -delete
+}
+
+# --- all ----------------------------------------------------------------------------
+
+cmd_stop_all() {
+  local name ns p
+  for name in $(node_names); do
+    cmd_node_del "$name"
+  done
+  stop_relay
+  "$OVN_ENV" stop-all "$DIR"
+  # The underlay, and any namespace a caller named PREFIX-* (pods, an
+  # "external" host...).
+  if [ -s "$DIR/prefix" ]; then
+    p=$(cat "$DIR/prefix")
+    for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+      [[ $ns == "$p"-* ]] || continue
+      kill_netns_pids "$ns"
+      ip netns del "$ns"
+    done
+  fi
+}
+
+# Pids of this process and its ancestors: their command lines may name DIR.
+ancestors() {
+  local pid=$BASHPID stat
+  while [ -n "$pid" ] && [ "$pid" != 0 ]; do
+    echo "$pid"
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || break
+    stat=${stat##*) }
+    pid=$(echo "$stat" | cut -d' ' -f2)
+  done
+}
+
+cmd_leftovers() {
+  local found=0 p pid ns cmd mine
+  if [ -s "$DIR/prefix" ]; then
+    p=$(cat "$DIR/prefix")
+    for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }'); do
+      [[ $ns == "$p"-* ]] || continue
+      echo "netns $ns"
+      found=1
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do
+        echo "process $pid in $ns: $(cmdline "$pid" || true)"
+      done
+    done
+    while read -r cmd; do
+      [ -n "$cmd" ] || continue
+      echo "link $cmd"
+      found=1
+    done < <(ip -o link show 2>/dev/null |
+             awk -F': ' -v p="$p-" 'index($2, p) == 1 { print $2 }')
+  fi
+  mine=" $(ancestors | tr '\n' ' ') "
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [[ $mine == *" $pid "* ]] && continue
+    is_ours "$pid" || continue
+    echo "process $pid: $(cmdline "$pid" || true)"
+    found=1
+  done
+  return $found
+}
+
+# --- main ---------------------------------------------------------------------------
+
+[ $# -ge 2 ] || usage
+cmd=$1 DIR=$2
+shift 2
+[ -d "$DIR" ] || die "$DIR: not a directory"
+DIR=$(cd "$DIR" && pwd)
+
+case $cmd in
+  central-start)   [ $# = 0 ] || usage; cmd_central_start ;;
+  underlay-up)     [ $# = 0 ] || usage; cmd_underlay_up ;;
+  apiserver-relay) [ $# = 1 ] || usage; cmd_apiserver_relay "$1" ;;
+  node-add)        [ $# = 2 ] || usage; cmd_node_add "$1" "$2" ;;
+  node-ovn-config) [ $# = 1 ] || usage; cmd_node_ovn_config "$1" ;;
+  node-exec)       [ $# -ge 1 ] || usage; cmd_node_exec "$@" ;;
+  node-ip)         [ $# = 1 ] || usage; need_node "$1"; node_ip "$1" ;;
+  node-netns)      [ $# = 1 ] || usage; need_node "$1"; node_ns "$1" ;;
+  nodes)           [ $# = 0 ] || usage; node_names ;;
+  node-del)        [ $# = 1 ] || usage; cmd_node_del "$1" ;;
+  underlay-exec)
+    [ $# -ge 1 ] || usage
+    netns_exists "$(ul_ns)" || die "no underlay in $DIR"
+    exec ip netns exec "$(ul_ns)" "$@" ;;
+  prefix)          [ $# = 0 ] || usage; prefix ;;
+  stop-all)        [ $# = 0 ] || usage; cmd_stop_all ;;
+  leftovers)       [ $# = 0 ] || usage; cmd_leftovers ;;
+  *)               usage ;;
+esac
