@@ -50,6 +50,9 @@ struct op {
     /* ADD: what the annotations say. */
     struct ovn_ann_network net;
     unsigned int ingress_mbps, egress_mbps;
+    bool fresh;                     /* pod_wire_add() made a new veth. */
+    bool readd;                     /* The txn in flight removes an old
+                                     * port of that name first. */
 
     /* Set when the op removes the pod's port and veth: a DEL, or an ADD
      * undoing itself, which then answers with 'failure'. */
@@ -340,7 +343,7 @@ step_wait_pod(struct cni_ops *ops, struct op *op)
     struct pod_wire w;
     pod_wire_of(ops, op, &w);
     char *error = (op->call->rq.args.command == CNI_CMD_CHECK
-                   ? pod_wire_check(&w) : pod_wire_add(&w));
+                   ? pod_wire_check(&w) : pod_wire_add(&w, &op->fresh));
     if (!error && op->call->rq.args.command == CNI_CMD_CHECK) {
         error = check_ovs_port(ops, op);
     }
@@ -465,11 +468,12 @@ external_ids_of(const struct op *op, struct smap *ids)
     free(port);
 }
 
-/* Deletes the ports of 'br' that belong to 'op''s container, or (ADD) to
- * an earlier sandbox of its pod.  Returns how many. */
+/* Deletes the ports of 'br' that belong to 'op''s container (unless
+ * 'keep_own'), or (ADD) to an earlier sandbox of its pod.  Returns how
+ * many. */
 static size_t
 del_ports_of(const struct ovsrec_bridge *br, const struct op *op,
-             struct ovsdb_idl_txn *txn)
+             bool keep_own, struct ovsdb_idl_txn *txn)
 {
     const struct cni_args *a = &op->call->rq.args;
     size_t n = 0;
@@ -480,7 +484,8 @@ del_ports_of(const struct ovsrec_bridge *br, const struct op *op,
                          && ovn_owner_matches(ids, OVS_POD_NAMESPACE,
                                               a->pod_namespace)
                          && ovn_owner_matches(ids, OVS_POD_NAME, a->pod_name));
-        if (!strcmp(port->name, op->host_ifname) || same_pod) {
+        bool own = !strcmp(port->name, op->host_ifname);
+        if (own ? !keep_own : same_pod) {
             ovs_del_port(txn, br, port);
             n++;
         }
@@ -493,7 +498,7 @@ op_write(struct cni_ops *ops, struct op *op, const struct ovsrec_bridge *br,
          struct ovn_txn *t)
 {
     if (op->removing) {
-        if (!br || !del_ports_of(br, op, t->txn)) {
+        if (!br || !del_ports_of(br, op, false, t->txn)) {
             op_finish_removal(ops, op);     /* No port to wait for. */
         } else {
             op->state = OP_IN_TXN;
@@ -503,7 +508,20 @@ op_write(struct cni_ops *ops, struct op *op, const struct ovsrec_bridge *br,
     if (!br) {
         return;                             /* Node set-up makes it. */
     }
-    del_ports_of(br, op, t->txn);
+    op->state = OP_IN_TXN;
+    op->readd = false;
+    bool exists = ovs_bridge_find_port(br, op->host_ifname) != NULL;
+    if (exists && op->fresh) {
+        /* A new device under an old port's name: vswitchd must see the
+         * port go before it comes back, or it keeps the dead device. */
+        del_ports_of(br, op, false, t->txn);
+        op->readd = true;
+        return;
+    }
+    del_ports_of(br, op, true, t->txn);
+    if (exists) {
+        return;                             /* The same port, repaired. */
+    }
     struct smap ids;
     external_ids_of(op, &ids);
     struct ovs_pod_port pp = {
@@ -516,7 +534,6 @@ op_write(struct cni_ops *ops, struct op *op, const struct ovsrec_bridge *br,
     };
     ovs_add_pod_port(t->txn, br, &pp);
     smap_destroy(&ids);
-    op->state = OP_IN_TXN;
 }
 
 /* Ports of kovn's pods that are no longer on this node. */
@@ -576,6 +593,9 @@ op_txn_done(struct cni_ops *ops, struct op *op,
     if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
         if (op->removing) {
             op_finish_removal(ops, op);
+        } else if (op->readd) {
+            op->readd = op->fresh = false;
+            op->state = OP_WRITE;
         } else {
             op->state = OP_WAIT_INSTALLED;
         }

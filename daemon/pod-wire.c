@@ -38,20 +38,18 @@ ann_ifaddr(const struct ovn_ann_addr *a, struct net_ifaddr *ifa)
     ifa->plen = a->cidr.plen;
 }
 
-/* Inside the pod: what pod_wire_add() does once its end is there. */
+/* Inside the pod: MAC, addresses and routes of its interface, which is
+ * there already.  Idempotent, so that a repeated ADD converges. */
 static char *
-configure_in_pod(void *w_)
+configure_pod_iface(void *w_)
 {
     const struct pod_wire *w = w_;
-    char peer[POD_WIRE_IFNAME_LEN];
-    peer_ifname(w->host_ifname, peer);
-
-    char *error = net_link_rename(peer, w->ifname);
-    if (!error) {
-        error = net_link_set_mac(w->ifname, w->net->mac);
-    }
+    char *error = net_link_set_mac(w->ifname, w->net->mac);
     if (!error && w->tx_checksum_off) {
         error = net_set_tx_checksum(w->ifname, false);
+    }
+    if (!error) {
+        error = net_link_set_mtu(w->ifname, w->mtu);
     }
     if (!error) {
         error = net_link_set_up(w->ifname, true);
@@ -67,11 +65,57 @@ configure_in_pod(void *w_)
     return error;
 }
 
+/* Inside the pod, after its end arrived under its temporary name. */
+static char *
+configure_in_pod(void *w_)
+{
+    const struct pod_wire *w = w_;
+    char peer[POD_WIRE_IFNAME_LEN];
+    peer_ifname(w->host_ifname, peer);
+
+    char *error = net_link_rename(peer, w->ifname);
+    return error ? error : configure_pod_iface(w_);
+}
+
+/* A repeated ADD of a container whose veth exists: configure it again in
+ * place.  Recreating it would give OVS's userspace datapath a port of the
+ * same name whose old socket is bound to the deleted device. */
+static bool
+repair(const struct pod_wire *w)
+{
+    char peer[POD_WIRE_IFNAME_LEN];
+    struct net_link link;
+    peer_ifname(w->host_ifname, peer);
+
+    char *error = net_link_get(w->host_ifname, &link);
+    if (!error) {
+        error = net_link_get(peer, &link);
+        if (!error) {
+            /* Its end never made it into the pod: build anew. */
+            return false;
+        }
+        free(error);
+        error = netns_run_path(w->netns, configure_pod_iface,
+                               CONST_CAST(void *, w));
+    }
+    if (!error) {
+        error = net_link_set_up(w->host_ifname, true);
+    }
+    bool repaired = !error;
+    free(error);
+    return repaired;
+}
+
 char *
-pod_wire_add(const struct pod_wire *w)
+pod_wire_add(const struct pod_wire *w, bool *fresh)
 {
     char peer[POD_WIRE_IFNAME_LEN];
     peer_ifname(w->host_ifname, peer);
+
+    *fresh = !repair(w);
+    if (!*fresh) {
+        return NULL;
+    }
 
     struct netns *ns;
     char *error = netns_open(w->netns, &ns);

@@ -35,10 +35,14 @@ struct pod_wire {
 void pod_wire_host_ifname(const char *container_id,
                           char buf[POD_WIRE_IFNAME_LEN]);
 
-/* Builds everything from scratch; a host end left by an earlier attempt is
- * deleted first, so a repeated ADD converges.  On failure nothing is left
+/* Builds everything.  A repeated ADD of the same container configures the
+ * existing veth again in place; if that is impossible (its pod end is
+ * missing), it builds anew, deleting what is left first.  '*fresh' tells
+ * which: a fresh host end must become a fresh OVS port, since OVS may
+ * still hold the old device under that name.  On failure nothing is left
  * behind. */
-char *pod_wire_add(const struct pod_wire *) OVS_WARN_UNUSED_RESULT;
+char *pod_wire_add(const struct pod_wire *, bool *fresh)
+    OVS_WARN_UNUSED_RESULT;
 
 /* Checks that the pod's interface has the MAC, addresses, default routes
  * and MTU of 'w' and that the host end exists (CNI CHECK). */
