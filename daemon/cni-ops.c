@@ -334,10 +334,34 @@ check_ovs_port(const struct cni_ops *ops, const struct op *op)
     return error;
 }
 
+/* Host ends are named after the first 12 characters of the container ID,
+ * as in Kube-OVN: refuse to take over another container's. */
+static char *
+check_name_clash(const struct cni_ops *ops, const struct op *op)
+{
+    const struct ovsrec_interface *iface
+        = ovs_find_interface(ops->d->ovs, op->host_ifname);
+    const char *owner = iface ? smap_get(&iface->external_ids,
+                                         OVS_CONTAINER_ID) : NULL;
+    if (owner && strcmp(owner, op->call->rq.args.container_id)) {
+        return xasprintf("interface %s already serves container %s; "
+                         "container IDs must differ in their first 12 "
+                         "characters", op->host_ifname, owner);
+    }
+    return NULL;
+}
+
 static void
 step_wait_pod(struct cni_ops *ops, struct op *op)
 {
     if (!read_pod(ops, op)) {
+        return;
+    }
+    char *clash = (op->call->rq.args.command == CNI_CMD_ADD
+                   ? check_name_clash(ops, op) : NULL);
+    if (clash) {
+        op_fail(ops, op, CNI_ERR_INTERNAL, "%s", clash);
+        free(clash);
         return;
     }
     struct pod_wire w;

@@ -9,8 +9,8 @@
 //	    one call; ADD prints the result.
 //	cnitool bench CONFLIST COUNT CONCURRENCY NETNS_FMT PODNS PODNAME_FMT
 //	    COUNT ADDs, CONCURRENCY at a time; call i uses netns
-//	    fmt(NETNS_FMT, i), pod fmt(PODNAME_FMT, i) and container ID
-//	    "bench<i>"; prints the latencies' median, p90, p99 and max in ms.
+//	    fmt(NETNS_FMT, i), pod fmt(PODNAME_FMT, i) and that pod name as its
+//	    container ID; prints the latencies' median, p90, p99 and max in ms.
 //
 // Environment: CNI_PATH (plugin directories, ':' separated), CNI_CACHE_DIR
 // (default /tmp/cnitool-cache), CNI_IFNAME (default eth0).
@@ -107,9 +107,9 @@ func bench(cn *libcni.CNIConfig, list *libcni.NetworkConfigList, args []string) 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				rt := runtimeConf(fmt.Sprintf(args[4], i),
-					fmt.Sprintf("bench%d", i), args[5],
-					fmt.Sprintf(args[6], i))
+				pod := fmt.Sprintf(args[6], i)
+				rt := runtimeConf(fmt.Sprintf(args[4], i), pod,
+					args[5], pod)
 				t := time.Now()
 				_, err := cn.AddNetworkList(context.Background(), list, rt)
 				lat[i] = float64(time.Since(t).Microseconds()) / 1000
