@@ -31,6 +31,7 @@ cleanup() {
   kovn_daemon_kill node1
   kill "$(cat "$KOVN_DIR/controller.pid" 2>/dev/null)" 2>/dev/null
   "$KOVN_NODE_ENV" stop-all "$KOVN_DIR"   # Also the pods' namespaces.
+  [ -n "${KOVN_BENCH_KEEP_LOGS:-}" ] && cp "$KOVN_DIR"/node1/*.log /tmp/ 2>/dev/null
   rm -rf "$KOVN_DIR"
 }
 trap cleanup EXIT
@@ -39,7 +40,7 @@ trap 'exit 1' INT TERM
 kovn_cluster_up node1 || exit 1
 prefix=$("$KOVN_NODE_ENV" prefix "$KOVN_DIR")
 kovn_controller_start
-kovn_daemon_start node1
+kovn_daemon_start node1 ${KOVN_DAEMON_ARGS:-}
 kovn_daemon_ready node1 || exit 1
 
 # make_netns TAG: COUNT namespaces PREFIX-TAG0...

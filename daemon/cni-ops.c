@@ -377,6 +377,8 @@ step_wait_pod(struct cni_ops *ops, struct op *op)
     } else if (op->call->rq.args.command == CNI_CMD_CHECK) {
         op_succeed(ops, op);
     } else {
+        VLOG_DBG("%s: wired after %lld ms", op->host_ifname,
+                 time_msec() - op->call->received);
         op->state = OP_WRITE;
     }
 }
@@ -621,6 +623,8 @@ op_txn_done(struct cni_ops *ops, struct op *op,
             op->readd = op->fresh = false;
             op->state = OP_WRITE;
         } else {
+            VLOG_DBG("%s: port added after %lld ms", op->host_ifname,
+                     time_msec() - op->call->received);
             op->state = OP_WAIT_INSTALLED;
         }
     } else if (status == TXN_ERROR && !op->removing) {

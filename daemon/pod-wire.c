@@ -23,13 +23,6 @@ pod_wire_host_ifname(const char *container_id, char buf[POD_WIRE_IFNAME_LEN])
     snprintf(buf, POD_WIRE_IFNAME_LEN, "%.12s_h", container_id);
 }
 
-/* The temporary name of the pod's end while it is still on the host. */
-static void
-peer_ifname(const char *host_ifname, char buf[POD_WIRE_IFNAME_LEN])
-{
-    snprintf(buf, POD_WIRE_IFNAME_LEN, "%.12s_c", host_ifname);
-}
-
 static void
 ann_ifaddr(const struct ovn_ann_addr *a, struct net_ifaddr *ifa)
 {
@@ -65,36 +58,15 @@ configure_pod_iface(void *w_)
     return error;
 }
 
-/* Inside the pod, after its end arrived under its temporary name. */
-static char *
-configure_in_pod(void *w_)
-{
-    const struct pod_wire *w = w_;
-    char peer[POD_WIRE_IFNAME_LEN];
-    peer_ifname(w->host_ifname, peer);
-
-    char *error = net_link_rename(peer, w->ifname);
-    return error ? error : configure_pod_iface(w_);
-}
-
 /* A repeated ADD of a container whose veth exists: configure it again in
  * place.  Recreating it would give OVS's userspace datapath a port of the
  * same name whose old socket is bound to the deleted device. */
 static bool
 repair(const struct pod_wire *w)
 {
-    char peer[POD_WIRE_IFNAME_LEN];
     struct net_link link;
-    peer_ifname(w->host_ifname, peer);
-
     char *error = net_link_get(w->host_ifname, &link);
     if (!error) {
-        error = net_link_get(peer, &link);
-        if (!error) {
-            /* Its end never made it into the pod: build anew. */
-            return false;
-        }
-        free(error);
         error = netns_run_path(w->netns, configure_pod_iface,
                                CONST_CAST(void *, w));
     }
@@ -109,9 +81,6 @@ repair(const struct pod_wire *w)
 char *
 pod_wire_add(const struct pod_wire *w, bool *fresh)
 {
-    char peer[POD_WIRE_IFNAME_LEN];
-    peer_ifname(w->host_ifname, peer);
-
     *fresh = !repair(w);
     if (!*fresh) {
         return NULL;
@@ -123,19 +92,14 @@ pod_wire_add(const struct pod_wire *w, bool *fresh)
         return error;
     }
     /* Leftovers of an earlier attempt: deleting either end of a veth
-     * deletes both. */
+     * deletes both.  The pod's end is born in the pod under its final
+     * name, as the CNI reference plugins do it. */
     error = pod_wire_remove(w->host_ifname);
     if (!error) {
-        error = pod_wire_remove(peer);
+        error = net_veth_create(w->host_ifname, w->ifname, ns, w->mtu);
     }
     if (!error) {
-        error = net_veth_create(w->host_ifname, peer, w->mtu);
-    }
-    if (!error) {
-        error = net_link_move(peer, ns);
-    }
-    if (!error) {
-        error = netns_run(ns, configure_in_pod, CONST_CAST(void *, w));
+        error = netns_run(ns, configure_pod_iface, CONST_CAST(void *, w));
     }
     if (!error) {
         error = net_link_set_up(w->host_ifname, true);

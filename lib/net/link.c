@@ -40,7 +40,8 @@ net_ifname_check(const char *name)
 }
 
 char *
-net_veth_create(const char *name, const char *peer_name, int mtu)
+net_veth_create(const char *name, const char *peer_name,
+                const struct netns *peer_ns, int mtu)
 {
     char *error = net_ifname_check(name);
     if (!error) {
@@ -63,6 +64,9 @@ net_veth_create(const char *name, const char *peer_name, int mtu)
     if (mtu > 0) {
         rtnl_link_set_mtu(link, mtu);
         rtnl_link_set_mtu(peer, mtu);
+    }
+    if (peer_ns) {
+        rtnl_link_set_ns_fd(peer, netns_fd(peer_ns));
     }
 
     net_nl_reset(&nl);

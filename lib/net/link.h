@@ -36,8 +36,11 @@ struct net_link {
 char *net_ifname_check(const char *name) OVS_WARN_UNUSED_RESULT;
 
 /* Creates a veth pair 'name' <-> 'peer', both down, with MTU 'mtu' (0 for
- * the kernel's default).  Fails if either name is taken. */
-char *net_veth_create(const char *name, const char *peer, int mtu)
+ * the kernel's default).  'peer' is made directly in 'peer_ns' if it is
+ * nonnull: much faster than net_link_move() afterwards, which unregisters
+ * the device and waits for RCU.  Fails if either name is taken. */
+char *net_veth_create(const char *name, const char *peer,
+                      const struct netns *peer_ns, int mtu)
     OVS_WARN_UNUSED_RESULT;
 
 /* Looks up 'name'; "NAME: no such interface" if it does not exist. */

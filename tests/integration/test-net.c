@@ -150,10 +150,11 @@ test_link_errors(void)
 {
     itest_case("link errors");
 
-    CHECK_ERROR(net_veth_create("kovn-name-too-long0", "kntx0", 1400),
+    CHECK_ERROR(net_veth_create("kovn-name-too-long0", "kntx0", NULL, 1400),
                 "\"kovn-name-too-long0\" is too long", "at most 15");
-    CHECK_ERROR(net_veth_create("kntx0", "bad/name", 0), "bad/name", "'/'");
-    CHECK_ERROR(net_veth_create("", "kntx0", 0), "empty", NULL);
+    CHECK_ERROR(net_veth_create("kntx0", "bad/name", NULL, 0), "bad/name",
+                "'/'");
+    CHECK_ERROR(net_veth_create("", "kntx0", NULL, 0), "empty", NULL);
 
     char *missing = xasprintf("kntm%d", (int) getpid());
     struct net_ifaddr a = ifaddr("10.16.0.9/16");
@@ -510,8 +511,8 @@ test_pod(void)
         itest_fatal("%s", error);
     }
 
-    CHECK_OK(net_veth_create(host_if, peer_if, 1400));
-    CHECK_ERROR(net_veth_create(host_if, peer_if, 1400), host_if,
+    CHECK_OK(net_veth_create(host_if, peer_if, NULL, 1400));
+    CHECK_ERROR(net_veth_create(host_if, peer_if, NULL, 1400), host_if,
                 "File exists");
     struct net_link info;
     if (CHECK_OK(net_link_get(host_if, &info))) {
