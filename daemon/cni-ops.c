@@ -599,6 +599,10 @@ gc_write(struct cni_ops *ops, const struct ovsrec_bridge *br,
 void
 cni_ops_write(struct cni_ops *ops, struct ovn_txn *t)
 {
+    /* First, while the ports this transaction removes still show as
+     * using theirs. */
+    ovs_gc_qos(ops->d->ovs);
+
     const struct ovsrec_bridge *br = ovs_find_bridge(ops->d->ovs,
                                                      ops->d->opts.bridge);
     struct pod_queue *q;
@@ -627,11 +631,16 @@ op_txn_done(struct cni_ops *ops, struct op *op,
                      time_msec() - op->call->received);
             op->state = OP_WAIT_INSTALLED;
         }
-    } else if (status == TXN_ERROR && !op->removing) {
-        char *msg = xasprintf("the local Open vSwitch database refused port "
-                              "%s: %s", op->host_ifname,
+    } else if (status == TXN_ERROR) {
+        char *msg = xasprintf("the local Open vSwitch database refused a "
+                              "change of port %s: %s", op->host_ifname,
                               error ? error : "unknown error");
-        op_undo(op, CNI_ERR_INTERNAL, msg);
+        if (op->removing) {
+            /* The runtime repeats a failed DEL. */
+            op_fail(ops, op, CNI_ERR_INTERNAL, "%s", msg);
+        } else {
+            op_undo(op, CNI_ERR_INTERNAL, msg);
+        }
         free(msg);
     } else {
         op->state = OP_WRITE;               /* Try again. */

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "hmapx.h"
 #include "ovn/ovn-idl.h"
 #include "ovn/ovn-owner.h"
 #include "ovsdb-idl.h"
@@ -126,11 +127,35 @@ void
 ovs_del_port(struct ovsdb_idl_txn *txn OVS_UNUSED,
              const struct ovsrec_bridge *br, const struct ovsrec_port *port)
 {
-    if (port->qos && ovn_owner_is_kovn(&port->qos->external_ids)) {
-        ovsrec_qos_delete(port->qos);
-    }
+    /* Not the port's QoS: the IDL leaves a Port's deletion to the server's
+     * garbage collection, which comes after the referential integrity
+     * check, so deleting its QoS in the same transaction fails.
+     * ovs_gc_qos() takes it in the next one. */
     ovsrec_bridge_update_ports_delvalue(br, port);
     ovsrec_port_delete(port);
+}
+
+bool
+ovs_gc_qos(const struct ovn_idl *ovs)
+{
+    struct hmapx used = HMAPX_INITIALIZER(&used);
+    const struct ovsrec_port *port;
+    OVSREC_PORT_FOR_EACH (port, ovs->idl) {
+        if (port->qos) {
+            hmapx_add(&used, CONST_CAST(struct ovsrec_qos *, port->qos));
+        }
+    }
+    bool deleted = false;
+    const struct ovsrec_qos *qos;
+    OVSREC_QOS_FOR_EACH (qos, ovs->idl) {
+        if (ovn_owner_is_kovn(&qos->external_ids)
+            && !hmapx_contains(&used, qos)) {
+            ovsrec_qos_delete(qos);
+            deleted = true;
+        }
+    }
+    hmapx_destroy(&used);
+    return deleted;
 }
 
 const struct smap *

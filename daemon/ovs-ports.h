@@ -58,9 +58,14 @@ struct ovs_pod_port {
 void ovs_add_pod_port(struct ovsdb_idl_txn *, const struct ovsrec_bridge *,
                       const struct ovs_pod_port *);
 
-/* Removes 'port' from 'br' with its QoS, if kovn made one. */
+/* Removes 'port' from 'br'.  Its QoS, if kovn made one, goes with the
+ * next ovs_gc_qos(). */
 void ovs_del_port(struct ovsdb_idl_txn *, const struct ovsrec_bridge *,
                   const struct ovsrec_port *);
+
+/* Deletes, in the transaction open on 'ovs', kovn's QoS rows that no port
+ * uses any more; true if there were any. */
+bool ovs_gc_qos(const struct ovn_idl *);
 
 /* The external_ids of a port's first interface (NULL if it has none). */
 const struct smap *ovs_port_iface_ids(const struct ovsrec_port *);

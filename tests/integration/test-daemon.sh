@@ -183,6 +183,39 @@ kovn_daemon_start node2 --cni-timeout=15
 check "daemon node2 restarts" kovn_daemon_ready node2
 check "ADD b2 after the restart succeeds" kovn_cni node2 add b2 >/dev/null
 
+# ---- rate limits ----
+kovn_pod_create q1 node2 '"annotations": {"ovn.kubernetes.io/ingress_rate": "10", "ovn.kubernetes.io/egress_rate": "5"}'
+kovn_wait 30 annotated q1
+check "ADD q1 with rate annotations succeeds" kovn_cni node2 add q1 >/dev/null
+check "egress_rate 5 polices what q1 sends at 5000 kbit/s" test \
+  "$(ovs_get node2 interface "$(host_veth q1)" ingress_policing_rate)" = 5000
+qos=$(ovs_get node2 port "$(host_veth q1)" qos)
+check "ingress_rate 10 shapes what q1 receives (egress-policer, 1.25 MB/s)" \
+  test "$(ovs_get node2 qos "$qos" type) $(ovs_get node2 qos "$qos" \
+          other_config:cir)" = "egress-policer 1250000"
+check "DEL q1 succeeds" kovn_cni node2 del q1
+check "...and removes its QoS row (in the next transaction)" kovn_wait 10 \
+  sh -c "test -z \"\$($KOVN_NODE_ENV node-exec $KOVN_DIR node2 ovs-vsctl \
+         --columns=_uuid find qos external_ids:vendor=kovn)\""
+
+# ---- many at once ----
+for i in $(seq 0 19); do kovn_pod_create "m$i" node2; done
+for i in $(seq 0 19); do kovn_wait 30 annotated "m$i"; ip netns add \
+  "$("$KOVN_NODE_ENV" prefix "$KOVN_DIR")-pm$i" 2>/dev/null; done
+check "20 ADDs at concurrency 10 all succeed" "$KOVN_NODE_ENV" node-exec \
+  "$KOVN_DIR" node2 env CNI_PATH="$KOVN_DIR/node2/bin" \
+  CNI_CACHE_DIR="$KOVN_DIR/node2/cache" "$KOVN_CNITOOL" bench \
+  "$KOVN_DIR/node2/net.d/01-kovn.conflist" 20 10 \
+  "/var/run/netns/$("$KOVN_NODE_ENV" prefix "$KOVN_DIR")-pm%d" default "m%d"
+check "...each with its own port" test "$(ovs_ports node2 | grep -c '^m')" = 20
+for i in $(seq 0 19); do echo "m$i"; done |
+  xargs -P 10 -I{} "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" node2 env \
+    CNI_PATH="$KOVN_DIR/node2/bin" CNI_CACHE_DIR="$KOVN_DIR/node2/cache" \
+    "$KOVN_CNITOOL" del "$KOVN_DIR/node2/net.d/01-kovn.conflist" \
+    "/var/run/netns/$("$KOVN_NODE_ENV" prefix "$KOVN_DIR")-p{}" {} default {}
+check "20 DELs at concurrency 10 remove every port" \
+  test "$(ovs_ports node2 | grep -c '^m')" = 0
+
 # ---- restarts during a TCP stream ----
 stream_out=$(mktemp)
 port=45000
