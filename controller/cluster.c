@@ -32,6 +32,11 @@ struct cluster_ctl {
     struct controller *c;
     struct k8s_request *create_req;     /* Default Subnet being created. */
     long long int next_create_ms;       /* Backoff after a failed create. */
+
+    /* What cluster_run() found at NB seqno 'seqno', if 'checked'. */
+    bool checked;
+    unsigned int seqno;
+    const struct nbrec_logical_router *router;
 };
 
 struct cluster_ctl *
@@ -57,7 +62,7 @@ static const struct nbrec_logical_router *
 ensure_router(struct cluster_ctl *cl, struct ovn_txn *t)
 {
     const char *name = cl->c->opts.cluster_router;
-    const struct nbrec_logical_router *lr = nb_find_router(t->oi->idl, name);
+    const struct nbrec_logical_router *lr = nb_find_router(cl->c->nbi, name);
     if (!lr) {
         struct smap ids = SMAP_INITIALIZER(&ids);
         ovn_owner_init(&ids, OVN_OWNER_VPC, name, NULL);
@@ -83,7 +88,7 @@ static void
 ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
             const struct nbrec_logical_router *router)
 {
-    char *error = network_check_foreign(t->oi->idl, router->name,
+    char *error = network_check_foreign(cl->c->nbi, router->name,
                                         JOIN_SWITCH);
     if (error) {
         VLOG_ERR_RL(&rl, "join network: %s", error);
@@ -104,7 +109,7 @@ ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
     char buf[CIDR_IP_STRLEN];
     svec_add(&excludes, cidr_ip_format(spec.gateways[0].family,
                                        spec.gateways[0].n, buf));
-    network_ensure(t, router, &spec);
+    network_ensure(t, cl->c->nbi, router, &spec);
     svec_destroy(&excludes);
 }
 
@@ -179,11 +184,27 @@ const struct nbrec_logical_router *
 cluster_run(struct cluster_ctl *cl, struct ovn_txn *t)
 {
     ensure_default_subnet(cl);
-    const struct nbrec_logical_router *router = ensure_router(cl, t);
-    if (router) {
-        ensure_join(cl, t, router);
+
+    /* The main loop runs for every chunk of every API response: checking
+     * these rows only when NB changed keeps that cheap. */
+    unsigned int seqno = ovn_idl_seqno(cl->c->nb);
+    if (!cl->checked || cl->seqno != seqno) {
+        cl->router = ensure_router(cl, t);
+        if (cl->router) {
+            ensure_join(cl, t, cl->router);
+        }
+        cl->checked = true;
+        cl->seqno = seqno;
     }
-    return router;
+    return cl->router;
+}
+
+void
+cluster_txn_done(struct cluster_ctl *cl, enum ovsdb_idl_txn_status status)
+{
+    if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
+        cl->checked = false;        /* Its writes may not have landed. */
+    }
 }
 
 void

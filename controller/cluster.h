@@ -13,6 +13,8 @@
  * it goes ahead.  Ownership: the caller owns the cluster_ctl; it borrows
  * the controller. */
 
+#include "ovsdb-idl.h"
+
 struct controller;
 struct ovn_txn;
 struct nbrec_logical_router;
@@ -22,9 +24,14 @@ void cluster_destroy(struct cluster_ctl *);
 
 /* Adds to 't' what the router and join switch still need, and starts the
  * default Subnet's creation if it is missing.  Returns the cluster router
- * once it is committed and kovn's, else NULL: subnets wait for it. */
+ * once it is committed and kovn's, else NULL: subnets wait for it.  The NB
+ * rows are looked at again only once the replica changed (or the last
+ * transaction failed), as nothing else changes them. */
 const struct nbrec_logical_router *cluster_run(struct cluster_ctl *,
                                                struct ovn_txn *t);
 void cluster_wait(struct cluster_ctl *);
+
+/* The transaction cluster_run() last wrote to ended with 'status'. */
+void cluster_txn_done(struct cluster_ctl *, enum ovsdb_idl_txn_status);
 
 #endif /* cluster.h */

@@ -19,6 +19,7 @@ struct k8s_event_recorder;
 struct k8s_informer;
 struct k8s_leader;
 struct k8s_workqueue;
+struct nb_index;
 struct ovn_idl;
 struct json;
 
@@ -36,6 +37,7 @@ struct controller_options {
     char *identity;                 /* Hostname by default. */
     char *unixctl_path;             /* NULL: OVS default. */
     long long int lease_duration_ms;
+    long long int gc_interval_ms;   /* Periodic garbage collection. */
 };
 
 struct controller {
@@ -49,6 +51,7 @@ struct controller {
     struct k8s_event_recorder *events;
     struct k8s_leader *leader;
     struct ovn_idl *nb;
+    struct nb_index *nbi;           /* NB rows by name, see nb-network.h. */
     struct ipam *ipam;
 
     bool leading;                   /* Only then do reconcilers write. */
@@ -67,10 +70,11 @@ struct controller {
 
 /* Starts an API write ('method' on 'path' with 'body', which the caller
  * keeps).  On failure the key 'key' is put back in 'queue' with backoff,
- * so the reconciler that wrote it looks again. */
-void api_write(struct controller *, int method, const char *path,
-               const struct json *body, struct k8s_workqueue *queue,
-               const char *key);
+ * so the reconciler that wrote it looks again.  Returns the request, which
+ * the client owns, for k8s_request_defer() right away. */
+struct k8s_request *api_write(struct controller *, int method,
+                              const char *path, const struct json *body,
+                              struct k8s_workqueue *queue, const char *key);
 void api_cancel_all(struct controller *);
 
 #endif /* controller.h */

@@ -32,6 +32,7 @@
 #include "k8s/k8s-resource.h"
 #include "k8s/k8s-workqueue.h"
 #include "namespace.h"
+#include "nb-network.h"
 #include "node.h"
 #include "pod.h"
 #include "openvswitch/hmap.h"
@@ -80,6 +81,7 @@ usage(void)
            "separated\n"
            "                             (default: the gateway)\n"
            "\nOther:\n"
+           "  --gc-interval=SECONDS      garbage collection period (300)\n"
            "  --unixctl=SOCKET           control socket (ovs-appctl -t)\n"
            "  -h, --help                 this help\n"
            "  -V, --version              version\n",
@@ -105,6 +107,18 @@ set_option(char **slot, const char *value)
 {
     free(*slot);
     *slot = xstrdup(value);
+}
+
+/* A duration option's value, 1 to 3600 seconds, in milliseconds. */
+static long long int
+parse_seconds(const char *option, const char *value)
+{
+    char *end;
+    long s = strtol(value, &end, 10);
+    if (*end || end == value || s < 1 || s > 3600) {
+        bad_option("%s=%s: want 1 to 3600 seconds", option, value);
+    }
+    return s * 1000LL;
 }
 
 static char *
@@ -133,6 +147,7 @@ parse_options(int argc, char *argv[], struct controller_options *o)
         OPT_LEADER_NAMESPACE,
         OPT_IDENTITY,
         OPT_LEASE_DURATION,
+        OPT_GC_INTERVAL,
         OPT_UNIXCTL,
         VLOG_OPTION_ENUMS,
     };
@@ -151,6 +166,7 @@ parse_options(int argc, char *argv[], struct controller_options *o)
          OPT_LEADER_NAMESPACE},
         {"identity", required_argument, NULL, OPT_IDENTITY},
         {"lease-duration", required_argument, NULL, OPT_LEASE_DURATION},
+        {"gc-interval", required_argument, NULL, OPT_GC_INTERVAL},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -167,6 +183,7 @@ parse_options(int argc, char *argv[], struct controller_options *o)
     o->cluster_router = xstrdup("ovn-cluster");
     o->leader_namespace = xstrdup("kube-system");
     o->lease_duration_ms = 15000;
+    o->gc_interval_ms = 300 * 1000;
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -190,16 +207,12 @@ parse_options(int argc, char *argv[], struct controller_options *o)
             set_option(&o->leader_namespace, optarg);
             break;
         case OPT_IDENTITY: set_option(&o->identity, optarg); break;
-        case OPT_LEASE_DURATION: {
-            char *end;
-            long s = strtol(optarg, &end, 10);
-            if (*end || s < 1 || s > 3600) {
-                bad_option("--lease-duration=%s: want 1 to 3600 seconds",
-                           optarg);
-            }
-            o->lease_duration_ms = s * 1000;
+        case OPT_LEASE_DURATION:
+            o->lease_duration_ms = parse_seconds("--lease-duration", optarg);
             break;
-        }
+        case OPT_GC_INTERVAL:
+            o->gc_interval_ms = parse_seconds("--gc-interval", optarg);
+            break;
         case OPT_UNIXCTL: set_option(&o->unixctl_path, optarg); break;
         case 'h':
             usage();
@@ -308,6 +321,13 @@ api_done(struct k8s_request *req OVS_UNUSED, const struct k8s_response *r,
 
     if (k8s_response_ok(r)) {
         k8s_workqueue_forget(call->queue, call->key);
+    } else if (r->status == 409) {
+        /* Conflict: the write was computed from an older version of the
+         * object (a Subnet's finalizers, racing our own status write), or
+         * created what exists already.  Expected with optimistic
+         * concurrency: the reconciler looks again at the newer object. */
+        VLOG_DBG("writing %s: %s", call->key, r->error);
+        k8s_workqueue_add_rate_limited(call->queue, call->key);
     } else if (r->status != 404) {  /* Gone: its deletion is queued. */
         VLOG_WARN_RL(&rl, "writing %s: %s", call->key, r->error);
         k8s_workqueue_add_rate_limited(call->queue, call->key);
@@ -315,7 +335,7 @@ api_done(struct k8s_request *req OVS_UNUSED, const struct k8s_response *r,
     api_call_free(call);
 }
 
-void
+struct k8s_request *
 api_write(struct controller *c, int method, const char *path,
           const struct json *body, struct k8s_workqueue *queue,
           const char *key)
@@ -327,6 +347,7 @@ api_write(struct controller *c, int method, const char *path,
     hmap_insert(&c->api_calls, &call->node, hash_pointer(call, 0));
     call->req = k8s_client_request(c->client, method, path, body,
                                    api_done, call);
+    return call->req;
 }
 
 void
@@ -403,6 +424,12 @@ connect_all(struct controller *c)
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router);
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_port);
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_static_route);
+    /* Reconcilers rewrite what they want on every pass: writes of values a
+     * row has already are dropped, so that they neither cost the IDL a
+     * re-parse of the row (a switch's 'ports' hold every pod's port) nor
+     * hide the row from the name indexes for the transaction. */
+    ovsdb_idl_set_write_changed_only_all(c->nb->idl, true);
+    c->nbi = nb_index_create(c->nb->idl);
 
     c->ipam = ipam_create();
     c->events = k8s_event_recorder_create(c->client, "kovn-controller",
@@ -456,6 +483,7 @@ reconcile_nb(struct controller *c, struct ovn_txn **txnp)
         if (status == TXN_ERROR) {
             VLOG_WARN("NB transaction failed: %s", ovn_txn_error(*txnp));
         }
+        cluster_txn_done(c->cluster, status);
         subnet_txn_done(c->subnet, status);
         node_txn_done(c->node, status);
         pod_txn_done(c->pod, status);
@@ -477,6 +505,7 @@ reconcile_nb(struct controller *c, struct ovn_txn **txnp)
         *txnp = t;                  /* Settled on a later pass. */
     } else {
         /* Nothing to write (TXN_UNCHANGED), or failed at once. */
+        cluster_txn_done(c->cluster, status);
         subnet_txn_done(c->subnet, status);
         node_txn_done(c->node, status);
         pod_txn_done(c->pod, status);
@@ -587,6 +616,7 @@ main(int argc, char *argv[])
     cluster_destroy(c.cluster);
     k8s_event_recorder_destroy(c.events);
     ipam_destroy(c.ipam);
+    nb_index_destroy(c.nbi);
     ovn_idl_destroy(c.nb);
     k8s_client_destroy(c.client);
     hmap_destroy(&c.api_calls);

@@ -16,49 +16,112 @@
 #include "svec.h"
 #include "util.h"
 
-const struct nbrec_logical_switch *
-nb_find_switch(struct ovsdb_idl *idl, const char *name)
+struct nb_index {
+    struct ovsdb_idl *idl;
+    struct ovsdb_idl_index *switches;
+    struct ovsdb_idl_index *switch_ports;
+    struct ovsdb_idl_index *routers;
+    struct ovsdb_idl_index *router_ports;
+};
+
+struct nb_index *
+nb_index_create(struct ovsdb_idl *idl)
 {
-    const struct nbrec_logical_switch *ls;
-    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, idl) {
-        if (!strcmp(ls->name, name)) {
-            return ls;
-        }
-    }
-    return NULL;
+    struct nb_index *x = xmalloc(sizeof *x);
+    x->idl = idl;
+    x->switches = ovsdb_idl_index_create1(idl,
+                                          &nbrec_logical_switch_col_name);
+    x->switch_ports = ovsdb_idl_index_create1(
+        idl, &nbrec_logical_switch_port_col_name);
+    x->routers = ovsdb_idl_index_create1(idl,
+                                         &nbrec_logical_router_col_name);
+    x->router_ports = ovsdb_idl_index_create1(
+        idl, &nbrec_logical_router_port_col_name);
+    return x;
+}
+
+void
+nb_index_destroy(struct nb_index *x)
+{
+    free(x);                        /* The IDL frees its indexes. */
+}
+
+/* Each lookup fills a search row with the name, as the generated index API
+ * wants. */
+const struct nbrec_logical_switch *
+nb_find_switch(struct nb_index *x, const char *name)
+{
+    struct nbrec_logical_switch *key
+        = nbrec_logical_switch_index_init_row(x->switches);
+    nbrec_logical_switch_index_set_name(key, name);
+    const struct nbrec_logical_switch *ls
+        = nbrec_logical_switch_index_find(x->switches, key);
+    nbrec_logical_switch_index_destroy_row(key);
+    return ls;
 }
 
 const struct nbrec_logical_router *
-nb_find_router(struct ovsdb_idl *idl, const char *name)
+nb_find_router(struct nb_index *x, const char *name)
 {
-    const struct nbrec_logical_router *lr;
-    NBREC_LOGICAL_ROUTER_FOR_EACH (lr, idl) {
-        if (!strcmp(lr->name, name)) {
-            return lr;
-        }
-    }
-    return NULL;
+    struct nbrec_logical_router *key
+        = nbrec_logical_router_index_init_row(x->routers);
+    nbrec_logical_router_index_set_name(key, name);
+    const struct nbrec_logical_router *lr
+        = nbrec_logical_router_index_find(x->routers, key);
+    nbrec_logical_router_index_destroy_row(key);
+    return lr;
 }
 
 const struct nbrec_logical_router_port *
-nb_find_lrp(struct ovsdb_idl *idl, const char *name)
+nb_find_lrp(struct nb_index *x, const char *name)
 {
-    const struct nbrec_logical_router_port *lrp;
-    NBREC_LOGICAL_ROUTER_PORT_FOR_EACH (lrp, idl) {
-        if (!strcmp(lrp->name, name)) {
-            return lrp;
-        }
-    }
-    return NULL;
+    struct nbrec_logical_router_port *key
+        = nbrec_logical_router_port_index_init_row(x->router_ports);
+    nbrec_logical_router_port_index_set_name(key, name);
+    const struct nbrec_logical_router_port *lrp
+        = nbrec_logical_router_port_index_find(x->router_ports, key);
+    nbrec_logical_router_port_index_destroy_row(key);
+    return lrp;
 }
 
 const struct nbrec_logical_switch_port *
-nb_find_lsp(struct ovsdb_idl *idl, const char *name)
+nb_find_lsp(struct nb_index *x, const char *name)
 {
-    const struct nbrec_logical_switch_port *lsp;
-    NBREC_LOGICAL_SWITCH_PORT_FOR_EACH (lsp, idl) {
-        if (!strcmp(lsp->name, name)) {
-            return lsp;
+    struct nbrec_logical_switch_port *key
+        = nbrec_logical_switch_port_index_init_row(x->switch_ports);
+    nbrec_logical_switch_port_index_set_name(key, name);
+    const struct nbrec_logical_switch_port *lsp
+        = nbrec_logical_switch_port_index_find(x->switch_ports, key);
+    nbrec_logical_switch_port_index_destroy_row(key);
+    return lsp;
+}
+
+static bool
+switch_has_port(const struct nbrec_logical_switch *ls,
+                const struct nbrec_logical_switch_port *lsp)
+{
+    for (size_t i = 0; i < ls->n_ports; i++) {
+        if (ls->ports[i] == lsp) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const struct nbrec_logical_switch *
+nb_find_port_switch(struct nb_index *x,
+                    const struct nbrec_logical_switch_port *lsp)
+{
+    const char *subnet = ovn_owner_get(&lsp->external_ids, OVN_OWNER_SUBNET);
+    const struct nbrec_logical_switch *ls = (subnet
+                                             ? nb_find_switch(x, subnet)
+                                             : NULL);
+    if (ls && switch_has_port(ls, lsp)) {
+        return ls;
+    }
+    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, x->idl) {
+        if (switch_has_port(ls, lsp)) {
+            return ls;
         }
     }
     return NULL;
@@ -73,10 +136,10 @@ owned(const struct smap *ids, const char *name)
 }
 
 char *
-network_check_foreign(struct ovsdb_idl *idl, const char *router,
+network_check_foreign(struct nb_index *x, const char *router,
                       const char *name)
 {
-    const struct nbrec_logical_switch *ls = nb_find_switch(idl, name);
+    const struct nbrec_logical_switch *ls = nb_find_switch(x, name);
     if (ls && !owned(&ls->external_ids, name)) {
         return xasprintf("logical switch %s exists in OVN NB and is not "
                          "kovn's (no external_ids:vendor=kovn, "
@@ -86,8 +149,8 @@ network_check_foreign(struct ovsdb_idl *idl, const char *router,
 
     char *lrp_name = ovn_name_router_port(router, name);
     char *lsp_name = ovn_name_switch_port(name, router);
-    const struct nbrec_logical_router_port *lrp = nb_find_lrp(idl, lrp_name);
-    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(idl, lsp_name);
+    const struct nbrec_logical_router_port *lrp = nb_find_lrp(x, lrp_name);
+    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(x, lsp_name);
     char *error = NULL;
     if (lrp && !owned(&lrp->external_ids, name)) {
         error = xasprintf("logical router port %s exists in OVN NB and is "
@@ -144,10 +207,10 @@ switch_other_config(const struct network_spec *spec, struct smap *oc)
 }
 
 static const struct nbrec_logical_switch *
-ensure_switch(struct ovn_txn *t, const struct network_spec *spec)
+ensure_switch(struct ovn_txn *t, struct nb_index *x,
+              const struct network_spec *spec)
 {
-    const struct nbrec_logical_switch *ls = nb_find_switch(t->oi->idl,
-                                                           spec->name);
+    const struct nbrec_logical_switch *ls = nb_find_switch(x, spec->name);
     if (!ls) {
         ls = nbrec_logical_switch_insert(t->txn);
         nbrec_logical_switch_set_name(ls, spec->name);
@@ -178,13 +241,12 @@ router_port_mac(const struct nbrec_logical_router_port *lrp)
 }
 
 static void
-ensure_router_port(struct ovn_txn *t,
+ensure_router_port(struct ovn_txn *t, struct nb_index *x,
                    const struct nbrec_logical_router *router,
                    const struct network_spec *spec)
 {
     char *name = ovn_name_router_port(router->name, spec->name);
-    const struct nbrec_logical_router_port *lrp = nb_find_lrp(t->oi->idl,
-                                                              name);
+    const struct nbrec_logical_router_port *lrp = nb_find_lrp(x, name);
     bool is_new = !lrp;
     char *mac = router_port_mac(lrp);
     if (is_new) {
@@ -222,13 +284,13 @@ ensure_router_port(struct ovn_txn *t,
 }
 
 static void
-ensure_switch_port(struct ovn_txn *t, const struct nbrec_logical_switch *ls,
+ensure_switch_port(struct ovn_txn *t, struct nb_index *x,
+                   const struct nbrec_logical_switch *ls,
                    const char *router, const struct network_spec *spec)
 {
     char *name = ovn_name_switch_port(spec->name, router);
     char *rp_name = ovn_name_router_port(router, spec->name);
-    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(t->oi->idl,
-                                                              name);
+    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(x, name);
     if (!lsp) {
         lsp = nbrec_logical_switch_port_insert(t->txn);
         nbrec_logical_switch_port_set_name(lsp, name);
@@ -251,26 +313,26 @@ ensure_switch_port(struct ovn_txn *t, const struct nbrec_logical_switch *ls,
 }
 
 void
-network_ensure(struct ovn_txn *t, const struct nbrec_logical_router *router,
+network_ensure(struct ovn_txn *t, struct nb_index *x,
+               const struct nbrec_logical_router *router,
                const struct network_spec *spec)
 {
-    const struct nbrec_logical_switch *ls = ensure_switch(t, spec);
-    ensure_router_port(t, router, spec);
-    ensure_switch_port(t, ls, router->name, spec);
+    const struct nbrec_logical_switch *ls = ensure_switch(t, x, spec);
+    ensure_router_port(t, x, router, spec);
+    ensure_switch_port(t, x, ls, router->name, spec);
 }
 
 bool
-network_remove(struct ovn_txn *t, const struct nbrec_logical_router *router,
-               const char *name)
+network_remove(struct ovn_txn *t, struct nb_index *x,
+               const struct nbrec_logical_router *router, const char *name)
 {
-    struct ovsdb_idl *idl = t->oi->idl;
     bool changed = false;
 
     /* Router ports and switch ports are not root rows: dropping the
      * reference deletes them; delete() as well for clarity. */
     const char *router_name = router ? router->name : OVN_CLUSTER_ROUTER;
     char *lrp_name = ovn_name_router_port(router_name, name);
-    const struct nbrec_logical_router_port *lrp = nb_find_lrp(idl, lrp_name);
+    const struct nbrec_logical_router_port *lrp = nb_find_lrp(x, lrp_name);
     if (lrp && owned(&lrp->external_ids, name)) {
         if (router) {
             nbrec_logical_router_update_ports_delvalue(router, lrp);
@@ -280,7 +342,7 @@ network_remove(struct ovn_txn *t, const struct nbrec_logical_router *router,
     }
     free(lrp_name);
 
-    const struct nbrec_logical_switch *ls = nb_find_switch(idl, name);
+    const struct nbrec_logical_switch *ls = nb_find_switch(x, name);
     if (ls && owned(&ls->external_ids, name)) {
         /* The switch's ports go with it.  Pods' ports will be gone before
          * (see the subnet-with-pods rule in subnet.c). */

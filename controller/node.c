@@ -156,9 +156,9 @@ node_enqueue_all(struct node_ctl *nc)
 
 /* The kovn-owned switch port of node 'name', or NULL. */
 static const struct nbrec_logical_switch_port *
-find_node_port(struct ovsdb_idl *idl, const char *port_name)
+find_node_port(struct nb_index *nbi, const char *port_name)
 {
-    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(idl,
+    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(nbi,
                                                               port_name);
     return lsp && ovn_owner_get(&lsp->external_ids, OVN_OWNER_NODE)
            ? lsp : NULL;
@@ -310,7 +310,7 @@ remove_node(struct node_ctl *nc, struct ovn_txn *t,
     bool changed = ipam_release(nc->c->ipam, owner);
 
     const struct nbrec_logical_switch_port *lsp
-        = find_node_port(t->oi->idl, port);
+        = find_node_port(nc->c->nbi, port);
     if (lsp && ovn_owner_matches(&lsp->external_ids, OVN_OWNER_NODE, name)) {
         const struct nbrec_logical_switch *ls;
         NBREC_LOGICAL_SWITCH_FOR_EACH (ls, t->oi->idl) {
@@ -348,7 +348,7 @@ reconcile(struct node_ctl *nc, struct ovn_txn *t,
     }
 
     /* The join switch must be kovn's (cluster.c reports it otherwise). */
-    const struct nbrec_logical_switch *join = nb_find_switch(t->oi->idl,
+    const struct nbrec_logical_switch *join = nb_find_switch(c->nbi,
                                                              OVN_JOIN_SWITCH);
     if (!join || !ovn_owner_matches(&join->external_ids, OVN_OWNER_SUBNET,
                                     OVN_JOIN_SWITCH)) {
@@ -357,8 +357,7 @@ reconcile(struct node_ctl *nc, struct ovn_txn *t,
     }
 
     char *port = ovn_name_node_port(name);
-    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(t->oi->idl,
-                                                              port);
+    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(c->nbi, port);
     if (lsp && !ovn_owner_matches(&lsp->external_ids, OVN_OWNER_NODE,
                                   name)) {
         char *msg = xasprintf("logical switch port %s exists in OVN NB and "

@@ -48,9 +48,6 @@ VLOG_DEFINE_THIS_MODULE(pod);
 /* Pods per NB transaction. */
 #define POD_BATCH 256
 
-/* Garbage collection period. */
-#define GC_INTERVAL_MS (5 * 60 * 1000)
-
 /* Backoff for pods whose input is bad: it may become valid. */
 #define POD_BACKOFF_MAX_MS 60000
 
@@ -68,6 +65,8 @@ struct pod_write {
     int method;
     char *path;
     struct json *body;              /* May be NULL. */
+    bool deferred;                  /* Nothing waits on it: it goes behind
+                                     * the others (k8s_request_defer()). */
 };
 
 struct pod_pending {
@@ -76,12 +75,6 @@ struct pod_pending {
     bool release;                   /* Release the pod's lease on success:
                                      * the address is free only once NB no
                                      * longer has its port. */
-};
-
-/* A kovn port and its switch, by port name (rebuilt per pass). */
-struct port_ref {
-    const struct nbrec_logical_switch_port *lsp;
-    const struct nbrec_logical_switch *ls;
 };
 
 struct pod_ctl {
@@ -97,10 +90,6 @@ struct pod_ctl {
                                      * by the informer. */
     bool restored;                  /* IPAM rebuilt: allocations allowed. */
     long long int next_gc;
-
-    /* NB indexes, valid for one pod_run() pass. */
-    struct shash ports;             /* Port name -> struct port_ref. */
-    struct shash switches;          /* Switch name -> nbrec_logical_switch. */
 };
 
 /* ---- informers ---- */
@@ -128,11 +117,14 @@ pod_transform(struct json *obj)
                      status, ARRAY_SIZE(status));
 }
 
+/* Until the IPAM is rebuilt nothing is reconciled, and then every pod is
+ * queued (pod_run()), in a better order than the list's; pods deleted
+ * meanwhile are found by the garbage collection that follows. */
 static void
 enqueue_obj(const struct json *obj, void *pod_)
 {
     struct pod_ctl *pod = pod_;
-    char *key = k8s_obj_key(obj);
+    char *key = pod->restored ? k8s_obj_key(obj) : NULL;
     if (key) {
         k8s_workqueue_add(pod->queue, key);
         free(key);
@@ -159,7 +151,39 @@ on_sts_delete(const struct json *obj OVS_UNUSED, void *pod_)
     pod->next_gc = 0;               /* Its pods' addresses may go now. */
 }
 
+/* How many pods StatefulSet 'sts' re-creates: spec.replicas (1 if unset, as
+ * the API defaults it), none while it is being deleted. */
+static int64_t
+sts_replicas(const struct json *sts)
+{
+    int64_t n = 1;
+    if (json_get_string(sts, "metadata.deletionTimestamp")) {
+        return 0;
+    }
+    json_get_int(sts, "spec.replicas", &n);
+    return n;
+}
+
+/* A StatefulSet that shrinks does not re-create its pods from the new size
+ * up, so their kept addresses go, as in Kube-OVN: their keys are queued, and
+ * the reconciler releases those whose pods are gone (or goes when they
+ * are). */
+static void
+on_sts_update(const struct json *old, const struct json *new, void *pod_)
+{
+    struct pod_ctl *pod = pod_;
+    const char *ns = k8s_obj_namespace(new);
+    const char *name = k8s_obj_name(new);
+    int64_t was = sts_replicas(old);
+    for (int64_t i = sts_replicas(new); ns && name && i < was; i++) {
+        char *key = xasprintf("%s/%s-%"PRId64, ns, name, i);
+        k8s_workqueue_add(pod->queue, key);
+        free(key);
+    }
+}
+
 static const struct k8s_informer_handlers sts_handlers = {
+    .on_update = on_sts_update,
     .on_delete = on_sts_delete,
 };
 
@@ -202,8 +226,6 @@ pod_create(struct controller *c)
     shash_init(&pod->pending);
     sset_init(&pod->waiting);
     sset_init(&pod->ips_sent);
-    shash_init(&pod->ports);
-    shash_init(&pod->switches);
 
     struct k8s_informer_options po = { .transform = pod_transform };
     pod->pods = k8s_informer_create(c->client, &k8s_pods, &po,
@@ -228,13 +250,6 @@ pending_free(struct pod_pending *p)
     }
 }
 
-static void
-indexes_clear(struct pod_ctl *pod)
-{
-    shash_clear_free_data(&pod->ports);
-    shash_clear(&pod->switches);
-}
-
 void
 pod_destroy(struct pod_ctl *pod)
 {
@@ -246,9 +261,6 @@ pod_destroy(struct pod_ctl *pod)
         shash_destroy(&pod->pending);
         sset_destroy(&pod->waiting);
         sset_destroy(&pod->ips_sent);
-        indexes_clear(pod);
-        shash_destroy(&pod->ports);
-        shash_destroy(&pod->switches);
         k8s_informer_destroy(pod->pods);
         k8s_informer_destroy(pod->ips);
         k8s_informer_destroy(pod->statefulsets);
@@ -301,6 +313,13 @@ str_eq(const char *a, const char *b)
 }
 
 static bool
+pod_allocated(const struct json *obj)
+{
+    const char *alloc = k8s_obj_annotation(obj, ANN_ALLOCATED);
+    return alloc && !strcmp(alloc, "true");
+}
+
+static bool
 pod_finished(const struct json *obj)
 {
     const char *phase = json_get_string(obj, "status.phase");
@@ -332,9 +351,11 @@ sts_owner(const struct json *obj)
 }
 
 /* True if pod 'name' of namespace 'ns' (absent from the cache) belongs to a
- * StatefulSet that still exists, so that its address is kept for the pod's
- * re-creation.  The IP resource says whether it was a StatefulSet's pod; its
- * StatefulSet's name is the pod's less "-<ordinal>", as in Kube-OVN. */
+ * StatefulSet that will re-create it, so that its address is kept for that:
+ * the StatefulSet exists, is not being deleted, and the pod's ordinal is
+ * below its replicas.  The IP resource says whether it was a StatefulSet's
+ * pod; its StatefulSet's name is the pod's less "-<ordinal>", as in
+ * Kube-OVN. */
 static bool
 sts_keeps(struct pod_ctl *pod, const char *ns, const char *name,
           const struct json *ip)
@@ -344,26 +365,27 @@ sts_keeps(struct pod_ctl *pod, const char *ns, const char *name,
     if (!type || strcmp(type, "StatefulSet") || !dash || dash == name) {
         return false;
     }
+    char *end;
+    long long int ordinal = strtoll(dash + 1, &end, 10);
+    if (end == dash + 1 || *end || ordinal < 0) {
+        return false;
+    }
     char *key = xasprintf("%s/%.*s", ns, (int) (dash - name), name);
-    bool keep = k8s_informer_get(pod->statefulsets, key) != NULL;
+    const struct json *sts = k8s_informer_get(pod->statefulsets, key);
     free(key);
-    return keep;
+    return sts && ordinal < sts_replicas(sts);
 }
 
+/* Adds to 't' the removal of kovn's port 'lsp' (the transaction's). */
 static void
-indexes_build(struct pod_ctl *pod)
+delete_port(struct pod_ctl *pod, const struct nbrec_logical_switch_port *lsp)
 {
-    indexes_clear(pod);
-    const struct nbrec_logical_switch *ls;
-    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, pod->c->nb->idl) {
-        shash_replace(&pod->switches, ls->name, ls);
-        for (size_t i = 0; i < ls->n_ports; i++) {
-            struct port_ref *ref = xmalloc(sizeof *ref);
-            ref->lsp = ls->ports[i];
-            ref->ls = ls;
-            free(shash_replace(&pod->ports, ls->ports[i]->name, ref));
-        }
+    const struct nbrec_logical_switch *ls = nb_find_port_switch(pod->c->nbi,
+                                                                lsp);
+    if (ls) {
+        nbrec_logical_switch_update_ports_delvalue(ls, lsp);
     }
+    nbrec_logical_switch_port_delete(lsp);
 }
 
 /* Queues every pod key held by the IPAM or by a kovn port. */
@@ -445,8 +467,7 @@ restore(struct pod_ctl *pod)
     size_t n_pods_start = n;
     struct k8s_object *o;
     K8S_INFORMER_FOR_EACH (o, pod->pods) {
-        const char *alloc = k8s_obj_annotation(o->obj, ANN_ALLOCATED);
-        if (alloc && !strcmp(alloc, "true") && !pod_finished(o->obj)) {
+        if (pod_allocated(o->obj) && !pod_finished(o->obj)) {
             add_rec(&recs, &n, &allocated, o->key,
                     k8s_obj_annotation(o->obj, ANN_LOGICAL_SWITCH),
                     k8s_obj_annotation(o->obj, ANN_IP_ADDRESS),
@@ -588,10 +609,10 @@ enum result {
 
 static void
 pending_add_write(struct pod_pending *p, int method, char *path,
-                  struct json *body)
+                  struct json *body, bool deferred)
 {
     ovs_assert(p->n < ARRAY_SIZE(p->writes));
-    p->writes[p->n++] = (struct pod_write) { method, path, body };
+    p->writes[p->n++] = (struct pod_write) { method, path, body, deferred };
 }
 
 static void OVS_PRINTF_FORMAT(4, 5)
@@ -623,19 +644,17 @@ release_pod(struct pod_ctl *pod, struct ovn_txn *t, const char *key,
 
     p->release = true;
 
-    struct port_ref *ref = shash_find_data(&pod->ports, port);
-    if (ref && ovn_owner_matches(&ref->lsp->external_ids, OVN_OWNER_POD,
-                                 key)) {
-        nbrec_logical_switch_update_ports_delvalue(ref->ls, ref->lsp);
-        nbrec_logical_switch_port_delete(ref->lsp);
-        free(shash_find_and_delete(&pod->ports, port));
+    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(pod->c->nbi,
+                                                              port);
+    if (lsp && ovn_owner_matches(&lsp->external_ids, OVN_OWNER_POD, key)) {
+        delete_port(pod, lsp);
     }
 
     if (k8s_informer_get(pod->ips, port)
         || sset_find_and_delete(&pod->ips_sent, port)) {
         pending_add_write(p, K8S_DELETE,
                           k8s_resource_path(&kubeovn_ips, NULL, port, NULL),
-                          NULL);
+                          NULL, true);
     }
     free(owner);
     free(port);
@@ -722,16 +741,15 @@ ensure_pod(struct pod_ctl *pod, struct ovn_txn *t, const char *key,
                "logical switch %s does not exist", subnet);
         return RETRY;
     }
-    const struct nbrec_logical_switch *ls = shash_find_data(&pod->switches,
-                                                            subnet);
+    const struct nbrec_logical_switch *ls = nb_find_switch(c->nbi, subnet);
     if (!ls || !ovn_owner_matches(&ls->external_ids, OVN_OWNER_SUBNET,
                                   subnet)) {
         return RETRY;               /* Its switch is on the way. */
     }
 
     char *port = ovn_name_pod_port(name, ns);
-    struct port_ref *ref = shash_find_data(&pod->ports, port);
-    if (ref && !ovn_owner_is_kovn(&ref->lsp->external_ids)) {
+    const struct nbrec_logical_switch_port *have = nb_find_lsp(c->nbi, port);
+    if (have && !ovn_owner_is_kovn(&have->external_ids)) {
         reject(pod, obj, "PortConflict", "logical switch port %s exists in "
                "OVN NB and is not kovn's", port);
         free(port);
@@ -745,11 +763,9 @@ ensure_pod(struct pod_ctl *pod, struct ovn_txn *t, const char *key,
          * goes with its old address, whatever becomes of the new one. */
         char *old = xstrdup(ipam_subnet_name(lease->subnet));
         ipam_release(c->ipam, owner);
-        if (ref) {
-            nbrec_logical_switch_update_ports_delvalue(ref->ls, ref->lsp);
-            nbrec_logical_switch_port_delete(ref->lsp);
-            free(shash_find_and_delete(&pod->ports, port));
-            ref = NULL;
+        if (have) {
+            delete_port(pod, have);
+            have = NULL;
         }
         usage_changed(pod, old);
         free(old);
@@ -758,7 +774,10 @@ ensure_pod(struct pod_ctl *pod, struct ovn_txn *t, const char *key,
     const char *ips = k8s_obj_annotation(obj, ANN_IP_ADDRESS);
     const char *mac = k8s_obj_annotation(obj, ANN_MAC_ADDRESS);
     bool had = ipam_lookup_owner(c->ipam, owner) != NULL;
-    char *error = ipam_allocate(c->ipam, subnet, owner, ips, mac, &lease);
+    /* A Subnet being deleted waits for its pods to go: no new ones. */
+    char *error = (!had && subnet_is_deleting(c->subnet, subnet)
+                   ? xasprintf("Subnet %s is being deleted", subnet)
+                   : ipam_allocate(c->ipam, subnet, owner, ips, mac, &lease));
     free(owner);
     if (error) {
         bool full = strstr(error, "has no free") != NULL;
@@ -787,26 +806,32 @@ ensure_pod(struct pod_ctl *pod, struct ovn_txn *t, const char *key,
     struct smap ids = SMAP_INITIALIZER(&ids);
     ovn_owner_init(&ids, OVN_OWNER_POD, key, OVN_OWNER_NAMESPACE, ns,
                    OVN_OWNER_SUBNET, subnet, NULL);
-    const struct nbrec_logical_switch_port *lsp;
-    if (!ref) {
+    const struct nbrec_logical_switch_port *lsp = have;
+    if (!lsp) {
         lsp = nbrec_logical_switch_port_insert(t->txn);
         nbrec_logical_switch_port_set_name(lsp, port);
         nbrec_logical_switch_update_ports_addvalue(ls, lsp);
-    } else {
-        lsp = ref->lsp;
-        if (ref->ls != ls) {
-            nbrec_logical_switch_update_ports_delvalue(ref->ls, lsp);
+    } else if (!ovn_owner_matches(&lsp->external_ids, OVN_OWNER_SUBNET,
+                                  subnet)) {
+        /* kovn keeps a port on the switch its external_ids name, so only
+         * then can it be on another one (found by a slower search). */
+        const struct nbrec_logical_switch *from
+            = nb_find_port_switch(c->nbi, lsp);
+        if (from != ls) {
+            if (from) {
+                nbrec_logical_switch_update_ports_delvalue(from, lsp);
+            }
             nbrec_logical_switch_update_ports_addvalue(ls, lsp);
         }
     }
-    if (!ref || lsp->n_addresses != 1 || strcmp(lsp->addresses[0], a)) {
+    if (!have || lsp->n_addresses != 1 || strcmp(lsp->addresses[0], a)) {
         nbrec_logical_switch_port_set_addresses(lsp, &addresses, 1);
     }
-    if (!ref || lsp->n_port_security != 1
+    if (!have || lsp->n_port_security != 1
         || strcmp(lsp->port_security[0], a)) {
         nbrec_logical_switch_port_set_port_security(lsp, &addresses, 1);
     }
-    if (!ref || !smap_equal(&lsp->external_ids, &ids)) {
+    if (!have || !smap_equal(&lsp->external_ids, &ids)) {
         nbrec_logical_switch_port_set_external_ids(lsp, &ids);
     }
     smap_destroy(&ids);
@@ -829,7 +854,7 @@ ensure_pod(struct pod_ctl *pod, struct ovn_txn *t, const char *key,
         json_put_path(patch, "metadata.annotations", anns);
         pending_add_write(p, K8S_PATCH_MERGE,
                           k8s_resource_path(&k8s_pods, ns, name, NULL),
-                          patch);
+                          patch, false);
     }
 
     /* The IP resource. */
@@ -851,13 +876,13 @@ ensure_pod(struct pod_ctl *pod, struct ovn_txn *t, const char *key,
         json_object_put(res, "spec", spec);
         pending_add_write(p, K8S_POST,
                           k8s_resource_path(&kubeovn_ips, NULL, NULL, NULL),
-                          res);
+                          res, true);
     } else if (!spec_matches(json_get_member(ip, "spec"), spec)) {
         struct json *patch = json_object_create();
         json_object_put(patch, "spec", spec);
         pending_add_write(p, K8S_PATCH_MERGE,
                           k8s_resource_path(&kubeovn_ips, NULL, port, NULL),
-                          patch);
+                          patch, true);
     } else {
         json_destroy(spec);
     }
@@ -919,21 +944,26 @@ pod_run(struct pod_ctl *pod, struct ovn_txn *t)
         }
         restore(pod);
         pod->restored = true;
+        /* Pods without an address first: their CNI calls wait for it,
+         * while the others are only checked. */
         struct k8s_object *o;
+        K8S_INFORMER_FOR_EACH (o, pod->pods) {
+            if (!pod_allocated(o->obj)) {
+                k8s_workqueue_add(pod->queue, o->key);
+            }
+        }
         K8S_INFORMER_FOR_EACH (o, pod->pods) {
             k8s_workqueue_add(pod->queue, o->key);
         }
+        /* Their statuses were written before their addresses were known,
+         * and a Subnet being deleted waits for the counts. */
+        subnet_enqueue_all(pod->c->subnet);
         pod->next_gc = 0;
     }
     if (time_msec() >= pod->next_gc) {
         gc_enqueue(pod);
-        pod->next_gc = time_msec() + GC_INTERVAL_MS;
+        pod->next_gc = time_msec() + pod->c->opts.gc_interval_ms;
     }
-    if (!k8s_workqueue_len(pod->queue)) {
-        return;
-    }
-
-    indexes_build(pod);
     for (int i = 0; i < POD_BATCH; i++) {
         const char *key = k8s_workqueue_get(pod->queue);
         if (!key) {
@@ -952,7 +982,12 @@ pod_run(struct pod_ctl *pod, struct ovn_txn *t)
             break;
         }
     }
-    indexes_clear(pod);
+}
+
+bool
+pod_is_restored(const struct pod_ctl *pod)
+{
+    return pod->restored;
 }
 
 void
@@ -961,6 +996,23 @@ pod_wait(struct pod_ctl *pod)
     k8s_workqueue_wait(pod->queue);
     if (pod->restored) {
         poll_timer_wait_until(pod->next_gc);
+    }
+}
+
+/* Starts the writes of 'p' whose 'deferred' is as given. */
+static void
+start_writes(struct pod_ctl *pod, const char *key,
+             const struct pod_pending *p, bool deferred)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const struct pod_write *w = &p->writes[i];
+        if (w->deferred == deferred) {
+            struct k8s_request *req = api_write(pod->c, w->method, w->path,
+                                                w->body, pod->queue, key);
+            if (deferred) {
+                k8s_request_defer(req);
+            }
+        }
     }
 }
 
@@ -980,7 +1032,6 @@ pod_txn_done(struct pod_ctl *pod, enum ovsdb_idl_txn_status status)
         k8s_workqueue_done(pod->queue, node->name);
         if (!ok) {
             k8s_workqueue_add_rate_limited(pod->queue, node->name);
-            pending_free(p);
             continue;
         }
         if (p->release) {
@@ -988,13 +1039,16 @@ pod_txn_done(struct pod_ctl *pod, enum ovsdb_idl_txn_status status)
         }
         if (!p->n) {
             k8s_workqueue_forget(pod->queue, node->name);
-        } else {
-            for (size_t i = 0; i < p->n; i++) {
-                api_write(pod->c, p->writes[i].method, p->writes[i].path,
-                          p->writes[i].body, pod->queue, node->name);
-            }
         }
-        pending_free(p);
+        start_writes(pod, node->name, p, false);
+    }
+    /* Deferred writes after every other one of the batch, so that even the
+     * first of them do not take running slots from annotations. */
+    SHASH_FOR_EACH (node, &pod->pending) {
+        if (ok) {
+            start_writes(pod, node->name, node->data, true);
+        }
+        pending_free(node->data);
     }
     shash_clear(&pod->pending);
 }

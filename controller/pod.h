@@ -9,7 +9,8 @@
  * switch, the ovn.kubernetes.io annotations the daemon reads and a
  * kubeovn.io/v1 IP resource, as Kube-OVN does; and takes them away again
  * when the pod is deleted or has finished (a StatefulSet's pod keeps its
- * address while its StatefulSet exists).
+ * address while its StatefulSet will re-create it: it exists, is not being
+ * deleted and has more replicas than the pod's ordinal).
  *
  * Subnet choice: the pod's ovn.kubernetes.io/logical_switch annotation,
  * else its namespace's (namespace.c), else the default subnet.  Static
@@ -21,7 +22,7 @@
  * annotations, IP resources and kovn's NB ports (pod_run() does it once the
  * caches are synced and every Subnet was reconciled).  Garbage collection
  * (ports, IP resources and leases of pods that no longer exist) runs then
- * and every five minutes.
+ * and every --gc-interval.
  *
  * The pod_ctl owns the Pod, IP and StatefulSet informers.  NB writes join
  * the caller's transaction; API writes (annotations, IP resources) start
@@ -46,6 +47,9 @@ void pod_informers_wait(struct pod_ctl *);
 /* Adds the NB writes of up to a batch of queued pods to 't'. */
 void pod_run(struct pod_ctl *, struct ovn_txn *t);
 void pod_wait(struct pod_ctl *);
+
+/* True once the IPAM holds every address in use (see start-up above). */
+bool pod_is_restored(const struct pod_ctl *);
 
 /* Settles the pods whose writes were in the transaction that ended with
  * 'status'. */

@@ -22,6 +22,8 @@
 #include "ovn/ovn-idl.h"
 #include "ovn/ovn-names.h"
 #include "ovn/ovn-owner.h"
+#include "pod.h"
+#include "sset.h"
 #include "svec.h"
 #include "timeval.h"
 #include "util.h"
@@ -32,6 +34,12 @@ VLOG_DEFINE_THIS_MODULE(subnet);
 /* Keys per NB transaction: enough to batch a start-up resync, small enough
  * that one transaction stays quick for the server. */
 #define SUBNET_BATCH 128
+
+/* A Subnet whose address counts alone changed is looked at again (and its
+ * status written) after this delay, so that a burst of pods costs a status
+ * write per Subnet and delay, not one per NB transaction, each coming back
+ * as an update that would queue the next at once. */
+#define STATUS_DELAY_MS 1000
 
 /* What a Subnet's status should say. */
 struct subnet_status {
@@ -48,6 +56,14 @@ struct subnet_ctl {
     /* Keys whose writes are in the transaction in flight, each with the
      * status to write once it succeeds (NULL for a removal). */
     struct shash pending;
+
+    /* Keys of 'pending' whose finalizer goes once NB no longer has their
+     * rows. */
+    struct sset finalizing;
+
+    /* Subnet name -> resourceVersion of the object a finalizer patch was
+     * last computed from. */
+    struct shash finalizer_sent;
 };
 
 struct subnet_ctl *
@@ -57,6 +73,8 @@ subnet_create(struct controller *c)
     sub->c = c;
     sub->queue = k8s_workqueue_create("subnet", 0, 0);
     shash_init(&sub->pending);
+    sset_init(&sub->finalizing);
+    shash_init(&sub->finalizer_sent);
     return sub;
 }
 
@@ -78,6 +96,8 @@ subnet_destroy(struct subnet_ctl *sub)
             status_free(node->data);
         }
         shash_destroy(&sub->pending);
+        sset_destroy(&sub->finalizing);
+        shash_destroy_free_data(&sub->finalizer_sent);
         k8s_workqueue_destroy(sub->queue);
         free(sub);
     }
@@ -95,10 +115,17 @@ subnet_is_idle(const struct subnet_ctl *sub)
     return !k8s_workqueue_len(sub->queue) && shash_is_empty(&sub->pending);
 }
 
+bool
+subnet_is_deleting(const struct subnet_ctl *sub, const char *name)
+{
+    const struct json *obj = k8s_informer_get(sub->c->subnets, name);
+    return obj && json_get_string(obj, "metadata.deletionTimestamp");
+}
+
 void
 subnet_usage_changed(struct subnet_ctl *sub, const char *name)
 {
-    k8s_workqueue_add(sub->queue, name);
+    k8s_workqueue_add_after(sub->queue, name, STATUS_DELAY_MS);
 }
 
 /* ---- informer ---- */
@@ -119,6 +146,35 @@ on_add(const struct json *obj OVS_UNUSED, void *sub_)
     enqueue_cache(sub_);
 }
 
+static bool
+same_json(const struct json *a, const struct json *b)
+{
+    return a == b || (a && b && json_equal(a, b));
+}
+
+/* True if objects 'a' and 'b' differ in their status only, and in the
+ * resourceVersion that every write changes. */
+static bool
+status_only_change(const struct json *a, const struct json *b)
+{
+    const struct json *ma = json_get_member(a, "metadata");
+    const struct json *mb = json_get_member(b, "metadata");
+    if (!same_json(json_get_member(a, "spec"), json_get_member(b, "spec"))
+        || !ma || !mb || ma->type != JSON_OBJECT || mb->type != JSON_OBJECT
+        || shash_count(json_object(ma)) != shash_count(json_object(mb))) {
+        return false;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, json_object(ma)) {
+        if (strcmp(node->name, "resourceVersion")
+            && !same_json(node->data, shash_find_data(json_object(mb),
+                                                      node->name))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void
 on_update(const struct json *old, const struct json *new, void *sub_)
 {
@@ -127,6 +183,10 @@ on_update(const struct json *old, const struct json *new, void *sub_)
     const char *b = json_get_string(new, "spec.cidrBlock");
     if (!a || !b || strcmp(a, b)) {
         enqueue_cache(sub);         /* Overlaps may have come or gone. */
+    } else if (status_only_change(old, new)) {
+        /* Most likely kovn's own status write. */
+        k8s_workqueue_add_after(sub->queue, k8s_obj_name(new),
+                                STATUS_DELAY_MS);
     } else {
         k8s_workqueue_add(sub->queue, k8s_obj_name(new));
     }
@@ -364,7 +424,7 @@ validate(struct subnet_ctl *sub, const struct json *obj,
         error = check_overlaps(sub, obj, spec, block);
     }
     if (!error) {
-        error = network_check_foreign(sub->c->nb->idl,
+        error = network_check_foreign(sub->c->nbi,
                                       sub->c->opts.cluster_router,
                                       spec->name);
     }
@@ -485,11 +545,16 @@ status_patch(const struct json *obj, const struct subnet_status *st)
     return patch;
 }
 
-/* Writes 'st' to Subnet 'name' if it differs; returns true if it did. */
+/* Writes 'st' to Subnet 'name' if it differs; returns true if it did.
+ * Not before the IPAM is rebuilt: until then the counts would say that
+ * nothing is in use (pod.c requeues every Subnet once it knows). */
 static bool
 write_status(struct subnet_ctl *sub, const char *name,
              const struct subnet_status *st)
 {
+    if (!pod_is_restored(sub->c->pod)) {
+        return false;
+    }
     const struct json *obj = k8s_informer_get(sub->c->subnets, name);
     struct json *patch = obj ? status_patch(obj, st) : NULL;
     if (!patch) {
@@ -500,6 +565,124 @@ write_status(struct subnet_ctl *sub, const char *name,
     free(path);
     json_destroy(patch);
     return true;
+}
+
+/* ---- deletion ---- */
+
+/* Kube-OVN's finalizer name, so that Subnets move between Kube-OVN and kovn
+ * as they are: either controller lets a Subnet the other marked go once it
+ * is empty.  Kube-OVN before 1.12 wrote the second name; kovn replaces it. */
+#define FINALIZER "kubeovn.io/kube-ovn-controller"
+#define FINALIZER_LEGACY "kube-ovn-controller"
+
+/* The merge patch that makes 'obj''s finalizers hold kovn's exactly once
+ * ('want') or not at all, the others kept in order; NULL if they do
+ * already.  A merge patch replaces the list whole, so it carries the
+ * resourceVersion it was computed from: a finalizer that someone else adds
+ * meanwhile makes it fail (409) and the key is tried again. */
+static struct json *
+finalizers_patch(const struct json *obj, bool want)
+{
+    const struct json *list = json_get_path(obj, "metadata.finalizers");
+    struct json *keep = json_array_create_empty();
+    size_t n_ours = 0;
+    bool current = false;
+    for (size_t i = 0; list && list->type == JSON_ARRAY
+                       && i < list->array.n; i++) {
+        const struct json *f = list->array.elems[i];
+        const char *s = f->type == JSON_STRING ? json_string(f) : "";
+        if (!strcmp(s, FINALIZER) || !strcmp(s, FINALIZER_LEGACY)) {
+            n_ours++;
+            current |= !strcmp(s, FINALIZER);
+        } else {
+            json_array_add(keep, json_clone(f));
+        }
+    }
+    if (want ? n_ours == 1 && current : !n_ours) {
+        json_destroy(keep);
+        return NULL;
+    }
+    if (want) {
+        json_array_add(keep, json_string_create(FINALIZER));
+    }
+    struct json *patch = json_object_create();
+    json_put_path(patch, "metadata.finalizers", keep);
+    json_put_path(patch, "metadata.resourceVersion",
+                  json_string_create(k8s_obj_resource_version(obj)));
+    return patch;
+}
+
+/* Adds kovn's finalizer to Subnet 'name' ('want') or removes it.  Once per
+ * version of the object: until the cache sees the patch's result, a
+ * resync would only send it again and get a 409.  A write that failed
+ * requeued the key with backoff, which sends it again. */
+static void
+write_finalizer(struct subnet_ctl *sub, const char *name, bool want)
+{
+    const struct json *obj = k8s_informer_get(sub->c->subnets, name);
+    const char *rv = obj ? k8s_obj_resource_version(obj) : NULL;
+    const char *sent = shash_find_data(&sub->finalizer_sent, name);
+    if (!rv || (sent && !strcmp(sent, rv)
+                && !k8s_workqueue_num_requeues(sub->queue, name))) {
+        return;
+    }
+    struct json *patch = finalizers_patch(obj, want);
+    if (patch) {
+        char *path = k8s_resource_path(&kubeovn_subnets, NULL, name, NULL);
+        api_write(sub->c, K8S_PATCH_MERGE, path, patch, sub->queue, name);
+        free(path);
+        json_destroy(patch);
+        free(shash_replace(&sub->finalizer_sent, name, xstrdup(rv)));
+    }
+}
+
+/* True if an address of Subnet 'name' is held: by a pod, or kept for a
+ * StatefulSet's pod by its IP resource.  Both are leases in the IPAM, which
+ * pod.c releases only once NB no longer has the pod's port, so no pod port
+ * is left on the switch either.  Only meaningful once pod.c has rebuilt the
+ * IPAM. */
+static bool
+in_use(const struct subnet_ctl *sub, const char *name)
+{
+    const struct ipam_subnet *is = ipam_subnet_find(sub->c->ipam, name);
+    struct ipam_usage u = { .v4_used = 0 };
+    if (is) {
+        ipam_subnet_usage(is, &u);
+    }
+    return u.v4_used || u.v6_used;
+}
+
+/* Subnet 'name' is being deleted and nothing uses it: adds the removal of
+ * its rows to 't'; its finalizer goes once that succeeded. */
+static void
+finalize(struct subnet_ctl *sub, struct ovn_txn *t,
+         const struct nbrec_logical_router *router, const char *name)
+{
+    ipam_subnet_remove(sub->c->ipam, name);
+    if (network_remove(t, sub->c->nbi, router, name)) {
+        VLOG_INFO("Subnet %s deleted and unused: removing its NB rows",
+                  name);
+    }
+    shash_add(&sub->pending, name, NULL);
+    sset_add(&sub->finalizing, name);
+}
+
+/* Says, once per deletion, why Subnet 'obj' stays. */
+static void
+report_blocked(struct subnet_ctl *sub, const struct json *obj,
+               const char *reason)
+{
+    const struct json *ready = find_condition(json_get_member(obj, "status"),
+                                              "Ready");
+    if (str_eq(json_get_string(ready, "reason"), reason)) {
+        return;                     /* Said already (maybe by a restart). */
+    }
+    VLOG_INFO("Subnet %s is being deleted but addresses in it are in use: "
+              "it stays until they are released", k8s_obj_name(obj));
+    k8s_event_record(sub->c->events, &kubeovn_subnets, obj, "Warning",
+                     reason, "addresses in this Subnet are still in use by "
+                     "pods or IP resources: its deletion waits until they "
+                     "are released");
 }
 
 /* ---- reconcile ---- */
@@ -540,16 +723,29 @@ reconcile(struct subnet_ctl *sub, struct ovn_txn *t,
         return false;               /* cluster.c's, not a Subnet's. */
     }
     if (!obj) {
-        /* TODO(pods): a Subnet that still has pods must not go away; that
-         * rule (a finalizer kovn adds and removes once the Subnet's last
-         * pod port is gone) comes with the pod reconciler.  Until then a
-         * deleted Subnet's rows go at once. */
+        /* Gone: its finalizer was removed (by finalize(), or by hand), or
+         * it was deleted before kovn added one.  Nothing to wait for. */
+        free(shash_find_and_delete(&sub->finalizer_sent, name));
         ipam_subnet_remove(sub->c->ipam, name);
-        if (network_remove(t, router, name)) {
+        if (network_remove(t, sub->c->nbi, router, name)) {
             VLOG_INFO("Subnet %s deleted: removing its NB rows", name);
         }
         shash_add(&sub->pending, name, NULL);
         return true;
+    }
+
+    /* A Subnet in use is not deleted until its addresses are released: it
+     * keeps working for the pods still in it meanwhile.  Before the IPAM is
+     * rebuilt nobody knows, so it waits (pod.c requeues every Subnet
+     * then). */
+    bool deleting = subnet_is_deleting(sub, name);
+    bool known = pod_is_restored(sub->c->pod);
+    if (deleting && known && !in_use(sub, name)) {
+        finalize(sub, t, router, name);
+        return true;
+    }
+    if (!deleting) {
+        write_finalizer(sub, name, true);
     }
 
     struct svec excludes = SVEC_EMPTY_INITIALIZER;
@@ -561,13 +757,20 @@ reconcile(struct subnet_ctl *sub, struct ovn_txn *t,
         return false;
     }
 
-    network_ensure(t, router, &spec);
+    network_ensure(t, sub->c->nbi, router, &spec);
     svec_destroy(&excludes);
 
     struct subnet_status *st = xzalloc(sizeof *st);
     st->ready = true;
-    st->reason = "ReconcileSuccess";
-    st->message = xstrdup("");
+    if (deleting && known) {
+        st->reason = "DeletionBlocked";
+        st->message = xstrdup("being deleted: waits until no pod or IP "
+                              "resource holds an address in it");
+        report_blocked(sub, obj, st->reason);
+    } else {
+        st->reason = "ReconcileSuccess";
+        st->message = xstrdup("");
+    }
     ipam_subnet_usage(ipam_subnet_find(sub->c->ipam, name), &st->usage);
     shash_add(&sub->pending, name, st);
     return true;
@@ -609,6 +812,9 @@ subnet_txn_done(struct subnet_ctl *sub, enum ovsdb_idl_txn_status status)
             if (st) {
                 write_status(sub, node->name, st);
             }
+            if (sset_contains(&sub->finalizing, node->name)) {
+                write_finalizer(sub, node->name, false);
+            }
             k8s_workqueue_forget(sub->queue, node->name);
         } else {
             /* With backoff: a server that refuses the same writes again
@@ -618,6 +824,7 @@ subnet_txn_done(struct subnet_ctl *sub, enum ovsdb_idl_txn_status status)
         status_free(st);
     }
     shash_clear(&sub->pending);
+    sset_clear(&sub->finalizing);
 }
 
 void

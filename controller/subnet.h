@@ -18,6 +18,13 @@
  * Subnet or the join network; a same-named NB row that is not kovn's) gets
  * Ready=False, a Warning Event and a log line, and no NB writes.
  *
+ * Deletion: every Subnet gets kovn's finalizer.  A deleted Subnet whose
+ * addresses are still in use (pods, or IP resources kept for StatefulSet
+ * pods) keeps working for them, says why in its Ready condition (reason
+ * DeletionBlocked) and a Warning Event, and takes no new pods; once the
+ * IPAM says the last address is released, its NB rows go, then the
+ * finalizer.
+ *
  * Ownership: the caller owns the subnet_ctl; it borrows the controller. */
 
 #include "k8s/k8s-informer.h"
@@ -53,6 +60,11 @@ bool subnet_has_pending(const struct subnet_ctl *);
 /* True when no Subnet waits to be reconciled (delayed retries aside) and
  * none waits for a transaction: every valid Subnet is in the IPAM. */
 bool subnet_is_idle(const struct subnet_ctl *);
+
+/* True if Subnet 'name' is being deleted: it waits (kovn's finalizer,
+ * Kube-OVN's name "kubeovn.io/kube-ovn-controller") until no address in it
+ * is in use, and takes no new pods meanwhile. */
+bool subnet_is_deleting(const struct subnet_ctl *, const char *name);
 
 /* Subnet 'name''s address usage changed (an allocation or release): its
  * status is written again, by this module's status writer. */

@@ -41,6 +41,10 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
  * woken up. */
 #define MAX_RUNNING 100
 
+/* Of those, at most this many deferred ones (k8s_request_defer()), so that
+ * slots stay free for the requests that others wait on. */
+#define MAX_RUNNING_DEFERRED 10
+
 /* While requests (not watches: an idle daemon should sleep) run, libcurl is
  * given a timeout at least this often, in case it left one waiting without
  * arming its timer. */
@@ -61,12 +65,14 @@ struct k8s_client {
     /* Requests are on exactly one of these lists (or none, once a caller-
      * owned request is done). */
     struct ovs_list queued;     /* Waiting for a running slot. */
+    struct ovs_list deferred;   /* Waiting behind 'queued'. */
     struct ovs_list active;     /* Running in libcurl. */
     struct ovs_list finished;   /* Done, completion not yet delivered. */
     struct ovs_list ready;      /* Running streams with objects to deliver
                                  * (via 'ready_node'). */
     size_t n_active;            /* Queued or running. */
     size_t n_running;           /* Running, streams excepted. */
+    size_t n_running_deferred;  /* Of those, deferred ones. */
     long long int last_kick;
 
     /* Connection settings, copied from the config. */
@@ -79,28 +85,55 @@ struct k8s_client {
     long long int token_expires;
 };
 
+/* Where the bytes of a list's body go (k8s_client_list()). */
+enum list_state {
+    LIST_OUTSIDE,               /* Outside "items": to the body's parser. */
+    LIST_BETWEEN,               /* In "items", between elements. */
+    LIST_ITEM,                  /* In an element: to 'item_parser'. */
+};
+
+struct list_split {
+    enum list_state state;
+    struct json_parser *item_parser;
+
+    /* What is needed of the JSON outside "items" to find it. */
+    int depth;                  /* Open objects and arrays. */
+    bool in_string, escaped;
+    char key[5];                /* Start of the last string at depth 1... */
+    size_t key_len;             /* ...and its whole length. */
+    bool items_next;            /* After "items": at depth 1. */
+};
+
 struct k8s_request {
     struct k8s_client *client;
     struct ovs_list node;       /* In client->active or client->finished. */
     struct ovs_list ready_node; /* In client->ready if 'in_ready'. */
     bool in_ready;
 
+    /* What to send.  The libcurl handle (several kB) is made only when
+     * the request starts, as thousands may wait in the queue. */
+    enum k8s_method method;
+    char *url;
+    char *body_text;            /* Request body, or NULL. */
     CURL *easy;
     struct curl_slist *headers;
-    char *body_text;            /* Request body, or NULL. */
     char errbuf[CURL_ERROR_SIZE];
 
     struct json_parser *parser;
     char *parse_error;          /* First parse error, or NULL. */
     struct ds error_text;       /* First bytes of the body, for errors. */
     bool stream;
-    struct json *pending;       /* Stream objects not yet delivered (array). */
+    bool list;                  /* k8s_client_list(). */
+    struct list_split split;    /* If 'list'. */
+    struct json *pending;       /* Stream objects or list items not yet
+                                 * delivered (array). */
     size_t n_delivered;         /* Of 'pending'. */
 
     k8s_object_cb *on_object;
     k8s_response_cb *cb;        /* NULL: the caller owns the request. */
     void *aux;
 
+    bool deferred;              /* See k8s_request_defer(). */
     bool started;               /* Handed to libcurl. */
     bool done;
     bool cancelled;
@@ -180,6 +213,7 @@ k8s_client_create(const struct k8s_config *config, char **errp)
     hmap_init(&client->sockets);
     client->timer_deadline = LLONG_MAX;
     ovs_list_init(&client->queued);
+    ovs_list_init(&client->deferred);
     ovs_list_init(&client->active);
     ovs_list_init(&client->finished);
     ovs_list_init(&client->ready);
@@ -224,6 +258,9 @@ k8s_client_destroy(struct k8s_client *client)
 
     struct k8s_request *req;
     LIST_FOR_EACH_SAFE (req, node, &client->queued) {
+        k8s_request_cancel(req);
+    }
+    LIST_FOR_EACH_SAFE (req, node, &client->deferred) {
         k8s_request_cancel(req);
     }
     LIST_FOR_EACH_SAFE (req, node, &client->active) {
@@ -310,7 +347,10 @@ deliver_objects(struct k8s_request *req)
     req->delivering = true;
     while (req->pending && req->n_delivered < req->pending->array.n
            && !req->cancelled) {
-        const struct json *obj = req->pending->array.elems[req->n_delivered++];
+        /* The callback takes the object. */
+        struct json **slot = &req->pending->array.elems[req->n_delivered++];
+        struct json *obj = *slot;
+        *slot = NULL;
         req->on_object(obj, req->aux);
     }
     json_destroy(req->pending);
@@ -431,17 +471,25 @@ client_token(struct k8s_client *client)
     return client->token;
 }
 
-/* libcurl hands us body bytes: parse them as they come. */
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *req_)
+/* Keeps 'obj', a stream's object or a list's item, for delivery by the next
+ * k8s_client_run(). */
+static void
+queue_object(struct k8s_request *req, struct json *obj)
 {
-    struct k8s_request *req = req_;
-    size_t n = size * nmemb;
-
-    if (req->error_text.length < ERROR_TEXT_MAX) {
-        ds_put_buffer(&req->error_text, data,
-                      MIN(n, ERROR_TEXT_MAX - req->error_text.length));
+    if (!req->pending) {
+        req->pending = json_array_create_empty();
     }
+    json_array_add(req->pending, obj);
+    if (!req->in_ready) {
+        req->in_ready = true;
+        ovs_list_push_back(&req->client->ready, &req->ready_node);
+    }
+}
+
+/* Parses body bytes: one object, or a stream's objects one after another. */
+static void
+parse_objects(struct k8s_request *req, const char *data, size_t n)
+{
     for (size_t used = 0; used < n && !req->parse_error; ) {
         if (!req->parser) {
             /* Skip whitespace between stream objects. */
@@ -466,20 +514,122 @@ write_cb(char *data, size_t size, size_t nmemb, void *req_)
                                          ? obj->string : "not an object");
             json_destroy(obj);
         } else if (req->stream) {
-            if (!req->pending) {
-                req->pending = json_array_create_empty();
-            }
-            json_array_add(req->pending, obj);
-            if (!req->in_ready) {
-                req->in_ready = true;
-                ovs_list_push_back(&req->client->ready, &req->ready_node);
-            }
+            queue_object(req, obj);
         } else if (req->response.body) {
             req->parse_error = xstrdup("unexpected data after the response");
             json_destroy(obj);
         } else {
             req->response.body = obj;
         }
+    }
+}
+
+/* Follows byte 'c' of a list's body outside "items"; returns true if it is
+ * the '[' that opens "items" (a member of the top-level object). */
+static bool
+list_scan(struct list_split *s, char c)
+{
+    if (s->in_string) {
+        if (s->escaped) {
+            s->escaped = false;
+        } else if (c == '\\') {
+            s->escaped = true;
+        } else if (c == '"') {
+            s->in_string = false;
+        } else if (s->key_len++ < sizeof s->key) {
+            s->key[s->key_len - 1] = c;
+        }
+        return false;
+    }
+
+    bool items = false;
+    switch (c) {
+    case ' ': case '\t': case '\r': case '\n':
+        return false;
+    case '"':
+        s->in_string = true;
+        s->key_len = 0;
+        break;
+    case ':':
+        s->items_next = (s->depth == 1 && s->key_len == sizeof s->key
+                         && !memcmp(s->key, "items", sizeof s->key));
+        return false;
+    case '[':
+        items = s->items_next;
+        /* Fall through. */
+    case '{':
+        s->depth++;
+        break;
+    case ']': case '}':
+        s->depth--;
+        break;
+    }
+    s->items_next = false;
+    return items;
+}
+
+/* Parses bytes of a list's body: each element of "items" on its own, handed
+ * over as soon as complete; the rest (with "items" left empty) as the
+ * response's body. */
+static void
+split_list(struct k8s_request *req, const char *data, size_t n)
+{
+    struct list_split *s = &req->split;
+
+    for (size_t i = 0; i < n && !req->parse_error; ) {
+        if (s->state == LIST_OUTSIDE) {
+            size_t start = i;
+            bool items = false;
+            while (i < n && !items) {
+                items = list_scan(s, data[i++]);
+            }
+            parse_objects(req, data + start, i - start);
+            if (items) {
+                s->state = LIST_BETWEEN;
+            }
+        } else if (s->state == LIST_BETWEEN) {
+            if (data[i] == ']') {
+                s->state = LIST_OUTSIDE;    /* The ']' is the body's. */
+            } else if (strchr(" \t\r\n,", data[i])) {
+                i++;
+            } else {
+                s->item_parser = json_parser_create(0);
+                s->state = LIST_ITEM;
+            }
+        } else {
+            i += json_parser_feed(s->item_parser, data + i, n - i);
+            if (json_parser_is_done(s->item_parser)) {
+                struct json *item = json_parser_finish(s->item_parser);
+                s->item_parser = NULL;
+                s->state = LIST_BETWEEN;
+                if (item->type == JSON_OBJECT) {
+                    queue_object(req, item);
+                } else {
+                    req->parse_error = xstrdup("malformed JSON in response: "
+                                               "a list item is not an "
+                                               "object");
+                    json_destroy(item);
+                }
+            }
+        }
+    }
+}
+
+/* libcurl hands us body bytes: parse them as they come. */
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *req_)
+{
+    struct k8s_request *req = req_;
+    size_t n = size * nmemb;
+
+    if (req->error_text.length < ERROR_TEXT_MAX) {
+        ds_put_buffer(&req->error_text, data,
+                      MIN(n, ERROR_TEXT_MAX - req->error_text.length));
+    }
+    if (req->list) {
+        split_list(req, data, n);
+    } else {
+        parse_objects(req, data, n);
     }
     /* Returning less than 'n' would make libcurl abort the transfer; a
      * malformed body is reported when the request finishes instead. */
@@ -523,86 +673,21 @@ request_stop(struct k8s_request *req)
         curl_multi_remove_handle(client->multi, req->easy);
         if (!req->stream) {
             client->n_running--;
+            client->n_running_deferred -= req->deferred;
         }
     }
     req->done = true;
     client->n_active--;
 }
 
-/* Hands 'req' to libcurl. */
+/* Makes the libcurl handle of 'req'. */
 static void
-request_launch(struct k8s_request *req)
+request_setup(struct k8s_request *req)
 {
     struct k8s_client *client = req->client;
-
-    ovs_list_push_back(&client->active, &req->node);
-    req->started = true;
-    client->n_running += !req->stream;
-    CURLMcode mrc = curl_multi_add_handle(client->multi, req->easy);
-    if (mrc != CURLM_OK) {
-        ovs_strlcpy(req->errbuf, curl_multi_strerror(mrc), sizeof req->errbuf);
-        request_finish(req, CURLE_FAILED_INIT);
-    }
-}
-
-/* Hands queued requests to libcurl while there is room. */
-static void
-start_queued(struct k8s_client *client)
-{
-    while (client->n_running < MAX_RUNNING
-           && !ovs_list_is_empty(&client->queued)) {
-        request_launch(CONTAINER_OF(ovs_list_pop_front(&client->queued),
-                                    struct k8s_request, node));
-    }
-}
-
-static void
-request_finish(struct k8s_request *req, CURLcode rc)
-{
-    struct k8s_client *client = req->client;
-
-    curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE,
-                      &req->response.status);
-    if (req->parser) {
-        /* A stream cut in the middle of an object, or a body that ended
-         * early: not an error if nothing but whitespace was pending. */
-        struct json *partial = json_parser_finish(req->parser);
-        req->parser = NULL;
-        if (!req->parse_error && partial->type == JSON_OBJECT
-            && !req->stream && !req->response.body) {
-            req->response.body = partial;
-        } else {
-            json_destroy(partial);
-            if (!req->parse_error && rc == CURLE_OK) {
-                req->parse_error = xstrdup("response body ended early");
-            }
-        }
-    }
-    set_response_error(req, rc);
-
-    request_stop(req);
-    ovs_list_remove(&req->node);
-    ovs_list_push_back(&client->finished, &req->node);
-}
-
-static struct k8s_request *
-request_start(struct k8s_client *client, enum k8s_method method,
-              const char *path, const struct json *body, bool stream,
-              k8s_object_cb *on_object, k8s_response_cb *cb, void *aux)
-{
-    struct k8s_request *req = xzalloc(sizeof *req);
-    req->client = client;
-    req->stream = stream;
-    req->on_object = on_object;
-    req->cb = cb;
-    req->aux = aux;
-    ds_init(&req->error_text);
-    ovs_list_init(&req->ready_node);
 
     CURL *e = req->easy = curl_easy_init();
-    char *url = xasprintf("%s%s", client->server, path);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    free(url);
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, req);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -616,7 +701,7 @@ request_start(struct k8s_client *client, enum k8s_method method,
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
-    if (!stream) {
+    if (!req->stream) {
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 60000L);
     }
 
@@ -652,16 +737,109 @@ request_start(struct k8s_client *client, enum k8s_method method,
         [K8S_GET] = "GET", [K8S_POST] = "POST", [K8S_PUT] = "PUT",
         [K8S_PATCH_MERGE] = "PATCH", [K8S_DELETE] = "DELETE",
     };
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method_names[method]);
-    if (body) {
-        req->body_text = json_to_string(body, 0);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method_names[req->method]);
+    if (req->body_text) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body_text);
         req->headers = curl_slist_append(
-            req->headers, method == K8S_PATCH_MERGE
+            req->headers, req->method == K8S_PATCH_MERGE
                           ? "Content-Type: application/merge-patch+json"
                           : "Content-Type: application/json");
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+}
+
+/* Hands 'req' to libcurl. */
+static void
+request_launch(struct k8s_request *req)
+{
+    struct k8s_client *client = req->client;
+
+    request_setup(req);
+    ovs_list_push_back(&client->active, &req->node);
+    req->started = true;
+    if (!req->stream) {
+        client->n_running++;
+        client->n_running_deferred += req->deferred;
+    }
+    CURLMcode mrc = curl_multi_add_handle(client->multi, req->easy);
+    if (mrc != CURLM_OK) {
+        ovs_strlcpy(req->errbuf, curl_multi_strerror(mrc), sizeof req->errbuf);
+        request_finish(req, CURLE_FAILED_INIT);
+    }
+}
+
+/* Hands queued requests to libcurl while there is room. */
+static void
+start_queued(struct k8s_client *client)
+{
+    while (client->n_running < MAX_RUNNING
+           && !ovs_list_is_empty(&client->queued)) {
+        request_launch(CONTAINER_OF(ovs_list_pop_front(&client->queued),
+                                    struct k8s_request, node));
+    }
+    while (client->n_running < MAX_RUNNING
+           && client->n_running_deferred < MAX_RUNNING_DEFERRED
+           && !ovs_list_is_empty(&client->deferred)) {
+        request_launch(CONTAINER_OF(ovs_list_pop_front(&client->deferred),
+                                    struct k8s_request, node));
+    }
+}
+
+static void
+request_finish(struct k8s_request *req, CURLcode rc)
+{
+    struct k8s_client *client = req->client;
+
+    curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE,
+                      &req->response.status);
+    if (req->parser) {
+        /* A stream cut in the middle of an object, or a body that ended
+         * early: not an error if nothing but whitespace was pending. */
+        struct json *partial = json_parser_finish(req->parser);
+        req->parser = NULL;
+        if (!req->parse_error && partial->type == JSON_OBJECT
+            && !req->stream && !req->response.body) {
+            req->response.body = partial;
+        } else {
+            json_destroy(partial);
+            if (!req->parse_error && rc == CURLE_OK) {
+                req->parse_error = xstrdup("response body ended early");
+            }
+        }
+    }
+    if (req->split.item_parser) {
+        json_parser_abort(req->split.item_parser);
+        req->split.item_parser = NULL;
+        if (!req->parse_error && rc == CURLE_OK) {
+            req->parse_error = xstrdup("response body ended early");
+        }
+    }
+    set_response_error(req, rc);
+
+    request_stop(req);
+    ovs_list_remove(&req->node);
+    ovs_list_push_back(&client->finished, &req->node);
+}
+
+static struct k8s_request *
+request_start(struct k8s_client *client, enum k8s_method method,
+              const char *path, const struct json *body, bool stream,
+              bool list, k8s_object_cb *on_object, k8s_response_cb *cb,
+              void *aux)
+{
+    struct k8s_request *req = xzalloc(sizeof *req);
+    req->client = client;
+    req->stream = stream;
+    req->list = list;
+    req->on_object = on_object;
+    req->cb = cb;
+    req->aux = aux;
+    ds_init(&req->error_text);
+    ovs_list_init(&req->ready_node);
+
+    req->method = method;
+    req->url = xasprintf("%s%s", client->server, path);
+    req->body_text = body ? json_to_string(body, 0) : NULL;
 
     /* Streams run at once: they live long and would hold a slot forever. */
     client->n_active++;
@@ -679,15 +857,24 @@ k8s_client_request(struct k8s_client *client, enum k8s_method method,
                    const char *path, const struct json *body,
                    k8s_response_cb *cb, void *aux)
 {
-    return request_start(client, method, path, body, false, NULL, cb, aux);
+    return request_start(client, method, path, body, false, false, NULL, cb,
+                         aux);
 }
 
 struct k8s_request *
 k8s_client_stream(struct k8s_client *client, const char *path,
                   k8s_object_cb *on_object, k8s_response_cb *cb, void *aux)
 {
-    return request_start(client, K8S_GET, path, NULL, true, on_object, cb,
-                         aux);
+    return request_start(client, K8S_GET, path, NULL, true, false,
+                         on_object, cb, aux);
+}
+
+struct k8s_request *
+k8s_client_list(struct k8s_client *client, const char *path,
+                k8s_object_cb *on_item, k8s_response_cb *cb, void *aux)
+{
+    return request_start(client, K8S_GET, path, NULL, false, true, on_item,
+                         cb, aux);
 }
 
 void
@@ -695,7 +882,18 @@ k8s_request_expedite(struct k8s_request *req)
 {
     if (!req->started && !req->done) {
         ovs_list_remove(&req->node);
+        req->deferred = false;
         request_launch(req);
+    }
+}
+
+void
+k8s_request_defer(struct k8s_request *req)
+{
+    if (!req->started && !req->done && !req->deferred) {
+        req->deferred = true;
+        ovs_list_remove(&req->node);
+        ovs_list_push_back(&req->client->deferred, &req->node);
     }
 }
 
@@ -728,9 +926,13 @@ request_free(struct k8s_request *req)
     ovs_list_remove(&req->node);
     curl_easy_cleanup(req->easy);
     curl_slist_free_all(req->headers);
+    free(req->url);
     free(req->body_text);
     if (req->parser) {
         json_parser_abort(req->parser);
+    }
+    if (req->split.item_parser) {
+        json_parser_abort(req->split.item_parser);
     }
     free(req->parse_error);
     ds_destroy(&req->error_text);

@@ -23,7 +23,8 @@
  *     k8s_request_destroy(), which also cancels it if still running.
  *
  * A stream request (watch) calls 'on_object' for each JSON object the server
- * sends, then completes like any other request when the stream ends. */
+ * sends, then completes like any other request when the stream ends; a list
+ * request (k8s_client_list()) does the same with the items of a list. */
 
 #include <stdbool.h>
 #include "openvswitch/json.h"
@@ -61,7 +62,8 @@ k8s_response_ok(const struct k8s_response *r)
 
 typedef void k8s_response_cb(struct k8s_request *,
                              const struct k8s_response *, void *aux);
-typedef void k8s_object_cb(const struct json *, void *aux);
+/* Gets a stream's object or a list's item, which it owns from then on. */
+typedef void k8s_object_cb(struct json *, void *aux);
 
 /* Creates a client for 'config' (copied; the caller keeps its own).  Returns
  * NULL and stores a malloc'd message in '*errp' on failure. */
@@ -92,10 +94,25 @@ struct k8s_request *k8s_client_stream(struct k8s_client *, const char *path,
                                       k8s_object_cb *on_object,
                                       k8s_response_cb *cb, void *aux);
 
+/* Starts a GET of a list ('path' names a collection, maybe with a
+ * "?query"): 'on_item' gets each element of the response's "items" as soon
+ * as it has arrived, then 'cb' the response, whose body holds the rest
+ * ("metadata"...) and an empty "items".  So a long list is never held
+ * whole, parsed or unparsed. */
+struct k8s_request *k8s_client_list(struct k8s_client *, const char *path,
+                                    k8s_object_cb *on_item,
+                                    k8s_response_cb *cb, void *aux);
+
 /* Runs 'req' at once if it still waits in the client's queue behind other
  * requests: for the few requests that must not wait for a burst of writes,
  * such as leader election's lease renewals. */
 void k8s_request_expedite(struct k8s_request *);
+
+/* Makes 'req', if it still waits in the client's queue, wait behind every
+ * request that is not deferred, with few deferred requests running at once:
+ * for bulk writes nothing waits on, so that the writes others wait on are
+ * not stuck behind them.  Deferred requests keep their order. */
+void k8s_request_defer(struct k8s_request *);
 
 bool k8s_request_is_done(const struct k8s_request *);
 /* The response of a finished request, or NULL while it runs. */

@@ -71,6 +71,8 @@ struct k8s_informer {
 
     struct hmap listing;            /* Objects of the list in progress. */
     char *continue_token;           /* Of the list in progress, or NULL. */
+    bool list_from_etcd;            /* The apiserver's cache failed us: the
+                                     * next list reads etcd, in pages. */
 
     struct k8s_informer_stats stats;
 };
@@ -350,6 +352,20 @@ apply_list(struct k8s_informer *inf)
     }
 }
 
+/* An object of the list in progress, as soon as it has arrived: it is
+ * transformed at once, so that a long list costs little memory. */
+static void
+list_item(struct json *item, void *inf_)
+{
+    struct k8s_informer *inf = inf_;
+    struct k8s_object *o = object_create(inf, item);
+    if (o && !object_find(&inf->listing, o->key)) {
+        hmap_insert(&inf->listing, &o->node, hash_string(o->key, 0));
+    } else {
+        object_destroy(o);
+    }
+}
+
 static void
 list_page_done(struct k8s_request *req, const struct k8s_response *r,
                void *inf_)
@@ -360,32 +376,22 @@ list_page_done(struct k8s_request *req, const struct k8s_response *r,
     if (!k8s_response_ok(r)) {
         inf->stats.n_errors++;
         if (r->status == 410) {
-            /* The continue token expired: start the list again. */
+            /* The continue token expired, or the cache has no such
+             * resourceVersion: start again, from etcd. */
             inf->stats.n_gone++;
+            inf->list_from_etcd = true;
             listing_clear(inf);
             inf->state = S_NEED_LIST;
             return;
         }
         VLOG_WARN_RL(&rl, "listing %s failed: %s", inf->res->plural, r->error);
+        inf->list_from_etcd = true; /* E.g. "Too large resource version". */
         listing_clear(inf);
         backoff(inf, S_NEED_LIST);
         return;
     }
 
     struct json *body = k8s_request_steal_body(req);
-    struct json *items = CONST_CAST(struct json *,
-                                    json_get_member(body, "items"));
-    if (items && items->type == JSON_ARRAY) {
-        for (size_t i = 0; i < items->array.n; i++) {
-            struct k8s_object *o = object_create(inf, items->array.elems[i]);
-            items->array.elems[i] = NULL;     /* Taken by 'o'. */
-            if (o && !object_find(&inf->listing, o->key)) {
-                hmap_insert(&inf->listing, &o->node, hash_string(o->key, 0));
-            } else {
-                object_destroy(o);
-            }
-        }
-    }
 
     const char *next = json_get_string(body, "metadata.continue");
     free(inf->continue_token);
@@ -399,6 +405,7 @@ list_page_done(struct k8s_request *req, const struct k8s_response *r,
     set_resource_version(inf, json_get_string(body,
                                               "metadata.resourceVersion"));
     json_destroy(body);
+    inf->list_from_etcd = false;
     apply_list(inf);
     inf->stats.n_lists++;
     inf->synced = true;
@@ -409,43 +416,62 @@ list_page_done(struct k8s_request *req, const struct k8s_response *r,
              inf->resource_version ? inf->resource_version : "?");
 }
 
+/* Lists the way client-go's reflector does: from the apiserver's watch
+ * cache, whole (no etcd reads, no round trip per page), at resourceVersion
+ * "0" the first time and then not older than what the cache holds, so that
+ * it never goes back in time; from etcd, in pages, when the cache cannot
+ * serve it.  (A cache that serves pages does so too.) */
+static char *
+list_query(const struct k8s_informer *inf)
+{
+    char *selectors = selector_query(inf);
+    struct ds q = DS_EMPTY_INITIALIZER;
+    if (inf->continue_token) {
+        char *cont = k8s_query_escape(inf->continue_token);
+        ds_put_format(&q, "limit=%d&continue=%s", inf->page_size, cont);
+        free(cont);
+    } else if (inf->list_from_etcd) {
+        ds_put_format(&q, "limit=%d", inf->page_size);
+    } else if (!inf->resource_version) {
+        ds_put_format(&q, "limit=%d&resourceVersion=0", inf->page_size);
+    } else {
+        char *rv = k8s_query_escape(inf->resource_version);
+        ds_put_format(&q, "resourceVersion=%s", rv);
+        free(rv);
+    }
+    ds_put_cstr(&q, selectors);
+    free(selectors);
+    return ds_steal_cstr(&q);
+}
+
 static void
 start_list_page(struct k8s_informer *inf)
 {
-    char *selectors = selector_query(inf);
-    char *cont = (inf->continue_token
-                  ? k8s_query_escape(inf->continue_token) : NULL);
-    char *query = xasprintf("limit=%d%s%s%s", inf->page_size, selectors,
-                            cont ? "&continue=" : "", cont ? cont : "");
+    char *query = list_query(inf);
+    char *path = k8s_resource_path(inf->res, inf->namespace, NULL, NULL);
+    char *url = xasprintf("%s?%s", path, query);
 
     inf->state = S_LISTING;
-    inf->req = k8s_list(inf->client, inf->res, inf->namespace, query,
-                        list_page_done, inf);
+    inf->req = k8s_client_list(inf->client, url, list_item, list_page_done,
+                               inf);
+    free(url);
+    free(path);
     free(query);
-    free(cont);
-    free(selectors);
 }
 
 /* Watching. */
 
+/* Applies watch event 'type' of 'obj', which it takes. */
 static void
-watch_event(const struct json *event, void *inf_)
+apply_event(struct k8s_informer *inf, const char *type, struct json *obj)
 {
-    struct k8s_informer *inf = inf_;
-    const char *type = json_get_string(event, "type");
-    const struct json *obj = json_get_member(event, "object");
-
-    if (!type || !obj || obj->type != JSON_OBJECT) {
-        VLOG_WARN_RL(&rl, "ignoring malformed %s watch event",
-                     inf->res->plural);
-        return;
-    }
     inf->stats.n_events++;
     backoff_reset(inf);
 
     if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
         set_resource_version(inf, k8s_obj_resource_version(obj));
-        cache_upsert(inf, json_clone(obj));
+        cache_upsert(inf, obj);
+        return;
     } else if (!strcmp(type, "DELETED")) {
         set_resource_version(inf, k8s_obj_resource_version(obj));
         char *key = k8s_obj_key(obj);
@@ -475,6 +501,27 @@ watch_event(const struct json *event, void *inf_)
             backoff(inf, S_NEED_LIST);
         }
     }
+    json_destroy(obj);
+}
+
+static void
+watch_event(struct json *event, void *inf_)
+{
+    struct k8s_informer *inf = inf_;
+    const char *type = json_get_string(event, "type");
+    /* Taken out of the event, so that the cache needs no copy. */
+    struct json *obj = (event->type == JSON_OBJECT
+                        ? shash_find_and_delete(json_object(event), "object")
+                        : NULL);
+
+    if (!type || !obj || obj->type != JSON_OBJECT) {
+        VLOG_WARN_RL(&rl, "ignoring malformed %s watch event",
+                     inf->res->plural);
+        json_destroy(obj);
+    } else {
+        apply_event(inf, type, obj);
+    }
+    json_destroy(event);
 }
 
 static void

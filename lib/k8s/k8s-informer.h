@@ -7,8 +7,11 @@
 /* An informer keeps an in-memory cache of one kind of Kubernetes object and
  * tells its handlers what changed.
  *
- * It lists the objects (in pages), then watches from the list's
- * resourceVersion with bookmarks.  When the watch ends it resumes from the
+ * It lists the objects, then watches from the list's resourceVersion with
+ * bookmarks.  Lists come from the apiserver's watch cache, as client-go's
+ * do (whole: each item is parsed and transformed as it arrives, so that a
+ * long list never sits in memory untransformed), or, when the cache cannot
+ * serve them, from etcd in pages.  When the watch ends it resumes from the
  * last resourceVersion seen; when the server says that version is gone
  * (410 Gone, "too old resource version") or the stream breaks and cannot be
  * resumed, it lists again and delivers the difference between the cache and
@@ -42,7 +45,8 @@ struct k8s_informer_options {
     const char *namespace;       /* NULL: all namespaces. */
     const char *label_selector;  /* NULL or e.g. "app=web". */
     const char *field_selector;  /* NULL or e.g. "spec.nodeName=node1". */
-    int page_size;               /* Objects per list page; 0: 500. */
+    int page_size;               /* Objects per list page, if the server
+                                  * pages; 0: 500. */
     bool keep_managed_fields;    /* Keep metadata.managedFields. */
 
     /* Called on each object before it is cached, to drop what its user never

@@ -13,7 +13,10 @@
 #include <sys/wait.h>
 
 #include "itest.h"
+#include "k8s/k8s-client.h"
+#include "k8s/k8s-resource.h"
 #include "util.h"
+#include "util/json-util.h"
 
 const char *env_script;
 const char *controller_bin;
@@ -21,6 +24,7 @@ const char *kubeconfig;
 char *dir;
 pid_t controller_pid;
 struct k8s_client *client;
+const char *controller_extra;
 
 static void
 cleanup(void)
@@ -80,7 +84,8 @@ ctl_fixture_init(const char *program, const char *prefix, bool northd)
 void
 ctl_start_controller(void)
 {
-    controller_pid = itest_controller_start(controller_bin, dir, kubeconfig);
+    controller_pid = itest_controller_start(controller_bin, dir, kubeconfig,
+                                            controller_extra);
 }
 
 char *
@@ -93,6 +98,135 @@ ctl_nbctl(const char *format, ...)
     char *out = itest_nbctl(dir, "%s", cmd);
     free(cmd);
     return out;
+}
+
+/* ---- API ---- */
+
+void
+ctl_create(const struct k8s_resource *res, const char *ns, const char *text)
+{
+    struct json *obj = json_from_string(text);
+    struct k8s_request *req = k8s_create(client, res, ns, obj, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("creating %s: %s", text, r->error);
+    }
+    k8s_request_destroy(req);
+    json_destroy(obj);
+}
+
+struct json *
+ctl_pod_json(const char *name, const char *anns_json,
+             const char *extra_meta)
+{
+    char *text = xasprintf(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+        "\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"ctltest\"},"
+        "\"annotations\":%s%s},"
+        "\"spec\":{\"nodeName\":\"n1\",\"automountServiceAccountToken\":"
+        "false,\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
+        name, anns_json, extra_meta);
+    struct json *pod = json_from_string(text);
+    free(text);
+    return pod;
+}
+
+void
+ctl_create_pod(const char *ns, const char *name, const char *anns_json,
+               const char *extra_meta)
+{
+    struct json *pod = ctl_pod_json(name, anns_json, extra_meta);
+    struct k8s_request *req = k8s_create(client, &k8s_pods, ns, pod,
+                                         NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("creating pod %s/%s: %s", ns, name, r->error);
+    }
+    k8s_request_destroy(req);
+    json_destroy(pod);
+}
+
+char *
+ctl_pod_delete_url(const char *ns, const char *name)
+{
+    char *path = k8s_resource_path(&k8s_pods, ns, name, NULL);
+    char *url = xasprintf("%s?gracePeriodSeconds=0", path);
+    free(path);
+    return url;
+}
+
+void
+ctl_delete_pod(const char *ns, const char *name)
+{
+    char *url = ctl_pod_delete_url(ns, name);
+    struct k8s_request *req = k8s_client_request(client, K8S_DELETE, url,
+                                                 NULL, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r) && r->status != 404) {
+        itest_fatal("deleting pod %s/%s: %s", ns, name, r->error);
+    }
+    k8s_request_destroy(req);
+    free(url);
+}
+
+char *
+ctl_pod_ann(const char *ns, const char *name, const char *key)
+{
+    struct json *obj = itest_get(client, &k8s_pods, ns, name);
+    const char *v = obj ? k8s_obj_annotation(obj, key) : NULL;
+    char *copy = v ? xstrdup(v) : NULL;
+    json_destroy(obj);
+    return copy;
+}
+
+bool
+ctl_pod_allocated(const char *ns, const char *name)
+{
+    char *v = ctl_pod_ann(ns, name, "ovn.kubernetes.io/allocated");
+    bool ok = v && !strcmp(v, "true");
+    free(v);
+    return ok;
+}
+
+bool
+ctl_pod_absent(const char *ns, const char *name)
+{
+    struct json *obj = itest_get(client, &k8s_pods, ns, name);
+    json_destroy(obj);
+    return !obj;
+}
+
+void
+ctl_subnet_purge(const char *name)
+{
+    struct json *patch = json_from_string("{\"metadata\":"
+                                          "{\"finalizers\":null}}");
+    struct k8s_request *req = k8s_merge_patch(client, &kubeovn_subnets,
+                                              NULL, name, NULL, patch,
+                                              NULL, NULL);
+    itest_wait(client, req);
+    k8s_request_destroy(req);
+    json_destroy(patch);
+
+    req = k8s_delete(client, &kubeovn_subnets, NULL, name, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r) && r->status != 404) {
+        itest_fatal("deleting Subnet %s: %s", name, r->error);
+    }
+    k8s_request_destroy(req);
+}
+
+char *
+ctl_lrp_mac(const char *lrp)
+{
+    char *mac = ctl_nbctl("get logical_router_port %s mac", lrp);
+    if (mac) {
+        char *m = xstrdup(mac[0] == '"' ? mac + 1 : mac);
+        m[strcspn(m, "\"")] = '\0';
+        free(mac);
+        mac = m;
+    }
+    return mac;
 }
 
 void

@@ -16,7 +16,9 @@
 #include <sys/types.h>
 #include "openvswitch/compiler.h"
 
+struct json;
 struct k8s_client;
+struct k8s_resource;
 
 extern const char *env_script;          /* ovn-env.sh */
 extern const char *controller_bin;      /* $KOVN_CONTROLLER */
@@ -24,18 +26,55 @@ extern const char *kubeconfig;          /* $KOVN_TEST_KUBECONFIG */
 extern char *dir;                       /* This run's temporary folder. */
 extern pid_t controller_pid;            /* 0 when not running. */
 extern struct k8s_client *client;       /* For the test's own API calls. */
+extern const char *controller_extra;    /* One more controller option. */
 
 /* Sets the globals from the environment (fatal if unset), makes the
  * temporary folder "/tmp/<prefix>.XXXXXX", starts an NB in it (and
  * ovn-northd if 'northd'), and arranges the cleanup. */
 void ctl_fixture_init(const char *program, const char *prefix, bool northd);
 
-/* Starts kovn-controller (its unixctl socket is DIR/controller.ctl). */
+/* Starts kovn-controller (its unixctl socket is DIR/controller.ctl), with
+ * 'controller_extra' if nonnull. */
 void ctl_start_controller(void);
 
 /* Runs ovn-nbctl with 'format' against this run's NB; returns its output
  * (the caller frees it). */
 char *ctl_nbctl(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
+
+/* API objects.  Failures that leave the test without its set-up are
+ * fatal. */
+
+/* Creates the object of 'res' in 'ns' (NULL if cluster-scoped) that JSON
+ * 'text' describes. */
+void ctl_create(const struct k8s_resource *, const char *ns,
+                const char *text);
+
+/* A pod bound to node "n1" (no kubelet runs: it stays Pending, which is all
+ * the controller looks at), with annotations from 'anns_json' ("{}" for
+ * none) and 'extra_meta' (e.g. ",\"ownerReferences\":[...]") or "".  The
+ * caller frees it. */
+struct json *ctl_pod_json(const char *name, const char *anns_json,
+                          const char *extra_meta);
+void ctl_create_pod(const char *ns, const char *name, const char *anns_json,
+                    const char *extra_meta);
+
+/* The URL that deletes pod 'ns'/'name' at once (caller frees), and a
+ * blocking deletion through it (fine if the pod is gone). */
+char *ctl_pod_delete_url(const char *ns, const char *name);
+void ctl_delete_pod(const char *ns, const char *name);
+
+/* Pod 'ns'/'name''s annotation 'key' (caller frees), or NULL. */
+char *ctl_pod_ann(const char *ns, const char *name, const char *key);
+bool ctl_pod_allocated(const char *ns, const char *name);
+bool ctl_pod_absent(const char *ns, const char *name);
+
+/* Deletes Subnet 'name' (if it exists) without waiting for a controller:
+ * for what an earlier run left, when no controller runs to remove kovn's
+ * finalizer. */
+void ctl_subnet_purge(const char *name);
+
+/* The MAC of logical router port 'lrp' (caller frees), or NULL. */
+char *ctl_lrp_mac(const char *lrp);
 
 /* Asks the controller to exit through its control socket and checks that it
  * exits with status 0 (under ASan: without leaks). */

@@ -185,9 +185,10 @@ itest_namespace_create(struct k8s_client *client, const char *name)
     json_destroy(ns);
 }
 
-static size_t
-count_objects(struct k8s_client *client, const struct k8s_resource *res,
-              const char *ns, const char *query)
+size_t
+itest_count_objects(struct k8s_client *client,
+                    const struct k8s_resource *res, const char *ns,
+                    const char *query)
 {
     struct k8s_request *req = k8s_list(client, res, ns, query, NULL, NULL);
     const struct k8s_response *r = itest_wait(client, req);
@@ -218,7 +219,7 @@ itest_delete_all(struct k8s_client *client, const struct k8s_resource *res,
     k8s_request_destroy(req);
 
     long long int deadline = time_msec() + 60000;
-    while (count_objects(client, res, ns, query)) {
+    while (itest_count_objects(client, res, ns, query)) {
         if (time_msec() > deadline) {
             itest_fatal("%s were not deleted within 60 s", res->plural);
         }
@@ -301,9 +302,24 @@ itest_nb_is(const char *dir, const char *want, const char *args)
     return ok;
 }
 
+char *
+itest_trace_icmp(const char *dir, const char *ls, const char *inport,
+                 const char *src_mac, const char *src_ip,
+                 const char *dst_mac, const char *dst_ip)
+{
+    char *out;
+    itest_sh_out(&out, "ovn-nbctl --db=unix:%s/nb.sock --timeout=10 "
+                 "--wait=sb sync && ovn-trace --db=unix:%s/sb.sock %s "
+                 "'inport == \"%s\" && eth.src == %s && eth.dst == %s && "
+                 "ip4.src == %s && ip4.dst == %s && ip.ttl == 64 && "
+                 "icmp4.type == 8' 2>&1", dir, dir, ls, inport, src_mac,
+                 dst_mac, src_ip, dst_ip);
+    return out;
+}
+
 pid_t
 itest_controller_start(const char *bin, const char *dir,
-                       const char *kubeconfig)
+                       const char *kubeconfig, const char *extra)
 {
     char *log = xasprintf("%s/controller.log", dir);
     pid_t pid = fork();
@@ -319,7 +335,7 @@ itest_controller_start(const char *bin, const char *dir,
         char *kc = xasprintf("--kubeconfig=%s", kubeconfig);
         char *ctl = xasprintf("--unixctl=%s/controller.ctl", dir);
         execl(bin, bin, nb, kc, ctl, "--identity=itest-controller",
-              "--lease-duration=5", "-vconsole:info", (char *) NULL);
+              "--lease-duration=5", "-vconsole:info", extra, (char *) NULL);
         fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
         _exit(127);
     }

@@ -63,6 +63,13 @@ void itest_drain(struct k8s_client *, long long int timeout_ms);
 /* Creates namespace 'name' (fine if it exists); fatal on failure. */
 void itest_namespace_create(struct k8s_client *, const char *name);
 
+/* Number of objects of 'res' in namespace 'ns' (NULL: all, or
+ * cluster-scoped) that list query 'query' ("" for none) returns.  Fatal if
+ * the list fails. */
+size_t itest_count_objects(struct k8s_client *,
+                           const struct k8s_resource *, const char *ns,
+                           const char *query);
+
 /* Deletes every object of 'res' in namespace 'ns' (or all of a cluster-scoped
  * resource) with the given label selector ("" for all), and waits until the
  * server lists none.  Fatal on failure. */
@@ -91,11 +98,19 @@ char *itest_nbctl(const char *dir, const char *format, ...)
 /* True if the output of "ovn-nbctl ARGS" is 'want'. */
 bool itest_nb_is(const char *dir, const char *want, const char *args);
 
+/* The output of ovn-trace, against DIR/sb.sock once ovn-northd has caught
+ * up with DIR/nb.sock, of an ICMP echo entering switch 'ls' through port
+ * 'inport' from 'src_mac' 'src_ip' to 'dst_mac' 'dst_ip' (caller frees). */
+char *itest_trace_icmp(const char *dir, const char *ls, const char *inport,
+                       const char *src_mac, const char *src_ip,
+                       const char *dst_mac, const char *dst_ip);
+
 /* Starts 'bin' with --ovn-nb-remotes=unix:DIR/nb.sock, --kubeconfig,
- * --unixctl=DIR/controller.ctl, a 5 s lease and console logs appended to
- * DIR/controller.log; the child dies with the test.  Returns its pid. */
+ * --unixctl=DIR/controller.ctl, a 5 s lease, 'extra' (one more option, or
+ * NULL) and console logs appended to DIR/controller.log; the child dies
+ * with the test.  Returns its pid. */
 pid_t itest_controller_start(const char *bin, const char *dir,
-                             const char *kubeconfig);
+                             const char *kubeconfig, const char *extra);
 
 /* Waits up to 'timeout_ms' for child '*pidp' to exit; on exit sets '*pidp'
  * to 0 and returns its wait status, else returns -1. */

@@ -251,20 +251,6 @@ test_nodes(void)
           "Event NoInternalIP on itn-3");
 }
 
-/* The MAC of router port 'lrp' (caller frees), or NULL. */
-static char *
-lrp_mac(const char *lrp)
-{
-    char *mac = ctl_nbctl("get logical_router_port %s mac", lrp);
-    if (mac) {
-        char *m = xstrdup(mac[0] == '"' ? mac + 1 : mac);
-        m[strcspn(m, "\"")] = '\0';
-        free(mac);
-        mac = m;
-    }
-    return mac;
-}
-
 /* True once ovn-trace (on northd's SB) says that an ICMP echo entering
  * switch 'ls' from port 'inport' ('src_mac' 'src_ip' to 'dst_mac' 'dst_ip')
  * leaves through port 'want'. */
@@ -274,12 +260,8 @@ trace_reaches(const char *ls, const char *inport, const char *src_mac,
               const char *want)
 {
     return WAIT_FOR(({
-        char *o;
-        itest_sh_out(&o, "ovn-trace --db=unix:%s/sb.sock %s 'inport == "
-                     "\"%s\" && eth.src == %s && eth.dst == %s && ip4.src "
-                     "== %s && ip4.dst == %s && ip.ttl == 64 && icmp4.type "
-                     "== 8' 2>&1", dir, ls, inport, src_mac, dst_mac,
-                     src_ip, dst_ip);
+        char *o = itest_trace_icmp(dir, ls, inport, src_mac, src_ip,
+                                   dst_mac, dst_ip);
         char *w = xasprintf("output to \"%s\"", want);
         bool r = strstr(o, w) && !strstr(o, "drop;");
         if (!r && getenv("KOVN_TEST_VERBOSE")) {
@@ -304,8 +286,8 @@ test_trace(void)
     /* A stand-in pod port. */
     free(ctl_nbctl("lsp-add ovn-default trace-pod -- lsp-set-addresses "
                "trace-pod '0a:00:00:10:00:05 10.16.0.5'"));
-    char *gw_mac = lrp_mac("ovn-cluster-ovn-default");
-    char *join_mac = lrp_mac("ovn-cluster-join");
+    char *gw_mac = ctl_lrp_mac("ovn-cluster-ovn-default");
+    char *join_mac = ctl_lrp_mac("ovn-cluster-join");
     char *node_mac = node_ann("itn-1", "mac_address");
     CHECK(gw_mac && join_mac && node_mac && ips[1], "MACs");
     if (gw_mac && join_mac && node_mac && ips[1]) {

@@ -150,6 +150,43 @@ subnet_absent(const char *name)
     return !obj;
 }
 
+/* True if Subnet 'name' carries kovn's finalizer (Kube-OVN's name) and, if
+ * 'deleting', a deletionTimestamp. */
+static bool
+has_finalizer(const char *name, bool deleting)
+{
+    struct json *obj = get_obj(&kubeovn_subnets, NULL, name);
+    const struct json *list = json_get_path(obj, "metadata.finalizers");
+    bool found = false;
+    for (size_t i = 0; list && list->type == JSON_ARRAY
+                       && i < list->array.n; i++) {
+        const struct json *f = list->array.elems[i];
+        found |= f->type == JSON_STRING
+                 && !strcmp(json_string(f), "kubeovn.io/kube-ovn-controller");
+    }
+    bool ok = found && (!deleting || json_get_string(
+                                         obj, "metadata.deletionTimestamp"));
+    json_destroy(obj);
+    return ok;
+}
+
+static bool
+subnet_reason_is(const char *name, const char *reason)
+{
+    struct json *obj = get_obj(&kubeovn_subnets, NULL, name);
+    const struct json *conds = json_get_path(obj, "status.conditions");
+    bool ok = false;
+    for (size_t i = 0; conds && conds->type == JSON_ARRAY
+                       && i < conds->array.n; i++) {
+        const struct json *c = conds->array.elems[i];
+        const char *type = json_get_string(c, "type");
+        const char *r = json_get_string(c, "reason");
+        ok |= type && !strcmp(type, "Ready") && r && !strcmp(r, reason);
+    }
+    json_destroy(obj);
+    return ok;
+}
+
 /* Number of Warning Events about Subnet 'name' with reason 'reason'. */
 static size_t
 count_events(const char *name, const char *reason)
@@ -312,6 +349,8 @@ test_startup(void)
 
     CHECK(WAIT_FOR(subnet_status_is("ovn-default", "True")),
           "ovn-default Ready");
+    CHECK(WAIT_FOR(has_finalizer("ovn-default", false)),
+          "ovn-default has the finalizer kubeovn.io/kube-ovn-controller");
     struct ready r;
     subnet_ready("ovn-default", &r);
     /* 65536 addresses less network, broadcast and gateway. */
@@ -370,8 +409,10 @@ test_bad_subnets(void)
     /* The older Subnet is untouched by the younger one's overlap. */
     CHECK(subnet_status_is("ovn-default", "True"), "ovn-default Ready");
 
-    /* Fixed: the same Subnet comes up. */
+    /* Fixed: the same Subnet comes up.  (The deletion waits for kovn to
+     * remove its finalizer, which it does at once: nothing uses it.) */
     delete_subnet("bad-cidr");
+    CHECK(WAIT_FOR(subnet_absent("bad-cidr")), "bad-cidr deleted");
     create_subnet("bad-cidr", "10.21.0.0/24", "10.21.0.1", "[]", "[]");
     CHECK(WAIT_FOR(subnet_status_is("bad-cidr", "True")),
           "bad-cidr Ready once fixed");
@@ -429,6 +470,7 @@ test_delete(void)
 {
     itest_case("delete subnet");
     delete_subnet("s1");
+    CHECK(WAIT_FOR(subnet_absent("s1")), "s1 deleted: no pods in it");
     CHECK(WAIT_FOR(no_rows_named("logical_switch", "s1")), "s1's switch");
     check_no_network("s1");
     CHECK(WAIT_FOR(ns_annotation_is("ctl-ns1",
@@ -436,6 +478,64 @@ test_delete(void)
                                     "ovn-default")),
           "ctl-ns1 falls back to the default subnet");
     CHECK(switch_exists("foreign"), "foreign switch survives");
+}
+
+/* True if pod 'name' of ctl-fin (which Subnet "fin" binds) has annotation
+ * ovn.kubernetes.io/'key' = 'want'. */
+static bool
+pod_ann_is(const char *name, const char *key, const char *want)
+{
+    char *full = xasprintf("ovn.kubernetes.io/%s", key);
+    char *have = ctl_pod_ann("ctl-fin", name, full);
+    bool ok = have && !strcmp(have, want);
+    free(have);
+    free(full);
+    return ok;
+}
+
+static void
+test_finalizer(void)
+{
+    itest_case("subnet with pods");
+    create_subnet("fin", "10.22.0.0/24", "10.22.0.1", "[]", "[\"ctl-fin\"]");
+    itest_namespace_create(client, "ctl-fin");
+    CHECK(WAIT_FOR(ns_annotation_is("ctl-fin",
+                                    "ovn.kubernetes.io/logical_switch",
+                                    "fin")), "ctl-fin bound to fin");
+    CHECK(WAIT_FOR(has_finalizer("fin", false)), "fin has the finalizer");
+    ctl_create_pod("ctl-fin", "f1", "{}", "");
+    CHECK(WAIT_FOR(pod_ann_is("f1", "logical_switch", "fin")
+                   && pod_ann_is("f1", "allocated", "true")),
+          "f1 has an address in fin");
+
+    delete_subnet("fin");
+    CHECK(WAIT_FOR(count_events("fin", "DeletionBlocked") >= 1),
+          "a Warning Event says why fin stays");
+    CHECK(WAIT_FOR(subnet_reason_is("fin", "DeletionBlocked")),
+          "and fin's Ready condition");
+    CHECK(has_finalizer("fin", true) && switch_exists("fin")
+          && !no_rows_named("logical_router_port", "ovn-cluster-fin"),
+          "fin and its rows stay while f1 is in it");
+
+    /* No new pod while it waits; once fin is gone, its namespace's pods
+     * go to the default subnet. */
+    ctl_create_pod("ctl-fin", "f2", "{}", "");
+    CHECK(WAIT_FOR(itest_count_events(client, "ctl-fin", "Pod", "f2",
+                                      "Warning", "AcquireAddressFailed",
+                                      "being deleted") > 0),
+          "f2 refused: fin is being deleted");
+    CHECK(!pod_ann_is("f2", "allocated", "true"), "f2 has no address");
+
+    ctl_delete_pod("ctl-fin", "f1");
+    CHECK(WAIT_FOR(subnet_absent("fin")), "fin gone with its last pod");
+    CHECK(WAIT_FOR(no_rows_named("logical_switch", "fin")), "fin's switch");
+    check_no_network("fin");
+    CHECK(WAIT_FOR(pod_ann_is("f2", "logical_switch", "ovn-default")
+                   && pod_ann_is("f2", "allocated", "true")),
+          "f2 then has an address in ovn-default");
+    itest_delete_all(client, &k8s_pods, "ctl-fin", "");
+    CHECK(WAIT_FOR(no_rows_named("logical_switch_port", "f2.ctl-fin")),
+          "f2's port gone with it");
 }
 
 static void
@@ -446,13 +546,15 @@ test_restart(void)
     kill(controller_pid, SIGKILL);
     reap_controller(5000);
 
-    /* While it is down: a Subnet goes away and a NB row is damaged. */
+    /* While it is down: a Subnet is deleted and a NB row is damaged. */
     delete_subnet("bad-cidr");
-    CHECK(WAIT_FOR(subnet_absent("bad-cidr")), "bad-cidr deleted");
+    CHECK(has_finalizer("bad-cidr", true),
+          "bad-cidr waits for a controller to remove its finalizer");
     free(ctl_nbctl("set logical_switch ovn-default other_config:subnet="
                "10.99.0.0/16"));
 
     ctl_start_controller();
+    CHECK(WAIT_FOR(subnet_absent("bad-cidr")), "bad-cidr gone after restart");
     CHECK(WAIT_FOR(no_rows_named("logical_switch", "bad-cidr")),
           "bad-cidr's rows removed after restart");
     check_no_network("bad-cidr");
@@ -471,6 +573,22 @@ test_restart(void)
     CHECK(subnet_status_is("ovn-default", "True"), "ovn-default Ready");
     CHECK(switch_exists("foreign") && switch_exists("taken"),
           "foreign switches survive the restart");
+}
+
+/* The test's Subnets go while the controller runs to remove their
+ * finalizers. */
+static void
+test_cleanup(void)
+{
+    itest_case("clean-up");
+    static const char *const names[] = { "bad-overlap", "bad-join", "bad-gw",
+                                         "bad-ex" };
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        delete_subnet(names[i]);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        CHECK(WAIT_FOR(subnet_absent(names[i])), "%s deleted", names[i]);
+    }
 }
 
 static void
@@ -530,7 +648,9 @@ main(int argc, char *argv[])
     test_foreign();
     test_namespaces();
     test_delete();
+    test_finalizer();
     test_restart();
+    test_cleanup();
     test_clean_exit();
 
     if (getenv("KOVN_TEST_VERBOSE")) {

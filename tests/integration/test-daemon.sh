@@ -260,5 +260,12 @@ check "...and its veth" sh -c "! $KOVN_NODE_ENV node-exec $KOVN_DIR node1 \
 check "a1's port is kept" sh -c "$KOVN_NODE_ENV node-exec $KOVN_DIR node1 \
   ovs-vsctl list-ports br-int | grep -q '$(host_veth a1)'"
 
+# ---- clean exit (under AddressSanitizer: no leaks) ----
+for n in node1 node2; do
+  pid=$(cat "$KOVN_DIR/$n/kovn-daemon.pid")
+  kill -TERM "$pid"; wait "$pid"; rc=$?; rm -f "$KOVN_DIR/$n/kovn-daemon.pid"
+  check "kovn-daemon on $n exits cleanly on SIGTERM (status $rc)" test $rc = 0
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
