@@ -23,3 +23,8 @@ echo "== bench-controller ($n_pods pods over 100 nodes)"
   sh -c "\"$build/bench/bench-controller\" \"\$KOVN_TEST_KUBECONFIG\" \
          \"$build/controller/kovn-controller\" \
          \"$top/tests/integration/ovn-env.sh\" $n_pods"
+echo "== bench-cni (${KOVN_BENCH_CNI_ADDS:-200} ADDs, sequential and at concurrency 10)"
+# kovn (plugin -> kovn-daemon -> ovn-installed) against Debian's bridge +
+# host-local through the same libcni caller, on one node of node-env.sh.
+"$top/tests/integration/with-k8s.sh" \
+  "$top/bench/bench-cni.sh" "$build" "${KOVN_BENCH_CNI_ADDS:-200}"
