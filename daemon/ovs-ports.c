@@ -16,14 +16,31 @@
 /* One index per IDL; the daemon has one local database. */
 static struct ovsdb_idl_index *iface_by_name;
 
+/* Only the columns the daemon reads or changes in existing rows: vswitchd
+ * rewrites every Interface's statistics and status every few seconds, and
+ * on a node with hundreds of pods replicating those would cost the daemon
+ * more than everything else it does. */
 void
 ovs_ports_register(struct ovn_idl *ovs)
 {
-    ovn_idl_monitor_table(ovs, &ovsrec_table_open_vswitch);
-    ovn_idl_monitor_table(ovs, &ovsrec_table_bridge);
-    ovn_idl_monitor_table(ovs, &ovsrec_table_port);
-    ovn_idl_monitor_table(ovs, &ovsrec_table_interface);
-    ovn_idl_monitor_table(ovs, &ovsrec_table_qos);
+    static const struct ovsdb_idl_column *columns[] = {
+        &ovsrec_open_vswitch_col_external_ids,
+        &ovsrec_open_vswitch_col_bridges,
+        &ovsrec_bridge_col_name,
+        &ovsrec_bridge_col_ports,
+        &ovsrec_bridge_col_datapath_type,
+        &ovsrec_port_col_name,
+        &ovsrec_port_col_interfaces,
+        &ovsrec_port_col_qos,
+        &ovsrec_interface_col_name,
+        &ovsrec_interface_col_external_ids,
+        &ovsrec_interface_col_mac,
+        &ovsrec_interface_col_mtu_request,
+        &ovsrec_qos_col_external_ids,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
+        ovsdb_idl_add_column(ovs->idl, columns[i]);
+    }
     iface_by_name = ovsdb_idl_index_create1(ovs->idl,
                                             &ovsrec_interface_col_name);
 }
