@@ -183,6 +183,31 @@ kovn_daemon_start node2 --cni-timeout=15
 check "daemon node2 restarts" kovn_daemon_ready node2
 check "ADD b2 after the restart succeeds" kovn_cni node2 add b2 >/dev/null
 
+# ---- first plugin of a chain ----
+chain=$KOVN_DIR/node1/chain.d
+mkdir -p "$chain"
+cp /usr/lib/cni/tuning "$KOVN_DIR/node1/bin/"
+printf '{"cniVersion":"1.0.0","name":"kovn","plugins":[{"type":"kovn",
+  "server_socket":"%s"},{"type":"tuning","sysctl":
+  {"net.ipv4.conf.eth0.log_martians":"1"}}]}' "$KOVN_DIR/node1/cni.sock" \
+  >"$chain/01-kovn.conflist"
+kovn_pod_create h1 node1
+kovn_wait 30 annotated h1
+chain_cni() {
+  in_node node1 env CNI_PATH="$KOVN_DIR/node1/bin" \
+    CNI_CACHE_DIR="$KOVN_DIR/node1/cache" "$KOVN_CNITOOL" "$1" \
+    "$chain/01-kovn.conflist" "/var/run/netns/$(kovn_pod_netns h1)" \
+    c-h1-0123456789 default h1
+}
+out=$(chain_cni add); rc=$?
+check "ADD through kovn then tuning (prevResult) succeeds" test $rc = 0
+check "...the chain's result still carries h1's address" \
+  grep -q "\"$(pod_ip h1)/16\"" <<<"$out"
+check "...and tuning acted on kovn's eth0" test \
+  "$(in_pod h1 cat /proc/sys/net/ipv4/conf/eth0/log_martians)" = 1
+check "CHECK of the chain succeeds" chain_cni check
+check "DEL of the chain succeeds" chain_cni del
+
 # ---- rate limits ----
 kovn_pod_create q1 node2 '"annotations": {"ovn.kubernetes.io/ingress_rate": "10", "ovn.kubernetes.io/egress_rate": "5"}'
 kovn_wait 30 annotated q1
