@@ -36,6 +36,12 @@ struct sent_event {
     char *name;                 /* The Event object's name. */
     int count;
     long long int last_ms;
+
+    /* Its create, while in flight: a repeat meanwhile only marks the
+     * count to send, since a PATCH before the create lands gets 404. */
+    struct k8s_event_recorder *rec;
+    struct k8s_request *creating;
+    bool count_pending;
 };
 
 struct k8s_event_recorder {
@@ -97,7 +103,7 @@ expire_sent(struct k8s_event_recorder *rec, long long int now)
 {
     struct sent_event *e;
     HMAP_FOR_EACH_SAFE (e, node, &rec->sent) {
-        if (now - e->last_ms > AGGREGATE_MS) {
+        if (now - e->last_ms > AGGREGATE_MS && !e->creating) {
             hmap_remove(&rec->sent, &e->node);
             sent_event_destroy(e);
         }
@@ -124,6 +130,31 @@ event_sent(struct k8s_request *req, const struct k8s_response *r, void *rec_)
     hmapx_find_and_delete(&rec->inflight, req);
     if (!k8s_response_ok(r)) {
         VLOG_WARN_RL(&rl, "could not record event: %s", r->error);
+    }
+}
+
+static void send_count_update(struct k8s_event_recorder *,
+                              const struct sent_event *, const char *now);
+
+static void
+event_created(struct k8s_request *req, const struct k8s_response *r,
+              void *e_)
+{
+    struct sent_event *e = e_;
+    struct k8s_event_recorder *rec = e->rec;
+
+    hmapx_find_and_delete(&rec->inflight, req);
+    e->creating = NULL;
+    if (!k8s_response_ok(r)) {
+        /* Forget it: the next occurrence creates it again. */
+        VLOG_WARN_RL(&rl, "could not record event: %s", r->error);
+        hmap_remove(&rec->sent, &e->node);
+        sent_event_destroy(e);
+    } else if (e->count_pending) {
+        e->count_pending = false;
+        char *now = k8s_time_format(time_wall_msec(), false);
+        send_count_update(rec, e, now);
+        free(now);
     }
 }
 
@@ -176,8 +207,10 @@ send_new_event(struct k8s_event_recorder *rec, struct sent_event *e,
     json_object_put_string(ev, "lastTimestamp", now);
     json_object_put(ev, "count", json_integer_create(1));
 
-    hmapx_add(&rec->inflight, k8s_create(rec->client, &k8s_events,
-                                         e->namespace, ev, event_sent, rec));
+    e->rec = rec;
+    e->creating = k8s_create(rec->client, &k8s_events, e->namespace, ev,
+                             event_created, e);
+    hmapx_add(&rec->inflight, e->creating);
     json_destroy(ev);
 }
 
@@ -231,7 +264,11 @@ k8s_event_record(struct k8s_event_recorder *rec,
         e->count++;
         e->last_ms = now_ms;
         rec->n_aggregated++;
-        send_count_update(rec, e, now);
+        if (e->creating) {
+            e->count_pending = true;
+        } else {
+            send_count_update(rec, e, now);
+        }
         free(id);
     } else {
         e = xzalloc(sizeof *e);
