@@ -2,9 +2,13 @@
 #
 #   make          install what kovn needs (Debian packages, cached OVS library
 #                 and kube-apiserver) and build kovn
-#   make check    all tests: unit and integration, built with AddressSanitizer
+#   make check    all tests: unit, integration and end to end, built with AddressSanitizer
 #                 and UndefinedBehaviorSanitizer, against real OVN and a real
 #                 kube-apiserver
+#   make demo     the main job: a local 3-node kovn cluster (real
+#                 kube-apiserver, real OVN, nodes as network namespaces) with
+#                 pods on different nodes talking; make demo-status and
+#                 make demo-down show and remove it (sandbox/kovn-sandbox.sh)
 #   make bench    the benchmarks (release build); figures go to bench/RESULTS.md
 
 BUILD ?= build
@@ -15,7 +19,7 @@ MESON_TEST = meson test --print-errorlogs --num-processes 1 --logbase $@
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 
-.PHONY: all setup build check check-unit check-ovn check-k8s check-net check-controller check-cni check-node check-daemon bench clean
+.PHONY: all setup build check check-unit check-ovn check-k8s check-net check-controller check-cni check-node check-daemon check-e2e demo demo-status demo-down bench clean
 
 all: build
 
@@ -36,7 +40,7 @@ check: build $(ASAN_BUILD)/build.ninja $(RELEASE_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	rm -f $(ASAN_BUILD)/meson-logs/check-*.json
 	$(MAKE) check-unit check-ovn check-k8s check-net check-controller check-cni \
-		check-node check-daemon
+		check-node check-daemon check-e2e
 	tests/summary.sh $(ASAN_BUILD)
 
 check-unit:
@@ -62,6 +66,20 @@ check-node:
 
 check-daemon:
 	tests/integration/with-k8s.sh $(MESON_TEST) -C $(ASAN_BUILD) --suite daemon
+
+# Starts its own sandbox (apiserver included) in a folder of its own.
+check-e2e:
+	$(MESON_TEST) -C $(ASAN_BUILD) --suite e2e
+
+# The sandbox: state in $(KOVN_SANDBOX_DIR) (default /var/run/kovn-sandbox).
+demo: build
+	KOVN_BUILD=$(BUILD) sandbox/kovn-sandbox.sh up
+
+demo-status:
+	sandbox/kovn-sandbox.sh status
+
+demo-down:
+	sandbox/kovn-sandbox.sh down
 
 $(RELEASE_BUILD)/build.ninja:
 	meson setup $(RELEASE_BUILD) --buildtype=release

@@ -311,7 +311,9 @@ pod_wire_of(const struct cni_ops *ops, const struct op *op,
     w->ifname = a->ifname;
     w->host_ifname = op->host_ifname;
     w->net = &op->net;
-    w->mtu = ops->d->pod_mtu;
+    /* The network configuration's "mtu" overrides the daemon's. */
+    w->mtu = (op->call->rq.netconf.mtu ? op->call->rq.netconf.mtu
+              : ops->d->pod_mtu);
     w->tx_checksum_off = !strcmp(ops->d->datapath_type, "netdev");
 }
 
@@ -567,8 +569,11 @@ static void
 gc_write(struct cni_ops *ops, const struct ovsrec_bridge *br,
          struct ovn_txn *t)
 {
-    if (!br || time_msec() < ops->next_gc
-        || !k8s_informer_has_synced(ops->d->pods)) {
+    if (time_msec() < ops->next_gc) {
+        return;
+    }
+    if (!br || !k8s_informer_has_synced(ops->d->pods)) {
+        ops->next_gc = time_msec() + 1000;  /* Not before both are there. */
         return;
     }
     for (size_t i = 0; i < br->n_ports; i++) {
@@ -691,7 +696,9 @@ cni_ops_wait(struct cni_ops *ops)
         }
     }
     if (ops->next_gc != LLONG_MAX) {
-        poll_timer_wait_until(ops->next_gc);
+        /* Collection runs in cni_ops_write(), which waits for the local
+         * OVSDB: a timer already due must not spin the loop meanwhile. */
+        poll_timer_wait_until(MAX(ops->next_gc, time_msec() + 1000));
     }
 }
 

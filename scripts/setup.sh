@@ -30,6 +30,9 @@ PACKAGES=(
   # apiserver relay, pod checksum offload off, TCP probes, and the
   # bridge+host-local CNI baseline of the benchmarks
   socat ethtool netcat-openbsd containernetworking-plugins
+  # the sandbox (make demo) and the end-to-end tests: the sandbox kubelet
+  # talks to the API with curl; ping between pods
+  curl iputils-ping
 )
 
 missing_packages() {

@@ -95,10 +95,18 @@ kovn_daemon_kill() {
 # Creates pod NAME bound to NODE in namespace default (extra JSON members
 # of metadata may follow, e.g. '"annotations": {...}').
 kovn_pod_create() {
+  kovn_pod_create_in default "$@"
+}
+
+# kovn_pod_create_in NAMESPACE NAME NODE [METADATA]: the same in NAMESPACE;
+# an empty NODE leaves the pod unscheduled.
+kovn_pod_create_in() {
+  local node=
+  [ -n "$3" ] && node="\"nodeName\": \"$3\", "
   "$KOVN_KUBECTL" apply -f - >/dev/null <<EOF
 {"apiVersion": "v1", "kind": "Pod",
- "metadata": {"name": "$1", "namespace": "default"${3:+, $3}},
- "spec": {"nodeName": "$2", "automountServiceAccountToken": false,
+ "metadata": {"name": "$2", "namespace": "$1"${4:+, $4}},
+ "spec": {$node"automountServiceAccountToken": false,
           "containers": [{"name": "c", "image": "busybox"}]}}
 EOF
 }
@@ -121,10 +129,17 @@ kovn_pod_netns() {
 kovn_cni() {
   local node=$1 cmd=$2 pod=$3 ns
   ns=$(kovn_pod_netns "$pod")
+  kovn_cni_call "$node" "$cmd" "$ns" "c-$pod-0123456789" default "$pod"
+}
+
+# kovn_cni_call NODE add|check|del NETNS CONTAINER_ID POD_NAMESPACE POD:
+# the same for any pod, namespace (/var/run/netns/NETNS) and container ID.
+kovn_cni_call() {
+  local node=$1 cmd=$2 netns=$3 id=$4 podns=$5 pod=$6
   "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$node" env \
     CNI_PATH="$KOVN_DIR/$node/bin" CNI_CACHE_DIR="$KOVN_DIR/$node/cache" \
     "$KOVN_CNITOOL" "$cmd" "$KOVN_DIR/$node/net.d/01-kovn.conflist" \
-    "/var/run/netns/$ns" "c-$pod-0123456789" default "$pod"
+    "/var/run/netns/$netns" "$id" "$podns" "$pod"
 }
 
 # kovn_tcp FROM_NETNS TO_NETNS TO_IP BYTES: sends BYTES over TCP and prints
@@ -141,4 +156,47 @@ kovn_tcp() {
   wait "$srv"
   tr -d ' \n' <"$out"
   rm -f "$out"
+}
+
+# kovn_ping FROM_NETNS IP [COUNT]: pings IP from FROM_NETNS (0.2 s apart);
+# prints ping's summary line ("N packets transmitted, N received, ...").
+kovn_ping() {
+  local out rc
+  out=$(ip netns exec "$1" ping -n -q -c "${3:-3}" -i 0.2 -W 2 "$2" 2>&1)
+  rc=$?
+  grep 'packets transmitted' <<<"$out" || echo "$out"
+  return $rc
+}
+
+# kovn_alive PIDFILE: the process in PIDFILE runs (a zombie counts as gone)
+# and its command line names KOVN_DIR, so that a recycled pid is never
+# taken for it.
+kovn_alive() {
+  local pid stat
+  pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] || return 1
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ] || return 1
+  [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") == *"$KOVN_DIR"* ]]
+}
+
+# kovn_stop PIDFILE [SIGNAL]: sends SIGNAL (TERM) to the process in PIDFILE
+# if it is ours (kovn_alive), waits until it is gone (KILL after 10 s) and
+# removes PIDFILE.  Works for processes another shell started.
+kovn_stop() {
+  local pidfile=$1 sig=${2:-TERM} pid i
+  if kovn_alive "$pidfile"; then
+    pid=$(cat "$pidfile")
+    kill "-$sig" "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+      kovn_alive "$pidfile" || break
+      sleep 0.1
+    done
+    if kovn_alive "$pidfile"; then
+      kovn_log "pid $pid ($pidfile) still runs 10 s after SIG$sig; killing it"
+      kill -KILL "$pid" 2>/dev/null
+      kovn_wait 5 eval "! kovn_alive '$pidfile'"
+    fi
+  fi
+  rm -f "$pidfile"
 }

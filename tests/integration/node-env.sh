@@ -217,7 +217,10 @@ cmd_underlay_up() {
   netns_exists "$ns" && die "underlay of $DIR already up ($ns)"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  ip -n "$ns" link add "$UNDERLAY_BR" type bridge
+  # A fixed MAC: a Linux bridge otherwise takes its ports' lowest, which
+  # changes as nodes join, and nodes that cached the old one for 192.0.2.1
+  # stall (30 to 60 s) until their ARP entry expires.
+  ip -n "$ns" link add "$UNDERLAY_BR" address 02:00:c0:00:02:01 type bridge
   ip -n "$ns" addr add "$UNDERLAY_NET.1/24" dev "$UNDERLAY_BR"
   # Locally sent TCP (the relay) must leave with full checksums and in
   # MTU-sized segments: the nodes' OVS reads it raw from an AF_PACKET
@@ -413,8 +416,10 @@ cmd_node_del() {
     kill_netns_pids "$ns"
     ip netns del "$ns"
   fi
-  if netns_exists "$ul" && ip -n "$ul" link show "$name" >/dev/null 2>&1; then
-    ip -n "$ul" link del "$name"
+  # The peer of the node's veth goes by itself a moment after its
+  # namespace: deleting it here may find it gone already.
+  if netns_exists "$ul"; then
+    ip -n "$ul" link del "$name" 2>/dev/null || true
   fi
   # Keep the logs; the rest goes, so that the name can be added again.
   find "$d" -mindepth 1 ! -name '*.log' -delete

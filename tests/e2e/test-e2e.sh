@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+# Version 2.0; see LICENSE.
+#
+# kovn end to end, on the sandbox of `make demo` (sandbox/kovn-sandbox.sh):
+# a real kube-apiserver, OVN central, three nodes as network namespaces
+# with ovsdb-server, ovs-vswitchd, ovn-controller and kovn-daemon,
+# kovn-controller, and the sandbox kubelet that wires the pods created
+# through the API.  Its own sandbox, in its own folder, beside any demo.
+#
+# Checks: pods Running with their IP in status; TCP and ping pod <-> pod on
+# one node, across nodes and across subnets (a second Subnet bound to a
+# namespace), pod -> node (ovn0's join address) and node -> pod; a
+# static-IP pod; a namespace's custom subnet; a deleted pod's NB port, OVS
+# port and namespace gone and its address reusable; an unscheduled pod
+# placed by the sandbox; a TCP stream surviving a kovn-controller restart
+# and a kill -9 of two kovn-daemons, new pods starting after each; no
+# sanitizer report in any log; and a teardown that leaves nothing behind.
+#
+# Usage: tests/e2e/test-e2e.sh        (as root; meson test --suite e2e)
+# Environment: KOVN_CONTROLLER, KOVN_DAEMON, KOVN_PLUGIN, KOVN_CNITOOL (the
+# binaries; default: KOVN_BUILD, default build/), KOVN_E2E_NODES (3),
+# KOVN_TEST_VERBOSE (show the logs even when everything passes).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+SB=$top/sandbox/kovn-sandbox.sh
+export KOVN_SANDBOX_DIR
+KOVN_SANDBOX_DIR=$(mktemp -d /tmp/kovn-e2e.XXXXXX)
+S=$KOVN_SANDBOX_DIR
+LOGS=$(mktemp -d /tmp/kovn-e2e-logs.XXXXXX)
+nodes=${KOVN_E2E_NODES:-3}
+t_start=$SECONDS
+
+passed=0 failed=0
+check() {   # check DESCRIPTION CMD...
+  local what=$1; shift
+  if "$@"; then
+    passed=$((passed + 1)); echo "ok: $what"
+  else
+    failed=$((failed + 1)); echo "FAILED: $what"
+  fi
+}
+
+show_logs() {
+  local f
+  for f in "$LOGS"/net/controller.log "$LOGS"/net/*/kovn-daemon.log \
+           "$LOGS"/kubelet/kubelet.log "$LOGS"/net/*.out "$LOGS"/net/*/*.out; do
+    [ -s "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+  done
+}
+
+down_done=0
+cleanup() {
+  trap - EXIT INT TERM
+  if [ $down_done = 0 ]; then
+    KOVN_SANDBOX_LOGS=$LOGS "$SB" down >/dev/null 2>&1
+    if [ "$failed" != 0 ] || [ -n "${KOVN_TEST_VERBOSE:-}" ]; then show_logs; fi
+  fi
+  rm -rf "$LOGS"
+  rmdir "$S" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ---- up ----
+out=$("$SB" up --nodes "$nodes" --no-demo 2>&1); rc=$?
+echo "$out" | sed 's/^/  | /'
+check "sandbox up ($nodes nodes)" test $rc = 0
+[ $rc = 0 ] || exit 1
+echo "(sandbox up after $((SECONDS - t_start)) s)"
+
+# shellcheck source=/dev/null
+. "$S/sandbox.env"
+KOVN_DIR=$S/net
+KOVN_KUBECONFIG=$S/kubeconfig
+KOVN_KUBECTL=$S/bin/kubectl
+# shellcheck source=../integration/kovn-lib.sh
+. "$top/tests/integration/kovn-lib.sh"
+kubectl() { "$S/bin/kubectl" "$@"; }
+
+prefix=$("$KOVN_NODE_ENV" prefix "$KOVN_DIR")
+node_ns() { "$KOVN_NODE_ENV" node-netns "$KOVN_DIR" "$1"; }
+in_node() { local n=$1; shift; "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$n" "$@"; }
+nbctl() { ovn-nbctl --db="unix:$S/net/nb.sock" "$@"; }
+
+phase() { kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
+running() { [ "$(phase "$1" "$2")" = Running ]; }
+wait_running() { kovn_wait "${3:-60}" running "$1" "$2"; }
+pod_ip() { kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.podIP}'; }
+pod_ann() {
+  kubectl get pod -n "$1" "$2" \
+    -o "jsonpath={.metadata.annotations.ovn\.kubernetes\.io/$3}"
+}
+netns() { "$SB" netns -n "$1" "$2"; }
+gone() { ! kubectl get pod -n "$1" "$2" >/dev/null 2>&1; }
+join_ip() {
+  kubectl get node "$1" \
+    -o 'jsonpath={.metadata.annotations.ovn\.kubernetes\.io/ip_address}'
+}
+
+# tcp NETNS_FROM NETNS_TO IP: 1 MB over TCP arrives whole.
+tcp() { test "$(kovn_tcp "$1" "$2" "$3" 1000000)" = 1000000; }
+ping_ok() { kovn_ping "$1" "$2" 3 >/dev/null; }
+
+# ---- nodes ----
+check "every node Ready" test "$(kubectl get nodes -o json | jq '[.items[] |
+  select(any(.status.conditions[]; .type == "Ready" and .status == "True"))]
+  | length')" = "$nodes"
+for n in node1 node2 node3; do
+  check "$n has a join address (ovn0)" test -n "$(join_ip "$n")"
+done
+check "sandbox status reports everything running" "$SB" status >/dev/null
+
+# ---- pods in the default subnet ----
+kovn_pod_create_in default a1 node1
+kovn_pod_create_in default a2 node1
+kovn_pod_create_in default b1 node2
+kovn_pod_create_in default c1 node3
+for p in a1 a2 b1 c1; do
+  check "pod $p Running" wait_running default "$p"
+done
+ip_a1=$(pod_ip default a1) ip_a2=$(pod_ip default a2)
+ip_b1=$(pod_ip default b1) ip_c1=$(pod_ip default c1)
+check "status.podIP is the controller's address" \
+  test "$ip_a1" = "$(pod_ann default a1 ip_address)"
+check "podIPs carries it too" test "$(kubectl get pod a1 \
+  -o 'jsonpath={.status.podIPs[0].ip}')" = "$ip_a1"
+check "a1's eth0 has it" sh -c "ip netns exec $(netns default a1) \
+  ip -o addr show eth0 | grep -q 'inet $ip_a1/16'"
+check "a1 is in ovn-default (10.16.0.0/16)" \
+  test "$(pod_ann default a1 logical_switch)/${ip_a1%.*.*}" = ovn-default/10.16
+na1=$(netns default a1) na2=$(netns default a2)
+nb1=$(netns default b1) nc1=$(netns default c1)
+
+check "TCP a1 -> a2, one node" tcp "$na1" "$na2" "$ip_a2"
+check "ping a2 -> a1, one node" ping_ok "$na2" "$ip_a1"
+check "TCP a1 -> b1, node1 -> node2" tcp "$na1" "$nb1" "$ip_b1"
+check "TCP b1 -> c1, node2 -> node3" tcp "$nb1" "$nc1" "$ip_c1"
+check "ping c1 -> a1, node3 -> node1" ping_ok "$nc1" "$ip_a1"
+
+# ---- pods and nodes ----
+j1=$(join_ip node1)
+check "TCP a1 -> node1's ovn0 ($j1)" tcp "$na1" "$(node_ns node1)" "$j1"
+check "TCP b1 -> node1's ovn0, across nodes" tcp "$nb1" "$(node_ns node1)" "$j1"
+check "TCP node1 -> a1" tcp "$(node_ns node1)" "$na1" "$ip_a1"
+check "TCP node3 -> b1, across nodes" tcp "$(node_ns node3)" "$nb1" "$ip_b1"
+
+# ---- a second subnet, bound to a namespace ----
+kubectl apply -f - >/dev/null <<'EOF'
+{"apiVersion": "kubeovn.io/v1", "kind": "Subnet",
+ "metadata": {"name": "e2e-sub"},
+ "spec": {"cidrBlock": "10.17.0.0/16", "gateway": "10.17.0.1",
+          "excludeIps": ["10.17.0.1"], "namespaces": ["e2e"],
+          "protocol": "IPv4"}}
+EOF
+kubectl create namespace e2e >/dev/null
+kovn_pod_create_in e2e s1 node2
+kovn_pod_create_in e2e s2 node3
+check "pod e2e/s1 Running" wait_running e2e s1
+check "pod e2e/s2 Running" wait_running e2e s2
+ip_s1=$(pod_ip e2e s1) ip_s2=$(pod_ip e2e s2)
+check "namespace e2e's pod gets its subnet's address ($ip_s1)" \
+  test "${ip_s1%.*.*}/$(pod_ann e2e s1 logical_switch)" = 10.17/e2e-sub
+check "...and its gateway" test "$(pod_ann e2e s1 gateway)" = 10.17.0.1
+ns1=$(netns e2e s1) ns2=$(netns e2e s2)
+check "TCP s1 -> s2 in the second subnet, across nodes" tcp "$ns1" "$ns2" "$ip_s2"
+check "TCP a1 -> s1, across subnets and nodes" tcp "$na1" "$ns1" "$ip_s1"
+check "TCP s2 -> a2, across subnets and nodes" tcp "$ns2" "$na2" "$ip_a2"
+check "ping s1 -> c1, across subnets" ping_ok "$ns1" "$ip_c1"
+check "TCP node1 -> s2 (second subnet, other node)" \
+  tcp "$(node_ns node1)" "$ns2" "$ip_s2"
+check "TCP s1 -> node3's ovn0" tcp "$ns1" "$(node_ns node3)" "$(join_ip node3)"
+
+# ---- a static address ----
+kovn_pod_create_in default st1 node2 \
+  '"annotations": {"ovn.kubernetes.io/ip_address": "10.16.0.250"}'
+check "static-IP pod st1 Running" wait_running default st1
+check "st1 has 10.16.0.250 in its status" test "$(pod_ip default st1)" = 10.16.0.250
+check "...and on its eth0" sh -c "ip netns exec $(netns default st1) \
+  ip -o addr show eth0 | grep -q 'inet 10.16.0.250/16'"
+nst1=$(netns default st1)
+check "TCP c1 -> st1" tcp "$nc1" "$nst1" 10.16.0.250
+
+# ---- deleting a pod ----
+st1_ovs() { in_node node2 ovs-vsctl --bare --columns=name find interface \
+  external_ids:iface-id=st1.default; }
+check "st1 has its NB port st1.default" \
+  test -n "$(nbctl --bare --columns=name find logical_switch_port name=st1.default)"
+check "st1 has its OVS port on node2" test -n "$(st1_ovs)"
+kubectl delete pod st1 --wait=false >/dev/null
+check "deleted st1 is gone from the API (CNI DEL, then grace 0)" \
+  kovn_wait 30 gone default st1
+no_lsp() { [ -z "$(nbctl --bare --columns=name find logical_switch_port \
+  name="$1")" ]; }
+check "...its NB port is gone" kovn_wait 20 no_lsp st1.default
+check "...its OVS port is gone" test -z "$(st1_ovs)"
+check "...its network namespace is gone" test ! -e "/var/run/netns/$nst1"
+kovn_pod_create_in default st2 node3 \
+  '"annotations": {"ovn.kubernetes.io/ip_address": "10.16.0.250"}'
+runs_with_ip() { running "$1" "$2" && [ "$(pod_ip "$1" "$2")" = "$3" ]; }
+check "its address is reusable: st2 gets 10.16.0.250" \
+  kovn_wait 60 runs_with_ip default st2 10.16.0.250
+check "TCP a2 -> st2 (10.16.0.250 on another node now)" \
+  tcp "$na2" "$(netns default st2)" 10.16.0.250
+
+# ---- an unscheduled pod ----
+kovn_pod_create_in default u1 ""
+check "an unscheduled pod is placed on a node and Running" wait_running default u1
+check "...on a sandbox node" grep -qx 'node[0-9]*' \
+  <<<"$(kubectl get pod u1 -o 'jsonpath={.spec.nodeName}')"
+
+# ---- restarts during a TCP stream ----
+# stream FROM_NETNS TO_NETNS IP ACTION...: a 6 s TCP stream (60 chunks of
+# 100 kB) while ACTION runs; true if all 6 MB arrived.
+stream() {
+  local from=$1 to=$2 ip=$3 port=$((20000 + RANDOM % 20000)) out srv cli rc got
+  shift 3
+  out=$(mktemp)
+  ip netns exec "$to" timeout 60 socat -u "TCP-LISTEN:$port,reuseaddr" \
+    "SYSTEM:wc -c >$out" &
+  srv=$!
+  kovn_wait 5 ip netns exec "$to" sh -c "ss -Hltn | grep -q :$port"
+  (for _ in $(seq 60); do head -c 100000 /dev/zero; sleep 0.1; done) |
+    ip netns exec "$from" timeout 60 socat -u - "TCP:$ip:$port" &
+  cli=$!
+  sleep 1
+  "$@"
+  wait $cli; rc=$?
+  wait $srv
+  got=$(tr -d ' \n' <"$out")
+  rm -f "$out"
+  echo "  (stream: sender exit $rc, $got bytes received)"
+  [ "$rc" = 0 ] && [ "$got" = 6000000 ]
+}
+
+check "a TCP stream a1 -> b1 survives a kovn-controller restart" \
+  stream "$na1" "$nb1" "$ip_b1" "$SB" restart controller
+kovn_pod_create_in default r1 node2
+check "a new pod starts after the controller restart" wait_running default r1
+check "TCP r1 -> a1" tcp "$(netns default r1)" "$na1" "$ip_a1"
+
+check "a TCP stream a2 -> c1 survives kill -9 and restart of node1's and node3's kovn-daemon" \
+  stream "$na2" "$nc1" "$ip_c1" "$SB" restart --kill node1 node3
+check "kovn-daemon on node1 ready again" kovn_daemon_ready node1
+kovn_pod_create_in default r2 node1
+kovn_pod_create_in default r3 node3
+check "a new pod starts on node1 after the daemon restart" wait_running default r2
+check "...and on node3" wait_running default r3
+check "TCP r2 -> r3" tcp "$(netns default r2)" "$(netns default r3)" \
+  "$(pod_ip default r3)"
+check "the old pods still talk: TCP c1 -> a1" tcp "$nc1" "$na1" "$ip_a1"
+
+# ---- teardown ----
+sandbox_procs() {   # processes naming the sandbox folder, but ours
+  local p
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = $$ ] || [ "${p#/proc/}" = "$BASHPID" ] && continue
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q "$S[/ ]" &&
+      echo "${p#/proc/}"
+  done
+  return 0
+}
+out=$(KOVN_SANDBOX_LOGS=$LOGS "$SB" down 2>&1); rc=$?
+down_done=1
+echo "$out" | sed 's/^/  | /'
+check "sandbox down succeeds" test $rc = 0
+check "no sanitizer report in any log" sh -c "! grep -rlE \
+  'ERROR: (Address|Leak)Sanitizer|runtime error:' '$LOGS'"
+check "the sandbox folder is gone" test ! -e "$S/.kovn-sandbox"
+check "no network namespace $prefix-* left" sh -c \
+  "! ip netns list | grep -q '^$prefix-'"
+check "no link $prefix-* left" sh -c "! ip -o link show | grep -q ': $prefix-'"
+check "no mount of a $prefix-* namespace left" sh -c "! grep -q '/$prefix-' /proc/mounts"
+check "no process of the sandbox left" test -z "$(sandbox_procs)"
+# node-env.sh's own inventory, on the same folder name and prefix.
+mkdir -p "$S/net" && echo "$prefix" >"$S/net/prefix"
+check "node-env.sh leftovers: nothing" "$KOVN_NODE_ENV" leftovers "$S/net"
+rm -rf "$S/net"
+if [ "$failed" != 0 ] || [ -n "${KOVN_TEST_VERBOSE:-}" ]; then show_logs; fi
+
+echo "e2e: $((SECONDS - t_start)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
