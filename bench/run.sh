@@ -18,7 +18,8 @@ echo "== bench-informer ($n_pods pods)"
 echo "== bench-controller ($n_pods pods over 100 nodes)"
 # Its own NB (ovn-env.sh) and the release kovn-controller, against a fresh
 # apiserver; the controller's Lease is KOVN_BENCH_LEASE_DURATION seconds
-# (default 15, as in production).
+# (default 15, as in production); it restarts the controller
+# KOVN_BENCH_RESTARTS times (default 3) and reports the median.
 "$top/tests/integration/with-k8s.sh" \
   sh -c "\"$build/bench/bench-controller\" \"\$KOVN_TEST_KUBECONFIG\" \
          \"$build/controller/kovn-controller\" \

@@ -471,14 +471,15 @@ ready_to_write(const struct controller *c)
 }
 
 /* One NB transaction at a time, shared by the cluster set-up and every
- * Subnet reconciled in this pass. */
-static void
+ * Subnet reconciled in this pass.  Returns true if the reconcilers ran (the
+ * cluster router is there), so that their queues are worth waiting on. */
+static bool
 reconcile_nb(struct controller *c, struct ovn_txn **txnp)
 {
     if (*txnp) {
         enum ovsdb_idl_txn_status status = ovn_txn_status(*txnp);
         if (status == TXN_INCOMPLETE) {
-            return;
+            return false;
         }
         if (status == TXN_ERROR) {
             VLOG_WARN("NB transaction failed: %s", ovn_txn_error(*txnp));
@@ -511,6 +512,7 @@ reconcile_nb(struct controller *c, struct ovn_txn **txnp)
         pod_txn_done(c->pod, status);
         ovn_txn_destroy(t);
     }
+    return router != NULL;
 }
 
 static void
@@ -570,8 +572,9 @@ main(int argc, char *argv[])
         if (!c.leading && k8s_leader_is_leader(c.leader)) {
             become_leader(&c);
         }
+        bool reconciled = false;
         if (ready_to_write(&c)) {
-            reconcile_nb(&c, &txn);
+            reconciled = reconcile_nb(&c, &txn);
             namespace_run(c.ns);
         }
 
@@ -587,7 +590,8 @@ main(int argc, char *argv[])
             cluster_wait(c.cluster);
             if (txn) {
                 ovn_txn_wait(txn);
-            } else {
+            } else if (reconciled) {
+                /* Else they wait for the router, that is, for NB. */
                 subnet_wait(c.subnet);
                 node_wait(c.node);
                 pod_wait(c.pod);

@@ -90,6 +90,11 @@ struct pod_ctl {
                                      * by the informer. */
     bool restored;                  /* IPAM rebuilt: allocations allowed. */
     long long int next_gc;
+
+    /* Keys of the start-up check not yet queued, from 'resync_next' on
+     * (see start_resync()). */
+    struct svec resync;
+    size_t resync_next;
 };
 
 /* ---- informers ---- */
@@ -226,6 +231,7 @@ pod_create(struct controller *c)
     shash_init(&pod->pending);
     sset_init(&pod->waiting);
     sset_init(&pod->ips_sent);
+    svec_init(&pod->resync);
 
     struct k8s_informer_options po = { .transform = pod_transform };
     pod->pods = k8s_informer_create(c->client, &k8s_pods, &po,
@@ -261,6 +267,7 @@ pod_destroy(struct pod_ctl *pod)
         shash_destroy(&pod->pending);
         sset_destroy(&pod->waiting);
         sset_destroy(&pod->ips_sent);
+        svec_destroy(&pod->resync);
         k8s_informer_destroy(pod->pods);
         k8s_informer_destroy(pod->ips);
         k8s_informer_destroy(pod->statefulsets);
@@ -935,6 +942,38 @@ ready(const struct pod_ctl *pod)
            && subnet_is_idle(pod->c->subnet);
 }
 
+/* Queues every pod once the IPAM is rebuilt: those without an address at
+ * once, as their CNI calls wait for it; the others, which only need a
+ * check, a batch at a time when nothing else waits (resync_feed()), so
+ * that the events that come meanwhile do not wait behind thousands. */
+static void
+start_resync(struct pod_ctl *pod)
+{
+    struct k8s_object *o;
+    K8S_INFORMER_FOR_EACH (o, pod->pods) {
+        if (!pod_allocated(o->obj)) {
+            k8s_workqueue_add(pod->queue, o->key);
+        } else {
+            svec_add(&pod->resync, o->key);
+        }
+    }
+}
+
+static void
+resync_feed(struct pod_ctl *pod)
+{
+    if (k8s_workqueue_len(pod->queue)) {
+        return;
+    }
+    for (int i = 0; i < POD_BATCH && pod->resync_next < pod->resync.n; i++) {
+        k8s_workqueue_add(pod->queue, pod->resync.names[pod->resync_next++]);
+    }
+    if (pod->resync_next >= pod->resync.n) {
+        svec_clear(&pod->resync);
+        pod->resync_next = 0;
+    }
+}
+
 void
 pod_run(struct pod_ctl *pod, struct ovn_txn *t)
 {
@@ -944,17 +983,7 @@ pod_run(struct pod_ctl *pod, struct ovn_txn *t)
         }
         restore(pod);
         pod->restored = true;
-        /* Pods without an address first: their CNI calls wait for it,
-         * while the others are only checked. */
-        struct k8s_object *o;
-        K8S_INFORMER_FOR_EACH (o, pod->pods) {
-            if (!pod_allocated(o->obj)) {
-                k8s_workqueue_add(pod->queue, o->key);
-            }
-        }
-        K8S_INFORMER_FOR_EACH (o, pod->pods) {
-            k8s_workqueue_add(pod->queue, o->key);
-        }
+        start_resync(pod);
         /* Their statuses were written before their addresses were known,
          * and a Subnet being deleted waits for the counts. */
         subnet_enqueue_all(pod->c->subnet);
@@ -964,6 +993,7 @@ pod_run(struct pod_ctl *pod, struct ovn_txn *t)
         gc_enqueue(pod);
         pod->next_gc = time_msec() + pod->c->opts.gc_interval_ms;
     }
+    resync_feed(pod);
     for (int i = 0; i < POD_BATCH; i++) {
         const char *key = k8s_workqueue_get(pod->queue);
         if (!key) {
@@ -996,6 +1026,9 @@ pod_wait(struct pod_ctl *pod)
     k8s_workqueue_wait(pod->queue);
     if (pod->restored) {
         poll_timer_wait_until(pod->next_gc);
+    }
+    if (pod->resync.n) {
+        poll_immediate_wake();
     }
 }
 

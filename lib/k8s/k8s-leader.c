@@ -42,6 +42,9 @@ struct k8s_leader {
     bool leader;
     bool lost;
     long long int last_renew_ms;    /* Our last successful write. */
+    struct json *written;           /* The Lease our last write made, while
+                                     * it is the last we know of: renewed
+                                     * without reading it first. */
 };
 
 static void lease_get_done(struct k8s_request *, const struct k8s_response *,
@@ -77,6 +80,7 @@ k8s_leader_destroy(struct k8s_leader *l)
         free(l->observed_holder);
         free(l->observed_renew);
         free(l->resource_version);
+        json_destroy(l->written);
         free(l);
     }
 }
@@ -144,13 +148,15 @@ our_lease_spec(const struct k8s_leader *l, const char *acquire,
 }
 
 static void
-lease_write_done(struct k8s_request *req OVS_UNUSED,
-                 const struct k8s_response *r, void *l_)
+lease_write_done(struct k8s_request *req, const struct k8s_response *r,
+                 void *l_)
 {
     struct k8s_leader *l = l_;
 
     l->req = NULL;
     schedule_retry(l);
+    json_destroy(l->written);
+    l->written = NULL;
     if (!k8s_response_ok(r)) {
         /* 409 Conflict: someone else wrote first; we learn who next time. */
         VLOG_DBG("%s: lease write failed: %s", l->identity, r->error);
@@ -164,6 +170,7 @@ lease_write_done(struct k8s_request *req OVS_UNUSED,
     l->lost = false;
     l->last_renew_ms = time_msec();
     observe(l, r->body);
+    l->written = k8s_request_steal_body(req);
 }
 
 static void
@@ -243,6 +250,13 @@ k8s_leader_run(struct k8s_leader *l)
     }
     if (!l->req && now >= l->next_try_ms) {
         l->next_try_ms = LLONG_MAX;     /* Set again when 'req' finishes. */
+        if (l->leader && l->written) {
+            /* One request per renewal, not two: the write carries the
+             * resourceVersion it made, so it fails (409, and the next try
+             * reads the Lease) if anyone wrote since, as after a read. */
+            write_lease(l, l->written);
+            return;
+        }
         l->req = k8s_get(l->client, &k8s_leases, l->namespace, l->name,
                          lease_get_done, l);
         k8s_request_expedite(l->req);
