@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,7 +21,6 @@
 #include "cluster.h"
 #include "command-line.h"
 #include "controller.h"
-#include "fatal-signal.h"
 #include "ipam/ipam.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-config.h"
@@ -44,6 +42,7 @@
 #include "subnet.h"
 #include "unixctl.h"
 #include "util.h"
+#include "util/main-util.h"
 
 VLOG_DEFINE_THIS_MODULE(main);
 
@@ -90,34 +89,12 @@ usage(void)
     exit(EXIT_SUCCESS);
 }
 
-static void OVS_NO_RETURN OVS_PRINTF_FORMAT(1, 2)
-bad_option(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    fprintf(stderr, "%s: ", program_name);
-    vfprintf(stderr, format, args);
-    fprintf(stderr, " (use --help for help)\n");
-    va_end(args);
-    exit(EXIT_FAILURE);
-}
-
-static void
-set_option(char **slot, const char *value)
-{
-    free(*slot);
-    *slot = xstrdup(value);
-}
-
 /* A duration option's value, 1 to 3600 seconds, in milliseconds. */
 static long long int
 parse_seconds(const char *option, const char *value)
 {
-    char *end;
-    long s = strtol(value, &end, 10);
-    if (*end || end == value || s < 1 || s > 3600) {
-        bad_option("%s=%s: want 1 to 3600 seconds", option, value);
-    }
+    int s;
+    main_int_option(option, value, 1, 3600, &s);
     return s * 1000LL;
 }
 
@@ -191,29 +168,35 @@ parse_options(int argc, char *argv[], struct controller_options *o)
             break;
         }
         switch (c) {
-        case OPT_KUBECONFIG: set_option(&o->kubeconfig, optarg); break;
-        case OPT_NB_REMOTES: set_option(&o->nb_remotes, optarg); break;
-        case OPT_DEFAULT_SUBNET: set_option(&o->default_subnet, optarg); break;
-        case OPT_DEFAULT_CIDR: set_option(&o->default_cidr, optarg); break;
+        case OPT_KUBECONFIG: main_set_option(&o->kubeconfig, optarg); break;
+        case OPT_NB_REMOTES: main_set_option(&o->nb_remotes, optarg); break;
+        case OPT_DEFAULT_SUBNET:
+            main_set_option(&o->default_subnet, optarg);
+            break;
+        case OPT_DEFAULT_CIDR:
+            main_set_option(&o->default_cidr, optarg);
+            break;
         case OPT_DEFAULT_GATEWAY:
-            set_option(&o->default_gateway, optarg);
+            main_set_option(&o->default_gateway, optarg);
             break;
         case OPT_DEFAULT_EXCLUDES:
-            set_option(&o->default_excludes, optarg);
+            main_set_option(&o->default_excludes, optarg);
             break;
-        case OPT_JOIN_CIDR: set_option(&o->join_cidr, optarg); break;
-        case OPT_CLUSTER_ROUTER: set_option(&o->cluster_router, optarg); break;
+        case OPT_JOIN_CIDR: main_set_option(&o->join_cidr, optarg); break;
+        case OPT_CLUSTER_ROUTER:
+            main_set_option(&o->cluster_router, optarg);
+            break;
         case OPT_LEADER_NAMESPACE:
-            set_option(&o->leader_namespace, optarg);
+            main_set_option(&o->leader_namespace, optarg);
             break;
-        case OPT_IDENTITY: set_option(&o->identity, optarg); break;
+        case OPT_IDENTITY: main_set_option(&o->identity, optarg); break;
         case OPT_LEASE_DURATION:
-            o->lease_duration_ms = parse_seconds("--lease-duration", optarg);
+            o->lease_duration_ms = parse_seconds("lease-duration", optarg);
             break;
         case OPT_GC_INTERVAL:
-            o->gc_interval_ms = parse_seconds("--gc-interval", optarg);
+            o->gc_interval_ms = parse_seconds("gc-interval", optarg);
             break;
-        case OPT_UNIXCTL: set_option(&o->unixctl_path, optarg); break;
+        case OPT_UNIXCTL: main_set_option(&o->unixctl_path, optarg); break;
         case 'h':
             usage();
         case 'V':
@@ -230,10 +213,10 @@ parse_options(int argc, char *argv[], struct controller_options *o)
     free(short_options);
 
     if (optind < argc) {
-        bad_option("unexpected argument \"%s\"", argv[optind]);
+        main_bad_option("unexpected argument \"%s\"", argv[optind]);
     }
     if (!o->nb_remotes) {
-        bad_option("--ovn-nb-remotes is required");
+        main_bad_option("--ovn-nb-remotes is required");
     }
     if (!o->identity) {
         o->identity = default_identity();
@@ -252,27 +235,28 @@ check_networks(struct controller *c)
     char *error;
 
     if ((error = cidr_parse(o->join_cidr, &c->join_cidr, NULL))) {
-        bad_option("--join-cidr=%s: %s", o->join_cidr, error);
+        main_bad_option("--join-cidr=%s: %s", o->join_cidr, error);
     }
     if ((error = cidr_parse_block(o->default_cidr, cidrs, &n))) {
-        bad_option("--default-subnet-cidr=%s: %s", o->default_cidr, error);
+        main_bad_option("--default-subnet-cidr=%s: %s", o->default_cidr,
+                        error);
     }
     if ((error = cidr_parse_ip(o->default_gateway, &gw))) {
-        bad_option("--default-subnet-gateway=%s: %s", o->default_gateway,
-                   error);
+        main_bad_option("--default-subnet-gateway=%s: %s",
+                        o->default_gateway, error);
     }
     if (!cidr_contains(&cidrs[0], gw.family, gw.n)
         && !(n > 1 && cidr_contains(&cidrs[1], gw.family, gw.n))) {
-        bad_option("--default-subnet-gateway=%s is not inside "
-                   "--default-subnet-cidr=%s", o->default_gateway,
-                   o->default_cidr);
+        main_bad_option("--default-subnet-gateway=%s is not inside "
+                        "--default-subnet-cidr=%s", o->default_gateway,
+                        o->default_cidr);
     }
     char *copy = xstrdup(o->default_excludes), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
         struct ip_range r;
         if ((error = cidr_parse_range(tok, &r))) {
-            bad_option("--default-subnet-exclude-ips: %s", error);
+            main_bad_option("--default-subnet-exclude-ips: %s", error);
         }
     }
     free(copy);
@@ -360,55 +344,13 @@ api_cancel_all(struct controller *c)
     }
 }
 
-/* ---- signals and control socket ---- */
-
-/* SIGTERM and SIGINT end the main loop like "ovs-appctl exit" does, so that
- * the Lease is released and everything freed; OVS's fatal-signal handling
- * would just exit. */
-static volatile sig_atomic_t got_signal;
-static int signal_fds[2] = { -1, -1 };
-
-static void
-on_signal(int sig OVS_UNUSED)
-{
-    got_signal = 1;
-    ignore(write(signal_fds[1], "", 1));
-}
-
-static void
-catch_signals(void)
-{
-    fatal_signal_init();            /* First, so that ours win. */
-    xpipe_nonblocking(signal_fds);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-}
-
-static void
-unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
-             const char *argv[] OVS_UNUSED, void *exiting_)
-{
-    bool *exiting = exiting_;
-    *exiting = true;
-    unixctl_command_reply(conn, NULL);
-}
-
 /* ---- main loop ---- */
 
 static void
 connect_all(struct controller *c)
 {
-    struct k8s_config *config;
-    char *error = k8s_config_load(c->opts.kubeconfig, &config);
-    if (error) {
-        ovs_fatal(0, "%s", error);
-    }
-    c->client = k8s_client_create(config, &error);
-    k8s_config_destroy(config);
+    char *error;
+    c->client = k8s_client_connect(c->opts.kubeconfig, &error);
     if (!c->client) {
         ovs_fatal(0, "%s", error);
     }
@@ -539,20 +481,20 @@ main(int argc, char *argv[])
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_INFO);
     parse_options(argc, argv, &c.opts);
     check_networks(&c);
-    catch_signals();
+    main_catch_signals();
 
     int error = unixctl_server_create(c.opts.unixctl_path, &unixctl);
     if (error) {
         ovs_fatal(error, "could not create the control socket");
     }
-    unixctl_command_register("exit", "", 0, 0, unixctl_exit, &exiting);
+    main_register_exit(&exiting);
 
     hmap_init(&c.api_calls);
     connect_all(&c);
     VLOG_INFO("kovn-controller %s starting as %s; NB %s", KOVN_VERSION,
               c.opts.identity, c.opts.nb_remotes);
 
-    while (!exiting && !got_signal) {
+    while (!exiting && !main_stop_requested()) {
         unixctl_server_run(unixctl);
         k8s_client_run(c.client);
         ovn_idl_run(c.nb);
@@ -598,7 +540,7 @@ main(int argc, char *argv[])
             }
             namespace_wait(c.ns);
         }
-        poll_fd_wait(signal_fds[0], POLLIN);
+        main_stop_wait();
         poll_block();
     }
     VLOG_INFO("exiting");
@@ -626,7 +568,5 @@ main(int argc, char *argv[])
     hmap_destroy(&c.api_calls);
     unixctl_server_destroy(unixctl);
     options_destroy(&c.opts);
-    close(signal_fds[0]);
-    close(signal_fds[1]);
     return status;
 }

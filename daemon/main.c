@@ -24,7 +24,6 @@
 #include "command-line.h"
 #include "daemon.h"
 #include "k8s/k8s-client.h"
-#include "k8s/k8s-config.h"
 #include "k8s/k8s-informer.h"
 #include "k8s/k8s-resource.h"
 #include "net/addr.h"
@@ -322,13 +321,8 @@ on_node_update(const struct json *old OVS_UNUSED,
 static void
 connect_all(struct daemon *d)
 {
-    struct k8s_config *config;
-    char *error = k8s_config_load(d->opts.kubeconfig, &config);
-    if (error) {
-        ovs_fatal(0, "%s", error);
-    }
-    d->client = k8s_client_create(config, &error);
-    k8s_config_destroy(config);
+    char *error;
+    d->client = k8s_client_connect(d->opts.kubeconfig, &error);
     if (!d->client) {
         ovs_fatal(0, "%s", error);
     }
@@ -414,15 +408,6 @@ run_ovs_txn(struct daemon *d, struct ovn_txn **txnp)
 /* ---- control socket ---- */
 
 static void
-unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
-             const char *argv[] OVS_UNUSED, void *exiting_)
-{
-    bool *exiting = exiting_;
-    *exiting = true;
-    unixctl_command_reply(conn, NULL);
-}
-
-static void
 unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                const char *argv[] OVS_UNUSED, void *d_)
 {
@@ -506,7 +491,7 @@ main(int argc, char *argv[])
     if (error) {
         ovs_fatal(error, "could not create the control socket");
     }
-    unixctl_command_register("exit", "", 0, 0, unixctl_exit, &exiting);
+    main_register_exit(&exiting);
     unixctl_command_register("kovn/status", "", 0, 0, unixctl_status, &d);
 
     connect_all(&d);

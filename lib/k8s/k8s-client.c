@@ -195,6 +195,19 @@ blob_set(struct curl_blob *blob, const char *data, size_t len)
 }
 
 struct k8s_client *
+k8s_client_connect(const char *kubeconfig, char **errp)
+{
+    struct k8s_config *config;
+    *errp = k8s_config_load(kubeconfig, &config);
+    if (*errp) {
+        return NULL;
+    }
+    struct k8s_client *client = k8s_client_create(config, errp);
+    k8s_config_destroy(config);
+    return client;
+}
+
+struct k8s_client *
 k8s_client_create(const struct k8s_config *config, char **errp)
 {
     static bool curl_initialized;

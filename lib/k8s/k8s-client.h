@@ -68,6 +68,9 @@ typedef void k8s_object_cb(struct json *, void *aux);
 /* Creates a client for 'config' (copied; the caller keeps its own).  Returns
  * NULL and stores a malloc'd message in '*errp' on failure. */
 struct k8s_client *k8s_client_create(const struct k8s_config *, char **errp);
+/* k8s_config_load('kubeconfig') (NULL: the usual search) and
+ * k8s_client_create() in one, as every kovn daemon starts. */
+struct k8s_client *k8s_client_connect(const char *kubeconfig, char **errp);
 void k8s_client_destroy(struct k8s_client *);
 
 void k8s_client_run(struct k8s_client *);

@@ -16,6 +16,7 @@
 #include "fatal-signal.h"
 #include "openvswitch/poll-loop.h"
 #include "socket-util.h"
+#include "unixctl.h"
 #include "util.h"
 
 static volatile sig_atomic_t got_signal;
@@ -88,4 +89,19 @@ main_stop_wait(void)
     } else {
         poll_fd_wait(signal_fds[0], POLLIN);
     }
+}
+
+static void
+unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+             const char *argv[] OVS_UNUSED, void *exiting_)
+{
+    bool *exiting = exiting_;
+    *exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+void
+main_register_exit(bool *exiting)
+{
+    unixctl_command_register("exit", "", 0, 0, unixctl_exit, exiting);
 }

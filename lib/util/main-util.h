@@ -29,4 +29,8 @@ void main_catch_signals(void);
 bool main_stop_requested(void);
 void main_stop_wait(void);
 
+/* Registers "exit" on the unixctl server: "ovs-appctl -t SOCKET exit" sets
+ * '*exiting', for a clean stop like SIGTERM's. */
+void main_register_exit(bool *exiting);
+
 #endif /* lib/util/main-util.h */
