@@ -32,16 +32,9 @@ S=$KOVN_SANDBOX_DIR
 LOGS=$(mktemp -d /tmp/kovn-e2e-logs.XXXXXX)
 nodes=${KOVN_E2E_NODES:-3}
 t_start=$SECONDS
-
-passed=0 failed=0
-check() {   # check DESCRIPTION CMD...
-  local what=$1; shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "ok: $what"
-  else
-    failed=$((failed + 1)); echo "FAILED: $what"
-  fi
-}
+# shellcheck source=../integration/kovn-lib.sh
+. "$top/tests/integration/kovn-lib.sh"       # check(); again below with
+                                             # the sandbox's settings
 
 show_logs() {
   local f
@@ -281,5 +274,4 @@ rm -rf "$S/net"
 if [ "$failed" != 0 ] || [ -n "${KOVN_TEST_VERBOSE:-}" ]; then show_logs; fi
 
 echo "e2e: $((SECONDS - t_start)) s"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+kovn_check_summary

@@ -13,6 +13,23 @@ KOVN_NODE_ENV=${KOVN_NODE_ENV:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/nod
 
 kovn_log() { printf 'kovn-lib: %s\n' "$*" >&2; }
 
+# Test scripts' checks: "check DESCRIPTION CMD..." counts CMD's success in
+# $passed or $failed and says "ok:" or "FAILED:"; kovn_check_summary prints
+# "N passed, M failed", as every kovn test ends, and fails if any failed.
+passed=${passed:-0} failed=${failed:-0}
+check() {
+  local what=$1; shift
+  if "$@"; then
+    passed=$((passed + 1)); echo "ok: $what"
+  else
+    failed=$((failed + 1)); echo "FAILED: $what"
+  fi
+}
+kovn_check_summary() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" = 0 ]
+}
+
 # kovn_wait SECONDS CMD...: until CMD succeeds; fails after SECONDS.
 kovn_wait() {
   local deadline=$((SECONDS + $1)); shift

@@ -23,15 +23,6 @@ KOVN_KUBECTL=$KOVN_TEST_KUBECTL
 # shellcheck source=kovn-lib.sh
 . "$here/kovn-lib.sh"
 
-passed=0 failed=0
-check() {   # check DESCRIPTION CMD...
-  local what=$1; shift
-  if "$@"; then
-    passed=$((passed + 1)); echo "ok: $what"
-  else
-    failed=$((failed + 1)); echo "FAILED: $what"
-  fi
-}
 
 cleanup() {
   trap - EXIT INT TERM
@@ -292,5 +283,4 @@ for n in node1 node2; do
   check "kovn-daemon on $n exits cleanly on SIGTERM (status $rc)" test $rc = 0
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+kovn_check_summary
