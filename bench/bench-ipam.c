@@ -67,7 +67,8 @@ fill(struct ipam *ipam, const char *label, const char *subnet,
     }
     report(label, n, "allocations", now_ms() - t0);
     printf("%s: memory %.1f MiB heap (%.0f bytes per lease), "
-           "VmRSS +%.1f MiB\n", label, (bench_heap_bytes() - heap0) / 1048576.0,
+           "VmRSS +%.1f MiB\n", label,
+           (bench_heap_bytes() - heap0) / 1048576.0,
            (double) (bench_heap_bytes() - heap0) / n,
            (bench_rss_kib() - rss0) / 1024.0);
 }

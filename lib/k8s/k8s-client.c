@@ -35,8 +35,8 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 #define ERROR_TEXT_MAX 512
 
 /* Requests (other than streams) handed to libcurl at once; the rest wait in
- * 'queued', in order.  It keeps a burst of thousands of patches within the server's
- * HTTP/2 stream limit (Go's default is 250 per connection, watches
+ * 'queued', in order.  It keeps a burst of thousands of patches within the
+ * server's HTTP/2 stream limit (Go's default is 250 per connection, watches
  * included): a transfer that libcurl parks on a full connection may never be
  * woken up. */
 #define MAX_RUNNING 100

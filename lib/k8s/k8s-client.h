@@ -77,8 +77,9 @@ void k8s_client_run(struct k8s_client *);
 void k8s_client_wait(struct k8s_client *);
 
 /* Runs the client (and only the client) until 'req', a caller-owned request
- * (started without a callback), is done or 'timeout_ms' passes.  Returns true if 'req' is done.  For tools and tests: a daemon
- * waits in its own main loop instead. */
+ * (started without a callback), is done or 'timeout_ms' passes.  Returns
+ * true if 'req' is done.  For tools and tests: a daemon waits in its own
+ * main loop instead. */
 bool k8s_client_block(struct k8s_client *, struct k8s_request *,
                       long long int timeout_ms);
 
