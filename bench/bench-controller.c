@@ -25,7 +25,10 @@
  *   - correctness: all N addresses unique, NB port count equal to N.
  * The controller's Lease duration is KOVN_BENCH_LEASE_DURATION seconds
  * (default 15, the controller's own default).  Every process and the
- * temporary folder are removed on exit, also on failure or SIGINT/SIGTERM. */
+ * temporary folder are removed on exit, also on failure or SIGINT/SIGTERM;
+ * KOVN_BENCH_LOG=FILE keeps a copy of the controller's log, and
+ * KOVN_BENCH_VLOG=SPEC passes it -vSPEC (e.g. "k8s_informer:console:dbg",
+ * for when each list starts and ends). */
 
 #include <config.h>
 
@@ -71,6 +74,14 @@ cleanup(void)
         kill(controller_pid, SIGKILL);
         waitpid(controller_pid, NULL, 0);
         controller_pid = 0;
+    }
+    const char *keep = getenv("KOVN_BENCH_LOG");
+    if (dir && keep) {
+        char *cmd = xasprintf("cp '%s/controller.log' '%s'", dir, keep);
+        if (system(cmd)) {
+            fprintf(stderr, "could not copy the log to %s\n", keep);
+        }
+        free(cmd);
     }
     if (dir) {
         char *cmd = xasprintf("'%s' stop-all '%s' >/dev/null 2>&1; "
@@ -127,10 +138,13 @@ start_controller(void)
         char *ctl = xasprintf("--unixctl=%s/controller.ctl", dir);
         const char *lease = getenv("KOVN_BENCH_LEASE_DURATION");
         char *ld = xasprintf("--lease-duration=%s", lease ? lease : "15");
-        /* Milliseconds in the log, to tell where a restart's time goes. */
+        /* Milliseconds in the log, to tell where a restart's time goes;
+         * KOVN_BENCH_VLOG adds a -v option, e.g. "k8s_informer:dbg". */
+        const char *extra = getenv("KOVN_BENCH_VLOG");
+        char *xv = xasprintf("-v%s", extra ? extra : "console:info");
         execl(controller_bin, controller_bin, nb, kc, ctl,
               "--identity=bench-controller", ld, "-vconsole:info",
-              "-vPATTERN:console:%D{%H:%M:%S.###}|%05N|%c|%p|%m",
+              "-vPATTERN:console:%D{%H:%M:%S.###}|%05N|%c|%p|%m", xv,
               (char *) NULL);
         fprintf(stderr, "exec %s: %s\n", controller_bin, strerror(errno));
         _exit(127);

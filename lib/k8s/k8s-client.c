@@ -102,6 +102,21 @@ struct list_split {
     char key[5];                /* Start of the last string at depth 1... */
     size_t key_len;             /* ...and its whole length. */
     bool items_next;            /* After "items": at depth 1. */
+
+    /* Dropping an element's metadata.managedFields before it is parsed
+     * (k8s_request_drop_managed_fields()): the value is skipped, and
+     * "null" parsed in its place. */
+    bool drop_managed;
+    struct item_scan {
+        int depth;              /* Open objects and arrays in the item. */
+        bool in_string, escaped;
+        char key[13];           /* Start of the last string... */
+        size_t key_len;         /* ...and its whole length. */
+        bool metadata_next;     /* After "metadata": at depth 1. */
+        bool in_metadata;       /* In the item's "metadata". */
+        bool managed_next;      /* After "managedFields": in metadata. */
+        int skip_depth;         /* >0: skipping managedFields' value. */
+    } scan;
 };
 
 struct k8s_request {
@@ -581,6 +596,109 @@ list_scan(struct list_split *s, char c)
     return items;
 }
 
+static bool
+scan_key_is(const struct item_scan *s, const char *key)
+{
+    size_t len = strlen(key);
+    return s->key_len == len && !memcmp(s->key, key, len);
+}
+
+/* Follows byte 'c' of a list element, as list_scan() the body's. */
+static enum { SCAN_FEED, SCAN_SKIP, SCAN_END }
+item_scan(struct item_scan *s, char c)
+{
+    if (s->in_string) {
+        if (s->escaped) {
+            s->escaped = false;
+        } else if (c == '\\') {
+            s->escaped = true;
+        } else if (c == '"') {
+            s->in_string = false;
+        } else if (s->key_len++ < sizeof s->key) {
+            s->key[s->key_len - 1] = c;
+        }
+        return SCAN_FEED;
+    }
+    if (s->skip_depth) {
+        if (c == '"') {
+            s->in_string = true;
+        } else if (c == '[' || c == '{') {
+            s->skip_depth++;
+        } else if (c == ']' || c == '}') {
+            s->skip_depth--;
+        }
+        return SCAN_SKIP;
+    }
+
+    switch (c) {
+    case ' ': case '\t': case '\r': case '\n':
+        return SCAN_FEED;
+    case '"':
+        s->in_string = true;
+        s->key_len = 0;
+        break;
+    case ':':
+        s->metadata_next = s->depth == 1 && scan_key_is(s, "metadata");
+        s->managed_next = (s->depth == 2 && s->in_metadata
+                           && scan_key_is(s, "managedFields"));
+        return SCAN_FEED;
+    case '[':
+        if (s->managed_next) {
+            s->managed_next = false;
+            s->skip_depth = 1;
+            return SCAN_SKIP;
+        }
+        s->depth++;
+        break;
+    case '{':
+        s->in_metadata = s->in_metadata || (s->depth == 1
+                                            && s->metadata_next);
+        s->depth++;
+        break;
+    case ']': case '}':
+        if (--s->depth <= 1) {
+            s->in_metadata = false;
+        }
+        break;
+    }
+    s->metadata_next = s->managed_next = false;
+    return s->depth ? SCAN_FEED : SCAN_END;
+}
+
+/* Feeds the parser of the list element in progress with 'data', less the
+ * element's managedFields if so asked.  Returns the bytes used: fewer than
+ * 'n' if the element ended. */
+static size_t
+feed_item(struct list_split *s, const char *data, size_t n)
+{
+    if (!s->drop_managed) {
+        return json_parser_feed(s->item_parser, data, n);
+    }
+
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        bool skipping = s->scan.skip_depth > 0;
+        while (i < n && (s->scan.skip_depth > 0) == skipping) {
+            if (item_scan(&s->scan, data[i++]) == SCAN_END) {
+                break;
+            }
+        }
+        if (!skipping) {
+            /* The '[' that starts a skip was scanned but is not fed. */
+            size_t end = s->scan.skip_depth ? i - 1 : i;
+            size_t used = json_parser_feed(s->item_parser, data + start,
+                                           end - start);
+            if (used < end - start || json_parser_is_done(s->item_parser)) {
+                return start + used;
+            }
+        } else if (!s->scan.skip_depth) {
+            json_parser_feed(s->item_parser, "null", 4);
+        }
+    }
+    return i;
+}
+
 /* Parses bytes of a list's body: each element of "items" on its own, handed
  * over as soon as complete; the rest (with "items" left empty) as the
  * response's body. */
@@ -607,10 +725,11 @@ split_list(struct k8s_request *req, const char *data, size_t n)
                 i++;
             } else {
                 s->item_parser = json_parser_create(0);
+                memset(&s->scan, 0, sizeof s->scan);
                 s->state = LIST_ITEM;
             }
         } else {
-            i += json_parser_feed(s->item_parser, data + i, n - i);
+            i += feed_item(s, data + i, n - i);
             if (json_parser_is_done(s->item_parser)) {
                 struct json *item = json_parser_finish(s->item_parser);
                 s->item_parser = NULL;
@@ -888,6 +1007,12 @@ k8s_client_list(struct k8s_client *client, const char *path,
 {
     return request_start(client, K8S_GET, path, NULL, false, true, on_item,
                          cb, aux);
+}
+
+void
+k8s_request_drop_managed_fields(struct k8s_request *req)
+{
+    req->split.drop_managed = true;
 }
 
 void

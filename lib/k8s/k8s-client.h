@@ -107,6 +107,11 @@ struct k8s_request *k8s_client_list(struct k8s_client *, const char *path,
                                     k8s_object_cb *on_item,
                                     k8s_response_cb *cb, void *aux);
 
+/* Makes list request 'req' drop each element's metadata.managedFields
+ * before parsing it, to save the parse (much of a pod's JSON) when the
+ * caller would drop them anyway; "managedFields" is then null. */
+void k8s_request_drop_managed_fields(struct k8s_request *);
+
 /* Runs 'req' at once if it still waits in the client's queue behind other
  * requests: for the few requests that must not wait for a burst of writes,
  * such as leader election's lease renewals. */

@@ -451,9 +451,15 @@ start_list_page(struct k8s_informer *inf)
     char *path = k8s_resource_path(inf->res, inf->namespace, NULL, NULL);
     char *url = xasprintf("%s?%s", path, query);
 
+    if (!inf->continue_token) {
+        VLOG_DBG("listing %s", inf->res->plural);
+    }
     inf->state = S_LISTING;
     inf->req = k8s_client_list(inf->client, url, list_item, list_page_done,
                                inf);
+    if (!inf->keep_managed_fields) {
+        k8s_request_drop_managed_fields(inf->req);
+    }
     free(url);
     free(path);
     free(query);
