@@ -92,15 +92,20 @@ enum list_state {
     LIST_ITEM,                  /* In an element: to 'item_parser'. */
 };
 
+/* What the byte scanners below keep of strings, to recognise keys. */
+struct key_scan {
+    bool in_string, escaped;
+    char key[16];               /* Start of the last string... */
+    size_t key_len;             /* ...and its whole length. */
+};
+
 struct list_split {
     enum list_state state;
     struct json_parser *item_parser;
 
     /* What is needed of the JSON outside "items" to find it. */
     int depth;                  /* Open objects and arrays. */
-    bool in_string, escaped;
-    char key[5];                /* Start of the last string at depth 1... */
-    size_t key_len;             /* ...and its whole length. */
+    struct key_scan keys;
     bool items_next;            /* After "items": at depth 1. */
 
     /* Dropping an element's metadata.managedFields before it is parsed
@@ -109,9 +114,7 @@ struct list_split {
     bool drop_managed;
     struct item_scan {
         int depth;              /* Open objects and arrays in the item. */
-        bool in_string, escaped;
-        char key[13];           /* Start of the last string... */
-        size_t key_len;         /* ...and its whole length. */
+        struct key_scan keys;
         bool metadata_next;     /* After "metadata": at depth 1. */
         bool in_metadata;       /* In the item's "metadata". */
         bool managed_next;      /* After "managedFields": in metadata. */
@@ -552,21 +555,48 @@ parse_objects(struct k8s_request *req, const char *data, size_t n)
     }
 }
 
+/* Follows byte 'c' inside a string and returns true, or returns false
+ * outside one. */
+static bool
+key_scan_string(struct key_scan *k, char c)
+{
+    if (!k->in_string) {
+        return false;
+    }
+    if (k->escaped) {
+        k->escaped = false;
+    } else if (c == '\\') {
+        k->escaped = true;
+    } else if (c == '"') {
+        k->in_string = false;
+    } else if (k->key_len++ < sizeof k->key) {
+        k->key[k->key_len - 1] = c;
+    }
+    return true;
+}
+
+/* The '"' that opens a string. */
+static void
+key_scan_open(struct key_scan *k)
+{
+    k->in_string = true;
+    k->key_len = 0;
+}
+
+/* True if the last string was 'key'. */
+static bool
+key_scan_is(const struct key_scan *k, const char *key)
+{
+    size_t len = strlen(key);
+    return k->key_len == len && !memcmp(k->key, key, len);
+}
+
 /* Follows byte 'c' of a list's body outside "items"; returns true if it is
  * the '[' that opens "items" (a member of the top-level object). */
 static bool
 list_scan(struct list_split *s, char c)
 {
-    if (s->in_string) {
-        if (s->escaped) {
-            s->escaped = false;
-        } else if (c == '\\') {
-            s->escaped = true;
-        } else if (c == '"') {
-            s->in_string = false;
-        } else if (s->key_len++ < sizeof s->key) {
-            s->key[s->key_len - 1] = c;
-        }
+    if (key_scan_string(&s->keys, c)) {
         return false;
     }
 
@@ -575,12 +605,10 @@ list_scan(struct list_split *s, char c)
     case ' ': case '\t': case '\r': case '\n':
         return false;
     case '"':
-        s->in_string = true;
-        s->key_len = 0;
+        key_scan_open(&s->keys);
         break;
     case ':':
-        s->items_next = (s->depth == 1 && s->key_len == sizeof s->key
-                         && !memcmp(s->key, "items", sizeof s->key));
+        s->items_next = s->depth == 1 && key_scan_is(&s->keys, "items");
         return false;
     case '[':
         items = s->items_next;
@@ -596,32 +624,16 @@ list_scan(struct list_split *s, char c)
     return items;
 }
 
-static bool
-scan_key_is(const struct item_scan *s, const char *key)
-{
-    size_t len = strlen(key);
-    return s->key_len == len && !memcmp(s->key, key, len);
-}
-
 /* Follows byte 'c' of a list element, as list_scan() the body's. */
 static enum { SCAN_FEED, SCAN_SKIP, SCAN_END }
 item_scan(struct item_scan *s, char c)
 {
-    if (s->in_string) {
-        if (s->escaped) {
-            s->escaped = false;
-        } else if (c == '\\') {
-            s->escaped = true;
-        } else if (c == '"') {
-            s->in_string = false;
-        } else if (s->key_len++ < sizeof s->key) {
-            s->key[s->key_len - 1] = c;
-        }
-        return SCAN_FEED;
+    if (key_scan_string(&s->keys, c)) {
+        return s->skip_depth ? SCAN_SKIP : SCAN_FEED;
     }
     if (s->skip_depth) {
         if (c == '"') {
-            s->in_string = true;
+            key_scan_open(&s->keys);
         } else if (c == '[' || c == '{') {
             s->skip_depth++;
         } else if (c == ']' || c == '}') {
@@ -634,13 +646,12 @@ item_scan(struct item_scan *s, char c)
     case ' ': case '\t': case '\r': case '\n':
         return SCAN_FEED;
     case '"':
-        s->in_string = true;
-        s->key_len = 0;
+        key_scan_open(&s->keys);
         break;
     case ':':
-        s->metadata_next = s->depth == 1 && scan_key_is(s, "metadata");
+        s->metadata_next = s->depth == 1 && key_scan_is(&s->keys, "metadata");
         s->managed_next = (s->depth == 2 && s->in_metadata
-                           && scan_key_is(s, "managedFields"));
+                           && key_scan_is(&s->keys, "managedFields"));
         return SCAN_FEED;
     case '[':
         if (s->managed_next) {
