@@ -11,6 +11,9 @@
 
 KOVN_NODE_ENV=${KOVN_NODE_ENV:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/node-env.sh}
 
+# shellcheck source=proc-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/proc-lib.sh"   # wait_for, alive
+
 kovn_log() { printf 'kovn-lib: %s\n' "$*" >&2; }
 
 # Test scripts' checks: "check DESCRIPTION CMD..." counts CMD's success in
@@ -32,12 +35,10 @@ kovn_check_summary() {
 
 # kovn_wait SECONDS CMD...: until CMD succeeds; fails after SECONDS.
 kovn_wait() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.1
-  done
+  local seconds=$1; shift
+  wait_for "$seconds" kovn_quietly "$@"
 }
+kovn_quietly() { "$@" >/dev/null 2>&1; }
 
 # OVN central, the underlay and the apiserver relay, then NODE... (named
 # node1, node2...).

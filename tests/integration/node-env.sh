@@ -67,6 +67,9 @@ TIMEOUT=${NODE_ENV_TIMEOUT:-20}   # seconds to wait for a daemon
 UNDERLAY_NET=192.0.2               # /24; .1 the underlay, .(10+INDEX) nodes
 UNDERLAY_BR=underlay               # the bridge, inside the underlay netns
 
+# shellcheck source=proc-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/proc-lib.sh"   # wait_for, alive
+
 die() { echo "node-env.sh: $*" >&2; exit 1; }
 log() { echo "node-env.sh: $*" >&2; }
 
@@ -75,26 +78,10 @@ usage() {
   exit 2
 }
 
-wait_for() {   # wait_for SECONDS CMD...: until CMD succeeds
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.1
-  done
-}
-
 # Runs a command, showing its output only if it fails.
 quiet() {
   local out
   out=$("$@" 2>&1) || { echo "$out" >&2; die "failed: $*"; }
-}
-
-# A process that exited stays a zombie until init reaps it: count it gone.
-alive() {
-  local stat
-  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
 }
 
 cmdline() {   # PID: its command line, arguments joined by spaces

@@ -29,6 +29,9 @@ NB_SCHEMA=${NB_SCHEMA:-/usr/share/ovn/ovn-nb.ovsschema}
 SB_SCHEMA=${SB_SCHEMA:-/usr/share/ovn/ovn-sb.ovsschema}
 TIMEOUT=${OVN_ENV_TIMEOUT:-20}   # seconds to wait for a daemon or a leader
 
+# shellcheck source=proc-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/proc-lib.sh"   # wait_for, alive
+
 die() { echo "ovn-env.sh: $*" >&2; exit 1; }
 
 # Runs a command, showing its output only if it fails (ovsdb-tool warns
@@ -43,26 +46,9 @@ pid_of() {
   [ -s "$f" ] && cat "$f"
 }
 
-# A daemon that exited stays a zombie until init reaps it, which some
-# container inits only do now and then: count zombies as gone.
-alive() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
-}
-
 is_running() {
   local pid
   pid=$(pid_of "$1" "$2") && alive "$pid"
-}
-
-wait_for() {   # wait_for SECONDS CMD...: until CMD succeeds
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.1
-  done
 }
 
 # start_db DIR NAME: ovsdb-server for DIR/NAME.db on DIR/NAME.sock.
