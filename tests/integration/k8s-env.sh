@@ -13,6 +13,14 @@
 #   k8s-env.sh stop-apiserver DIR   stop only kube-apiserver (etcd keeps the
 #   k8s-env.sh start-apiserver DIR  data); start it again on the same port
 #   k8s-env.sh status DIR           say what runs; exit 0 if all is ready
+#   k8s-env.sh user-kubeconfig DIR USER GROUP KUBECONFIG
+#                                   print KUBECONFIG (one with inline client
+#                                   certificate data, as DIR/kubeconfig) with
+#                                   a new client certificate for USER in
+#                                   GROUP: to run a component under exactly
+#                                   the RBAC rights of its ServiceAccount
+#                                   (USER system:serviceaccount:NS:NAME,
+#                                   GROUP system:serviceaccounts)
 #
 # DIR afterwards holds: kubeconfig (admin client certificate, inline data),
 # kubeconfig-token (admin bearer token, CA file path), kubeconfig-unprivileged
@@ -401,6 +409,19 @@ cmd_start_apiserver() {
   log "kube-apiserver ready again on port $(cat "$dir/apiserver.port")"
 }
 
+cmd_user_kubeconfig() {
+  local dir=$1 user=$2 group=$3 in=$4 name
+  [ -f "$dir/pki/ca.key" ] || die "$dir has no test CA"
+  name=user-$(printf '%s' "$user" | md5sum | cut -c1-8)
+  [ -f "$dir/pki/$name.crt" ] ||
+    issue "$dir" "$name" "/O=$group/CN=$user" \
+      "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature"
+  awk -v crt="$(b64 "$dir/pki/$name.crt")" -v key="$(b64 "$dir/pki/$name.key")" '
+    /^[ \t]*client-certificate-data:/ { sub(/:.*/, ": " crt) }
+    /^[ \t]*client-key-data:/ { sub(/:.*/, ": " key) }
+    { print }' "$in"
+}
+
 cmd_status() {
   local dir=$1 ok=0 pid
   [ -f "$dir/$MARKER" ] || { echo "no environment in $dir"; return 1; }
@@ -425,12 +446,14 @@ cmd_status() {
   return $ok
 }
 
-[ $# = 2 ] || usage
+[ $# = 2 ] || [ "${1:-}" = user-kubeconfig ] || usage
 case $1 in
   start) cmd_start "$2" ;;
   stop) cmd_stop "$2" ;;
   stop-apiserver) cmd_stop_apiserver "$2" ;;
   start-apiserver) cmd_start_apiserver "$2" ;;
   status) cmd_status "$2" ;;
+  user-kubeconfig) [ $# = 5 ] || die "usage: user-kubeconfig DIR USER GROUP KUBECONFIG"
+    cmd_user_kubeconfig "$2" "$3" "$4" "$5" ;;
   *) usage ;;
 esac

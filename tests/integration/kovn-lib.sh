@@ -75,12 +75,14 @@ kovn_controller_start() {
 }
 
 # Starts kovn-daemon inside node NAME (pid in DIR/NAME/kovn-daemon.pid).
-# Extra arguments go to kovn-daemon.
+# Extra arguments go to kovn-daemon.  Its kubeconfig is
+# $KOVN_NODE_KUBECONFIG, by default node-env.sh's DIR/kubeconfig-node.
 kovn_daemon_start() {
   local n=$1 d=$KOVN_DIR/$1; shift
   mkdir -p "$d/bin" "$d/net.d"
   "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$n" "$KOVN_DAEMON" \
-    --kubeconfig="$KOVN_DIR/kubeconfig-node" --node-name="$n" \
+    --kubeconfig="${KOVN_NODE_KUBECONFIG:-$KOVN_DIR/kubeconfig-node}" \
+    --node-name="$n" \
     --ovs-db="unix:$d/db.sock" --ovn-sb-remote="unix:$KOVN_DIR/sb.sock" \
     --encap-iface=br-phy --socket="$d/cni.sock" \
     --cni-bin-dir="$d/bin" --cni-conf-dir="$d/net.d" \

@@ -54,12 +54,26 @@ host_veth() { local id="c-$1-0123456789"; echo "${id:0:12}_h"; }
 
 # ---- set-up ----
 kovn_cluster_up node1 node2 || { echo "FAILED: cluster set-up"; exit 1; }
+# kovn-daemon runs with exactly the RBAC rights deploy/kovn-daemon.yaml
+# gives its ServiceAccount, so a missing rule fails this test.
+"$KOVN_KUBECTL" apply -f "$here/../../deploy/kovn-daemon.yaml" >/dev/null
+KOVN_NODE_KUBECONFIG=$KOVN_DIR/kubeconfig-daemon
+"$KOVN_TEST_K8S_ENV" user-kubeconfig "$KOVN_TEST_K8S_DIR" \
+  system:serviceaccount:kube-system:kovn-daemon system:serviceaccounts \
+  "$KOVN_DIR/kubeconfig-node" >"$KOVN_NODE_KUBECONFIG"
+can_i() {   # what the daemon's identity may do, asked from node1
+  "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" node1 \
+    "${KOVN_KUBE_DIR:-/var/cache/kovn/kubernetes}/kubectl" \
+    --kubeconfig="$KOVN_NODE_KUBECONFIG" auth can-i "$@" 2>/dev/null
+}
 kovn_controller_start
 kovn_daemon_start node1 --cni-timeout=15
 kovn_daemon_start node2 --cni-timeout=15
 check "daemon node1 sets the node up" kovn_daemon_ready node1
 check "daemon node2 sets the node up" kovn_daemon_ready node2
 check "plugin installed" test -x "$KOVN_DIR/node1/bin/kovn"
+check "the daemon's identity may watch pods" test "$(can_i watch pods)" = yes
+check "...but not patch them" test "$(can_i patch pods)" = no
 check "br-int uses the userspace datapath" \
   test "$(ovs_get node1 bridge br-int datapath_type)" = netdev
 check "ovn-encap-ip is the node's underlay IP" \
