@@ -75,7 +75,6 @@ kubectl() { "$S/bin/kubectl" "$@"; }
 
 prefix=$("$KOVN_NODE_ENV" prefix "$KOVN_DIR")
 node_ns() { "$KOVN_NODE_ENV" node-netns "$KOVN_DIR" "$1"; }
-in_node() { local n=$1; shift; "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$n" "$@"; }
 nbctl() { ovn-nbctl --db="unix:$S/net/nb.sock" "$@"; }
 
 phase() { kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
@@ -177,7 +176,7 @@ nst1=$(netns default st1)
 check "TCP c1 -> st1" tcp "$nc1" "$nst1" 10.16.0.250
 
 # ---- deleting a pod ----
-st1_ovs() { in_node node2 ovs-vsctl --bare --columns=name find interface \
+st1_ovs() { kovn_node_exec node2 ovs-vsctl --bare --columns=name find interface \
   external_ids:iface-id=st1.default; }
 check "st1 has its NB port st1.default" \
   test -n "$(nbctl --bare --columns=name find logical_switch_port name=st1.default)"

@@ -91,6 +91,13 @@ kovn_daemon_start() {
   echo $! >"$d/kovn-daemon.pid"
 }
 
+# kovn_node_exec NODE CMD...: CMD inside NODE, where ovs-vsctl, ovs-appctl
+# and ovn-appctl talk to that node's daemons.
+kovn_node_exec() {
+  local n=$1; shift
+  "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$n" "$@"
+}
+
 kovn_daemon_status() {
   ovs-appctl -t "$KOVN_DIR/$1/kovn-daemon.ctl" kovn/status
 }

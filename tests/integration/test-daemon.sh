@@ -44,11 +44,10 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 in_pod() { local ns; ns=$(kovn_pod_netns "$1"); shift; ip netns exec "$ns" "$@"; }
-in_node() { local n=$1; shift; "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$n" "$@"; }
 pod_ip() { kovn_pod_annotation "$1" ip_address; }
 annotated() { [ "$(kovn_pod_annotation "$1" allocated)" = true ]; }
-ovs_ports() { in_node "$1" ovs-vsctl list-ports br-int; }
-ovs_get() { in_node "$1" ovs-vsctl get "${@:2}" | tr -d '"'; }
+ovs_ports() { kovn_node_exec "$1" ovs-vsctl list-ports br-int; }
+ovs_get() { kovn_node_exec "$1" ovs-vsctl get "${@:2}" | tr -d '"'; }
 # The host end of POD's veth: its container ID's first 12 characters + _h.
 host_veth() { local id="c-$1-0123456789"; echo "${id:0:12}_h"; }
 
@@ -159,7 +158,7 @@ printf '{"cniVersion":"1.0.0","name":"kovn","plugins":[{"type":"kovn",
 kovn_pod_create c1 node1
 kovn_wait 30 annotated c1
 ports_before=$(ovs_ports node1 | wc -l)
-out=$(in_node node1 env CNI_PATH="$KOVN_DIR/node1/bin" \
+out=$(kovn_node_exec node1 env CNI_PATH="$KOVN_DIR/node1/bin" \
   CNI_CACHE_DIR="$KOVN_DIR/node1/cache" "$KOVN_CNITOOL" add \
   "$bad/01-kovn.conflist" "/var/run/netns/$(kovn_pod_netns c1)" c-c1-x \
   default c1 2>&1); rc=$?
@@ -199,7 +198,7 @@ printf '{"cniVersion":"1.0.0","name":"kovn","plugins":[{"type":"kovn",
 kovn_pod_create h1 node1
 kovn_wait 30 annotated h1
 chain_cni() {
-  in_node node1 env CNI_PATH="$KOVN_DIR/node1/bin" \
+  kovn_node_exec node1 env CNI_PATH="$KOVN_DIR/node1/bin" \
     CNI_CACHE_DIR="$KOVN_DIR/node1/cache" "$KOVN_CNITOOL" "$1" \
     "$chain/01-kovn.conflist" "/var/run/netns/$(kovn_pod_netns h1)" \
     c-h1-0123456789 default h1
