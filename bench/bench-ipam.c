@@ -37,9 +37,9 @@ allocate_or_die(struct ipam *ipam, const char *subnet, const char *owner,
                 const char *ip)
 {
     const struct ipam_lease *lease;
-    char *error = ipam_allocate(ipam, subnet, owner, ip, NULL, &lease);
+    char *error;
 
-    if (error) {
+    if (ipam_allocate(ipam, subnet, owner, ip, NULL, &lease, &error)) {
         ovs_fatal(0, "%s", error);
     }
 }

@@ -10,7 +10,10 @@
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-informer.h"
 #include "k8s/k8s-resource.h"
-#include "nb-network.h"
+#include "nb/nb-index.h"
+#include "nb/nb-network.h"
+#include "nb/nb-router.h"
+#include "ovn/ovn-names.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovn-nb-idl.h"
@@ -25,8 +28,6 @@
 VLOG_DEFINE_THIS_MODULE(cluster);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-
-#define JOIN_SWITCH "join"
 
 struct cluster_ctl {
     struct controller *c;
@@ -64,12 +65,7 @@ ensure_router(struct cluster_ctl *cl, struct ovn_txn *t)
     const char *name = cl->c->opts.cluster_router;
     const struct nbrec_logical_router *lr = nb_find_router(cl->c->nbi, name);
     if (!lr) {
-        struct smap ids = SMAP_INITIALIZER(&ids);
-        ovn_owner_init(&ids, OVN_OWNER_VPC, name, NULL);
-        lr = nbrec_logical_router_insert(t->txn);
-        nbrec_logical_router_set_name(lr, name);
-        nbrec_logical_router_set_external_ids(lr, &ids);
-        smap_destroy(&ids);
+        nb_router_insert(t, name);
         VLOG_INFO("creating logical router %s", name);
         /* Its ports are added by mutation once it is committed. */
         return NULL;
@@ -89,7 +85,7 @@ ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
             const struct nbrec_logical_router *router)
 {
     char *error = network_check_foreign(cl->c->nbi, router->name,
-                                        JOIN_SWITCH);
+                                        OVN_JOIN_SWITCH);
     if (error) {
         VLOG_ERR_RL(&rl, "join network: %s", error);
         free(error);
@@ -99,7 +95,7 @@ ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
     /* The join switch's gateway is the first address of --join-cidr. */
     struct svec excludes = SVEC_EMPTY_INITIALIZER;
     struct network_spec spec = {
-        .name = JOIN_SWITCH,
+        .name = OVN_JOIN_SWITCH,
         .n_cidrs = 1,
         .cidrs = { cl->c->join_cidr },
         .gateways = { { cl->c->join_cidr.family,
@@ -113,7 +109,8 @@ ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
     svec_destroy(&excludes);
 }
 
-/* The default Subnet, as Kube-OVN's controller creates it from its flags. */
+/* The default Subnet, as Kube-OVN's controller creates it from its
+ * flags. */
 static struct json *
 default_subnet_json(const struct controller_options *o)
 {
@@ -129,10 +126,9 @@ default_subnet_json(const struct controller_options *o)
     json_object_put_string(spec, "protocol",
                            strchr(o->default_cidr, ',') ? "Dual"
                            : strchr(o->default_cidr, ':') ? "IPv6" : "IPv4");
-    json_object_put_string(spec, "provider", "ovn");
-    json_object_put_string(spec, "vpc", o->cluster_router);
-    json_object_put_string(spec, "gatewayType", "distributed");
-    json_object_put(spec, "natOutgoing", json_boolean_create(true));
+    /* provider, vpc and gatewayType are filled in like any Subnet's
+     * defaults (subnet-defaults.h); natOutgoing comes with the code that
+     * implements it. */
 
     /* Kube-OVN excludes just the gateway when no excludeIps are given. */
     struct json *ex = json_array_create_empty();
@@ -170,8 +166,8 @@ ensure_default_subnet(struct cluster_ctl *cl)
 {
     struct controller *c = cl->c;
     if (cl->create_req || time_msec() < cl->next_create_ms
-        || !k8s_informer_has_synced(c->subnets)
-        || k8s_informer_get(c->subnets, c->opts.default_subnet)) {
+        || k8s_informer_get(controller_cache(c, IN_SUBNETS),
+                            c->opts.default_subnet)) {
         return;
     }
     struct json *obj = default_subnet_json(&c->opts);
@@ -205,6 +201,12 @@ cluster_txn_done(struct cluster_ctl *cl, enum ovsdb_idl_txn_status status)
     if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
         cl->checked = false;        /* Its writes may not have landed. */
     }
+}
+
+bool
+cluster_is_idle(const struct cluster_ctl *cl)
+{
+    return !cl->create_req;
 }
 
 void

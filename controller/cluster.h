@@ -8,7 +8,7 @@
  * (--cluster-router, "ovn-cluster"), the join switch (--join-cidr) with its
  * ports to the router, and the default Subnet resource ("ovn-default").
  *
- * Runs only while leading.  A same-named router or join row that is not
+ * Runs only while leading, from PHASE_CLUSTER on (startup.h).  A same-named router or join row that is not
  * kovn's is reported (log, rate limited) and left alone; nothing that needs
  * it goes ahead.  Ownership: the caller owns the cluster_ctl; it borrows
  * the controller. */
@@ -30,6 +30,9 @@ void cluster_destroy(struct cluster_ctl *);
 const struct nbrec_logical_router *cluster_run(struct cluster_ctl *,
                                                struct ovn_txn *t);
 void cluster_wait(struct cluster_ctl *);
+
+/* True when the default Subnet's creation is not in flight. */
+bool cluster_is_idle(const struct cluster_ctl *);
 
 /* The transaction cluster_run() last wrote to ended with 'status'. */
 void cluster_txn_done(struct cluster_ctl *, enum ovsdb_idl_txn_status);

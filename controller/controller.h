@@ -4,24 +4,43 @@
 #ifndef KOVN_CONTROLLER_H
 #define KOVN_CONTROLLER_H 1
 
-/* kovn-controller's shared state: what main.c creates and every reconciler
- * reads.  main.c owns everything here and frees it on exit; reconcilers
- * borrow the pointers and own only their own module state. */
+/* kovn-controller's core (controller.c): the shared state every kind reads,
+ * and the loop that drives them.
+ *
+ * One thread, the OVS main loop.  Informers keep every cache warm from the
+ * start, leading or not; only the replica holding the Lease writes, and
+ * only once NB and every cache are synced.  Then each pass opens one NB
+ * transaction, lets cluster.c and every kind of the registry (registry.h)
+ * add their writes to it, commits it, and settles the kinds' keys when it
+ * ends; the start-up phases (startup.h) say which kinds take part.
+ *
+ * Ownership: the controller owns everything it points to; kinds borrow the
+ * pointers and own only their own state. */
 
 #include <stdbool.h>
 #include "ipam/cidr.h"
+#include "openvswitch/compiler.h"
 #include "openvswitch/hmap.h"
-#include "sset.h"
+#include "openvswitch/list.h"
+#include "registry.h"
+#include "startup.h"
+#include "svec.h"
 
+struct cluster_ctl;
 struct ipam;
+struct json;
 struct k8s_client;
 struct k8s_event_recorder;
 struct k8s_informer;
 struct k8s_leader;
+struct k8s_resource;
 struct k8s_workqueue;
+struct kind;
 struct nb_index;
+struct nbrec_logical_router;
 struct ovn_idl;
-struct json;
+struct ovn_txn;
+struct unixctl_server;
 
 /* Command-line settings.  Strings are owned by the controller. */
 struct controller_options {
@@ -44,37 +63,72 @@ struct controller {
     struct controller_options opts;
     struct ip_cidr join_cidr;       /* Parsed --join-cidr. */
 
-    struct k8s_client *client;
-    struct k8s_informer *subnets;
-    struct k8s_informer *namespaces;
-    struct k8s_informer *nodes;
+    struct k8s_client *client;      /* NULL: synthetic caches (tests). */
+    struct k8s_informer *informers[N_INFORMERS];
     struct k8s_event_recorder *events;
-    struct k8s_leader *leader;
+    struct k8s_leader *leader;      /* NULL: always leading (tests). */
     struct ovn_idl *nb;
-    struct nb_index *nbi;           /* NB rows by name, see nb-network.h. */
+    struct nb_index *nbi;           /* NB rows by name, see nb/nb-index.h. */
     struct ipam *ipam;
 
-    bool leading;                   /* Only then do reconcilers write. */
-
-    /* Reconciler state, owned by each module. */
     struct cluster_ctl *cluster;
-    struct subnet_ctl *subnet;
-    struct namespace_ctl *ns;
-    struct node_ctl *node;
-    struct pod_ctl *pod;
+    struct kind *kinds[N_KINDS];
 
-    /* Fire-and-forget API writes (status, annotations), so that they can be
-     * cancelled on exit: 'struct api_call's, see api_write(). */
+    enum startup_phase phase;
+    const struct nbrec_logical_router *router;  /* Committed, kovn's. */
+    struct ovn_txn *txn;            /* In flight, or NULL. */
+    long long int next_gc;
+
+    /* API writes in flight, so that they can be cancelled on exit ('struct
+     * api_call's), and, without a client, those made ('api_log', one
+     * "METHOD PATH BODY" string each). */
     struct hmap api_calls;
+    struct svec api_log;
+
+    struct ovs_list syncs;          /* kovn/sync requests waiting. */
 };
 
+/* Creates the controller for 'opts' (taken; check_networks() first):
+ * connects to the API (unless 'client' is NULL: then every informer is a
+ * synthetic cache and API writes go to 'api_log') and to NB, and creates
+ * the informers and the kinds.  Registers kovn/sync on 'unixctl' if
+ * nonnull. */
+struct controller *controller_create(struct controller_options *opts,
+                                     bool connect_api,
+                                     struct unixctl_server *unixctl);
+void controller_destroy(struct controller *);
+
+/* One pass of the main loop.  Returns false if the process must exit: it
+ * lost the Lease, and another replica may be writing already. */
+bool controller_run(struct controller *);
+void controller_wait(struct controller *);
+
+/* The cache of informer 'input'. */
+struct k8s_informer *controller_cache(const struct controller *,
+                                      enum controller_input input);
+
+/* Tells the dependency table that 'input' (a signal) happened to 'key'. */
+void controller_signal(struct controller *, enum controller_input input,
+                       const char *key);
+
+/* Records a Kubernetes Event about 'obj' (of 'res') and logs nothing: the
+ * caller logs.  Without a client, the Event goes to 'api_log' as
+ * "EVENT <type> <reason> <message>". */
+void controller_event(struct controller *, const struct k8s_resource *res,
+                      const struct json *obj, const char *type,
+                      const char *reason, const char *format, ...)
+    OVS_PRINTF_FORMAT(6, 7);
+
+/* True when no kind has work ready or waiting for a transaction, no NB
+ * transaction and no API write is in flight, and start-up is done. */
+bool controller_is_idle(const struct controller *);
+
 /* Starts an API write ('method' on 'path' with 'body', which the caller
- * keeps).  On failure the key 'key' is put back in 'queue' with backoff,
- * so the reconciler that wrote it looks again.  Returns the request, which
- * the client owns, for k8s_request_defer() right away. */
+ * keeps).  On failure 'key' is put back in 'queue' with backoff.  Returns
+ * the request (NULL without a client), which the client owns, for
+ * k8s_request_defer() right away. */
 struct k8s_request *api_write(struct controller *, int method,
                               const char *path, const struct json *body,
                               struct k8s_workqueue *queue, const char *key);
-void api_cancel_all(struct controller *);
 
 #endif /* controller.h */

@@ -18,35 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cluster.h"
 #include "command-line.h"
 #include "controller.h"
-#include "ipam/ipam.h"
-#include "k8s/k8s-client.h"
-#include "k8s/k8s-config.h"
-#include "k8s/k8s-event.h"
-#include "k8s/k8s-informer.h"
-#include "k8s/k8s-leader.h"
-#include "k8s/k8s-resource.h"
-#include "k8s/k8s-workqueue.h"
-#include "namespace.h"
-#include "nb-network.h"
-#include "node.h"
-#include "pod.h"
-#include "openvswitch/hmap.h"
+#include "ipam/cidr.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
-#include "ovn-nb-idl.h"
-#include "ovn/ovn-idl.h"
-#include "socket-util.h"
-#include "subnet.h"
 #include "unixctl.h"
 #include "util.h"
 #include "util/main-util.h"
 
 VLOG_DEFINE_THIS_MODULE(main);
-
-#define LEASE_NAME "kovn-controller"
 
 /* ---- options ---- */
 
@@ -226,15 +207,14 @@ parse_options(int argc, char *argv[], struct controller_options *o)
 /* Checks the options that name networks, so that a typo stops the process
  * at once instead of surfacing as a broken Subnet later. */
 static void
-check_networks(struct controller *c)
+check_networks(const struct controller_options *o)
 {
-    struct controller_options *o = &c->opts;
-    struct ip_cidr cidrs[2];
+    struct ip_cidr join, cidrs[2];
     struct ip_addr gw;
     size_t n;
     char *error;
 
-    if ((error = cidr_parse(o->join_cidr, &c->join_cidr, NULL))) {
+    if ((error = cidr_parse(o->join_cidr, &join, NULL))) {
         main_bad_option("--join-cidr=%s: %s", o->join_cidr, error);
     }
     if ((error = cidr_parse_block(o->default_cidr, cidrs, &n))) {
@@ -262,311 +242,44 @@ check_networks(struct controller *c)
     free(copy);
 }
 
-static void
-options_destroy(struct controller_options *o)
-{
-    free(o->kubeconfig);
-    free(o->nb_remotes);
-    free(o->default_subnet);
-    free(o->default_cidr);
-    free(o->default_gateway);
-    free(o->default_excludes);
-    free(o->join_cidr);
-    free(o->cluster_router);
-    free(o->leader_namespace);
-    free(o->identity);
-    free(o->unixctl_path);
-}
-
-/* ---- API writes ---- */
-
-struct api_call {
-    struct hmap_node node;          /* In controller's 'api_calls'. */
-    struct controller *c;
-    struct k8s_request *req;
-    struct k8s_workqueue *queue;
-    char *key;
-};
-
-static void
-api_call_free(struct api_call *call)
-{
-    hmap_remove(&call->c->api_calls, &call->node);
-    free(call->key);
-    free(call);
-}
-
-static void
-api_done(struct k8s_request *req OVS_UNUSED, const struct k8s_response *r,
-         void *call_)
-{
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-    struct api_call *call = call_;
-
-    if (k8s_response_ok(r)) {
-        k8s_workqueue_forget(call->queue, call->key);
-    } else if (r->status == 409) {
-        /* Conflict: the write was computed from an older version of the
-         * object (a Subnet's finalizers, racing our own status write), or
-         * created what exists already.  Expected with optimistic
-         * concurrency: the reconciler looks again at the newer object. */
-        VLOG_DBG("writing %s: %s", call->key, r->error);
-        k8s_workqueue_add_rate_limited(call->queue, call->key);
-    } else if (r->status != 404) {  /* Gone: its deletion is queued. */
-        VLOG_WARN_RL(&rl, "writing %s: %s", call->key, r->error);
-        k8s_workqueue_add_rate_limited(call->queue, call->key);
-    }
-    api_call_free(call);
-}
-
-struct k8s_request *
-api_write(struct controller *c, int method, const char *path,
-          const struct json *body, struct k8s_workqueue *queue,
-          const char *key)
-{
-    struct api_call *call = xzalloc(sizeof *call);
-    call->c = c;
-    call->queue = queue;
-    call->key = xstrdup(key);
-    hmap_insert(&c->api_calls, &call->node, hash_pointer(call, 0));
-    call->req = k8s_client_request(c->client, method, path, body,
-                                   api_done, call);
-    return call->req;
-}
-
-void
-api_cancel_all(struct controller *c)
-{
-    struct api_call *call;
-    HMAP_FOR_EACH_SAFE (call, node, &c->api_calls) {
-        k8s_request_cancel(call->req);
-        api_call_free(call);
-    }
-}
-
-/* ---- main loop ---- */
-
-static void
-connect_all(struct controller *c)
-{
-    char *error;
-    c->client = k8s_client_connect(c->opts.kubeconfig, &error);
-    if (!c->client) {
-        ovs_fatal(0, "%s", error);
-    }
-
-    /* Only the tables the reconcilers read, to save memory at scale. */
-    error = ovn_idl_create(&nbrec_idl_class, c->opts.nb_remotes, false,
-                           &c->nb);
-    if (error) {
-        ovs_fatal(0, "--ovn-nb-remotes=%s: %s", c->opts.nb_remotes, error);
-    }
-    ovn_idl_monitor_table(c->nb, &nbrec_table_logical_switch);
-    ovn_idl_monitor_table(c->nb, &nbrec_table_logical_switch_port);
-    ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router);
-    ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_port);
-    ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_static_route);
-    /* Reconcilers rewrite what they want on every pass: writes of values a
-     * row has already are dropped, so that they neither cost the IDL a
-     * re-parse of the row (a switch's 'ports' hold every pod's port) nor
-     * hide the row from the name indexes for the transaction. */
-    ovsdb_idl_set_write_changed_only_all(c->nb->idl, true);
-    c->nbi = nb_index_create(c->nb->idl);
-
-    c->ipam = ipam_create();
-    c->events = k8s_event_recorder_create(c->client, "kovn-controller",
-                                          c->opts.identity);
-    c->cluster = cluster_create(c);
-    c->subnet = subnet_create(c);
-    c->ns = namespace_create(c);
-    c->node = node_create(c);
-    c->pod = pod_create(c);
-    struct k8s_informer_options none = { .namespace = NULL };
-    c->subnets = k8s_informer_create(c->client, &kubeovn_subnets, &none,
-                                     &subnet_informer_handlers, c->subnet);
-    c->namespaces = k8s_informer_create(c->client, &k8s_namespaces, &none,
-                                        &namespace_informer_handlers, c->ns);
-    c->nodes = k8s_informer_create(c->client, &k8s_nodes,
-                                   &node_informer_options,
-                                   &node_informer_handlers, c->node);
-
-    struct k8s_leader_options lo = {
-        .namespace = c->opts.leader_namespace,
-        .name = LEASE_NAME,
-        .identity = c->opts.identity,
-        .lease_duration_ms = c->opts.lease_duration_ms,
-        .renew_deadline_ms = c->opts.lease_duration_ms * 2 / 3,
-        .retry_ms = c->opts.lease_duration_ms / 7,
-    };
-    c->leader = k8s_leader_create(c->client, &lo);
-}
-
-/* Writes happen only when this replica leads and its views are complete:
- * with a half-listed cache, a Subnet not yet seen would look deleted. */
-static bool
-ready_to_write(const struct controller *c)
-{
-    return c->leading
-           && ovn_idl_state(c->nb) == OVN_IDL_SYNCED
-           && k8s_informer_has_synced(c->subnets)
-           && k8s_informer_has_synced(c->namespaces);
-}
-
-/* One NB transaction at a time, shared by the cluster set-up and every
- * Subnet reconciled in this pass.  Returns true if the reconcilers ran (the
- * cluster router is there), so that their queues are worth waiting on. */
-static bool
-reconcile_nb(struct controller *c, struct ovn_txn **txnp)
-{
-    if (*txnp) {
-        enum ovsdb_idl_txn_status status = ovn_txn_status(*txnp);
-        if (status == TXN_INCOMPLETE) {
-            return false;
-        }
-        if (status == TXN_ERROR) {
-            VLOG_WARN("NB transaction failed: %s", ovn_txn_error(*txnp));
-        }
-        cluster_txn_done(c->cluster, status);
-        subnet_txn_done(c->subnet, status);
-        node_txn_done(c->node, status);
-        pod_txn_done(c->pod, status);
-        ovn_txn_destroy(*txnp);
-        *txnp = NULL;
-    }
-
-    struct ovn_txn *t = ovn_txn_begin(c->nb);
-    const struct nbrec_logical_router *router = cluster_run(c->cluster, t);
-    if (router) {
-        subnet_run(c->subnet, t, router);
-        node_run(c->node, t, router);
-        pod_run(c->pod, t);
-    }
-    ovn_txn_commit(t);
-
-    enum ovsdb_idl_txn_status status = ovn_txn_status(t);
-    if (status == TXN_INCOMPLETE) {
-        *txnp = t;                  /* Settled on a later pass. */
-    } else {
-        /* Nothing to write (TXN_UNCHANGED), or failed at once. */
-        cluster_txn_done(c->cluster, status);
-        subnet_txn_done(c->subnet, status);
-        node_txn_done(c->node, status);
-        pod_txn_done(c->pod, status);
-        ovn_txn_destroy(t);
-    }
-    return router != NULL;
-}
-
-static void
-become_leader(struct controller *c)
-{
-    VLOG_INFO("%s leads: reconciling", c->opts.identity);
-    c->leading = true;
-    /* The same code path as every change, with a full queue. */
-    subnet_enqueue_all(c->subnet);
-    namespace_enqueue_all(c->ns);
-    node_enqueue_all(c->node);
-}
-
 int
 main(int argc, char *argv[])
 {
-    struct controller c = { .leading = false };
+    struct controller_options opts;
     struct unixctl_server *unixctl;
-    struct ovn_txn *txn = NULL;
     bool exiting = false;
     int status = EXIT_SUCCESS;
 
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_INFO);
-    parse_options(argc, argv, &c.opts);
-    check_networks(&c);
+    parse_options(argc, argv, &opts);
+    check_networks(&opts);
     main_catch_signals();
 
-    int error = unixctl_server_create(c.opts.unixctl_path, &unixctl);
+    int error = unixctl_server_create(opts.unixctl_path, &unixctl);
     if (error) {
         ovs_fatal(error, "could not create the control socket");
     }
     main_register_exit(&exiting);
 
-    hmap_init(&c.api_calls);
-    connect_all(&c);
+    struct controller *c = controller_create(&opts, true, unixctl);
     VLOG_INFO("kovn-controller %s starting as %s; NB %s", KOVN_VERSION,
-              c.opts.identity, c.opts.nb_remotes);
+              c->opts.identity, c->opts.nb_remotes);
 
     while (!exiting && !main_stop_requested()) {
         unixctl_server_run(unixctl);
-        k8s_client_run(c.client);
-        ovn_idl_run(c.nb);
-        k8s_informer_run(c.subnets);
-        k8s_informer_run(c.namespaces);
-        k8s_informer_run(c.nodes);
-        pod_informers_run(c.pod);
-        k8s_leader_run(c.leader);
-
-        if (k8s_leader_lost(c.leader)) {
-            /* Another replica may be writing already: stop at once, as
-             * client-go's controllers do, and let the restart re-sync. */
-            VLOG_ERR("lost the lease: exiting");
+        if (!controller_run(c)) {
             status = EXIT_FAILURE;
             break;
         }
-        if (!c.leading && k8s_leader_is_leader(c.leader)) {
-            become_leader(&c);
-        }
-        bool reconciled = false;
-        if (ready_to_write(&c)) {
-            reconciled = reconcile_nb(&c, &txn);
-            namespace_run(c.ns);
-        }
-
         unixctl_server_wait(unixctl);
-        k8s_client_wait(c.client);
-        ovn_idl_wait(c.nb);
-        k8s_informer_wait(c.subnets);
-        k8s_informer_wait(c.namespaces);
-        k8s_informer_wait(c.nodes);
-        pod_informers_wait(c.pod);
-        k8s_leader_wait(c.leader);
-        if (ready_to_write(&c)) {
-            cluster_wait(c.cluster);
-            if (txn) {
-                ovn_txn_wait(txn);
-            } else if (reconciled) {
-                /* Else they wait for the router, that is, for NB. */
-                subnet_wait(c.subnet);
-                node_wait(c.node);
-                pod_wait(c.pod);
-            }
-            namespace_wait(c.ns);
-        }
+        controller_wait(c);
         main_stop_wait();
         poll_block();
     }
     VLOG_INFO("exiting");
 
-    /* A transaction in flight may still land; the next leader re-syncs. */
-    ovn_txn_destroy(txn);
-    api_cancel_all(&c);
-    if (c.leader && status == EXIT_SUCCESS) {
-        k8s_leader_release(c.leader, 5000);
-    }
-    k8s_leader_destroy(c.leader);
-    k8s_informer_destroy(c.subnets);
-    k8s_informer_destroy(c.namespaces);
-    k8s_informer_destroy(c.nodes);
-    namespace_destroy(c.ns);
-    pod_destroy(c.pod);
-    node_destroy(c.node);
-    subnet_destroy(c.subnet);
-    cluster_destroy(c.cluster);
-    k8s_event_recorder_destroy(c.events);
-    ipam_destroy(c.ipam);
-    nb_index_destroy(c.nbi);
-    ovn_idl_destroy(c.nb);
-    k8s_client_destroy(c.client);
-    hmap_destroy(&c.api_calls);
+    controller_destroy(c);
     unixctl_server_destroy(unixctl);
-    options_destroy(&c.opts);
     return status;
 }

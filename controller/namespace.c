@@ -9,77 +9,20 @@
 #include "controller.h"
 #include "ipam/ipam.h"
 #include "k8s/k8s-client.h"
+#include "k8s/k8s-informer.h"
 #include "k8s/k8s-resource.h"
-#include "k8s/k8s-workqueue.h"
+#include "objects.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "ovn/ovn-annotations.h"
+#include "reconciler.h"
 #include "util.h"
 #include "util/json-util.h"
 
 VLOG_DEFINE_THIS_MODULE(namespace);
 
-#define ANN_LOGICAL_SWITCH "ovn.kubernetes.io/logical_switch"
-#define ANN_CIDR           "ovn.kubernetes.io/cidr"
-#define ANN_EXCLUDE_IPS    "ovn.kubernetes.io/exclude_ips"
-
-/* Namespaces per main-loop pass: a resync of thousands does not hold up
- * the rest of the loop. */
-#define NAMESPACE_BATCH 500
-
-struct namespace_ctl {
-    struct controller *c;
-    struct k8s_workqueue *queue;
-};
-
-struct namespace_ctl *
-namespace_create(struct controller *c)
-{
-    struct namespace_ctl *ns = xzalloc(sizeof *ns);
-    ns->c = c;
-    ns->queue = k8s_workqueue_create("namespace", 0, 0);
-    return ns;
-}
-
-void
-namespace_destroy(struct namespace_ctl *ns)
-{
-    if (ns) {
-        k8s_workqueue_destroy(ns->queue);
-        free(ns);
-    }
-}
-
-static void
-on_add(const struct json *obj, void *ns_)
-{
-    struct namespace_ctl *ns = ns_;
-    k8s_workqueue_add(ns->queue, k8s_obj_name(obj));
-}
-
-static void
-on_update(const struct json *old OVS_UNUSED, const struct json *new,
-          void *ns_)
-{
-    on_add(new, ns_);           /* Someone may have changed our annotations. */
-}
-
-const struct k8s_informer_handlers namespace_informer_handlers = {
-    .on_add = on_add,
-    .on_update = on_update,
-    .on_delete = NULL,          /* Nothing of a Namespace's to clean up. */
-};
-
-void
-namespace_enqueue_all(struct namespace_ctl *ns)
-{
-    struct k8s_object *o;
-    K8S_INFORMER_FOR_EACH (o, ns->c->namespaces) {
-        k8s_workqueue_add(ns->queue, o->key);
-    }
-}
-
-static bool
-lists_namespace(const struct json *subnet, const char *name)
+bool
+subnet_lists_namespace(const struct json *subnet, const char *name)
 {
     const struct json *list = json_get_path(subnet, "spec.namespaces");
     if (list && list->type == JSON_ARRAY) {
@@ -94,20 +37,20 @@ lists_namespace(const struct json *subnet, const char *name)
 }
 
 /* The Subnet that Namespace 'name' belongs to, or NULL if none is valid. */
-static const struct json *
-subnet_for(struct namespace_ctl *ns, const char *name)
+const struct json *
+namespace_subnet(const struct controller *c, const char *name)
 {
     const struct json *best = NULL;
     struct k8s_object *o;
-    K8S_INFORMER_FOR_EACH (o, ns->c->subnets) {
-        if (ipam_subnet_find(ns->c->ipam, o->key)
-            && lists_namespace(o->obj, name)
+    K8S_INFORMER_FOR_EACH (o, controller_cache(c, IN_SUBNETS)) {
+        if (ipam_subnet_find(c->ipam, o->key)
+            && subnet_lists_namespace(o->obj, name)
             && (!best || strcmp(o->key, k8s_obj_name(best)) < 0)) {
             best = o->obj;
         }
     }
-    if (!best && ipam_subnet_find(ns->c->ipam, ns->c->opts.default_subnet)) {
-        best = k8s_informer_get(ns->c->subnets, ns->c->opts.default_subnet);
+    if (!best && ipam_subnet_find(c->ipam, c->opts.default_subnet)) {
+        best = k8s_informer_get(controller_cache(c, IN_SUBNETS), c->opts.default_subnet);
     }
     return best;
 }
@@ -128,66 +71,53 @@ join_excludes(const struct json *subnet)
     return ds_steal_cstr(&s);
 }
 
-/* Adds 'key' = 'value' to 'anns' if the Namespace says otherwise. */
 static void
-want(struct json *anns, const struct json *obj, const char *key,
-     const char *value)
+namespace_enqueue_all(struct kind *k)
 {
-    const char *have = k8s_obj_annotation(obj, key);
-    if (!have || strcmp(have, value)) {
-        json_object_put_string(anns, key, value);
+    struct k8s_object *o;
+    K8S_INFORMER_FOR_EACH (o, controller_cache(k->c, IN_NAMESPACES)) {
+        kind_enqueue(k, o->key, 0);
     }
 }
 
-static void
-reconcile(struct namespace_ctl *ns, const char *name)
+static enum reconcile_result
+namespace_reconcile(struct kind *k, const char *name,
+                    struct ovn_txn *t OVS_UNUSED, struct kind_work *w)
 {
-    const struct json *obj = k8s_informer_get(ns->c->namespaces, name);
-    if (!obj) {
-        return;
-    }
-    const struct json *subnet = subnet_for(ns, name);
+    const struct json *obj = k8s_informer_get(
+        controller_cache(k->c, IN_NAMESPACES), name);
+    const struct json *subnet = obj ? namespace_subnet(k->c, name) : NULL;
     if (!subnet) {
-        return;                 /* Queued again when a Subnet is ready. */
+        /* Gone, or no valid Subnet yet: one entering the IPAM queues its
+         * Namespaces again (deps.c). */
+        return RECONCILE_SETTLED;
     }
 
     const char *block = json_get_string(subnet, "spec.cidrBlock");
     char *excludes = join_excludes(subnet);
     struct json *anns = json_object_create();
-    want(anns, obj, ANN_LOGICAL_SWITCH, k8s_obj_name(subnet));
-    want(anns, obj, ANN_CIDR, block ? block : "");
-    want(anns, obj, ANN_EXCLUDE_IPS, excludes);
+    obj_want_annotation(anns, obj, OVN_ANN_LOGICAL_SWITCH,
+                        k8s_obj_name(subnet));
+    obj_want_annotation(anns, obj, OVN_ANN_CIDR, block ? block : "");
+    obj_want_annotation(anns, obj, OVN_ANN_EXCLUDE_IPS, excludes);
     free(excludes);
 
-    if (shash_is_empty(json_object(anns))) {
-        json_destroy(anns);
-        return;
+    struct json *patch = obj_annotations_patch(anns);
+    if (patch) {
+        VLOG_DBG("binding namespace %s to subnet %s", name,
+                 k8s_obj_name(subnet));
+        kind_work_write(w, K8S_PATCH_MERGE,
+                        k8s_resource_path(&k8s_namespaces, NULL, name, NULL),
+                        patch, false);
     }
-    VLOG_DBG("binding namespace %s to subnet %s", name,
-             k8s_obj_name(subnet));
-    struct json *patch = json_object_create();
-    json_put_path(patch, "metadata.annotations", anns);
-    char *path = k8s_resource_path(&k8s_namespaces, NULL, name, NULL);
-    api_write(ns->c, K8S_PATCH_MERGE, path, patch, ns->queue, name);
-    free(path);
-    json_destroy(patch);
+    return RECONCILE_SETTLED;
 }
 
-void
-namespace_run(struct namespace_ctl *ns)
-{
-    for (int i = 0; i < NAMESPACE_BATCH; i++) {
-        const char *key = k8s_workqueue_get(ns->queue);
-        if (!key) {
-            break;
-        }
-        reconcile(ns, key);
-        k8s_workqueue_done(ns->queue, key);
-    }
-}
-
-void
-namespace_wait(struct namespace_ctl *ns)
-{
-    k8s_workqueue_wait(ns->queue);
-}
+const struct kind_class namespace_class = {
+    .name = "namespace",
+    .phase = PHASE_RUNNING,
+    /* A resync of thousands does not hold up the rest of the loop. */
+    .batch = 500,
+    .enqueue_all = namespace_enqueue_all,
+    .reconcile = namespace_reconcile,
+};

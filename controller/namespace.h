@@ -4,8 +4,8 @@
 #ifndef KOVN_NAMESPACE_H
 #define KOVN_NAMESPACE_H 1
 
-/* Namespace binding: each Namespace's annotations say which Subnet its pods
- * get addresses from, as Kube-OVN writes them:
+/* The Namespace kind: each Namespace's annotations say which Subnet its
+ * pods get addresses from, as Kube-OVN writes them:
  *
  *     ovn.kubernetes.io/logical_switch   the Subnet's name
  *     ovn.kubernetes.io/cidr             its spec.cidrBlock
@@ -13,24 +13,22 @@
  *
  * A Namespace listed in a valid Subnet's spec.namespaces is bound to it (to
  * the first by name if several list it); any other to the default Subnet.
- * "Valid" means registered in the IPAM by the subnet reconciler.  Patches
- * are merge patches, sent only when an annotation differs.
- *
- * Ownership: the caller owns the namespace_ctl; it borrows the controller. */
+ * "Valid" means registered in the IPAM by the Subnet kind.  Patches are
+ * merge patches, sent only when an annotation differs.  Queued by its own
+ * events and by the Subnets that name it (deps.c). */
 
-#include "k8s/k8s-informer.h"
+#include <stdbool.h>
 
 struct controller;
+struct json;
 
-struct namespace_ctl *namespace_create(struct controller *);
-void namespace_destroy(struct namespace_ctl *);
+extern const struct kind_class namespace_class;
 
-extern const struct k8s_informer_handlers namespace_informer_handlers;
+/* True if Subnet 'subnet' lists Namespace 'name' in spec.namespaces. */
+bool subnet_lists_namespace(const struct json *subnet, const char *name);
 
-/* Queues every Namespace of the cache (a Subnet changed). */
-void namespace_enqueue_all(struct namespace_ctl *);
-
-void namespace_run(struct namespace_ctl *);
-void namespace_wait(struct namespace_ctl *);
+/* The Subnet that Namespace 'name' belongs to, or NULL if none is valid. */
+const struct json *namespace_subnet(const struct controller *,
+                                    const char *name);
 
 #endif /* namespace.h */

@@ -4,19 +4,21 @@
 #ifndef KOVN_SUBNET_H
 #define KOVN_SUBNET_H 1
 
-/* The Subnet reconciler: makes OVN NB, the IPAM and each Subnet's status
- * match the kubeovn.io/v1 Subnets in the informer's cache.
+/* The Subnet kind: makes OVN NB, the IPAM and each Subnet's spec defaults,
+ * status and finalizer match the kubeovn.io/v1 Subnets of the cache.
  *
- * A work queue of Subnet names is fed by the informer (and, when leading
- * starts, by the names on kovn's NB rows, so that a Subnet deleted while no
- * controller ran is cleaned up too).  subnet_run() takes keys from it and
- * adds their NB writes to the caller's transaction; subnet_txn_done() then
- * settles them: statuses are written after NB has the rows, and a
- * transaction that must be tried again puts its keys back with backoff.
+ * Keys are Subnet names, from the cache and from kovn's NB switches (a
+ * Subnet deleted while no controller ran is cleaned up too).  Its writes
+ * join the shared NB transaction; status and finalizer follow once NB has
+ * the rows (subnet-status.h).  It works from PHASE_NETWORKS: statuses are
+ * held back until the IPAM is rebuilt, as the counts would say that
+ * nothing is in use.
  *
  * An invalid Subnet (bad CIDR, gateway or excludeIps; overlap with an older
  * Subnet or the join network; a same-named NB row that is not kovn's) gets
- * Ready=False, a Warning Event and a log line, and no NB writes.
+ * Ready=False, a Warning Event and a log line, and no NB writes.  A Subnet
+ * created with only a cidrBlock gets Kube-OVN's defaults written into its
+ * spec (subnet-defaults.h).
  *
  * Deletion: every Subnet gets kovn's finalizer.  A deleted Subnet whose
  * addresses are still in use (pods, or IP resources kept for StatefulSet
@@ -25,49 +27,20 @@
  * IPAM says the last address is released, its NB rows go, then the
  * finalizer.
  *
- * Ownership: the caller owns the subnet_ctl; it borrows the controller. */
+ * Signals: IN_SUBNET_NETWORK when a Subnet enters or leaves the IPAM. */
 
-#include "k8s/k8s-informer.h"
-#include "ovsdb-idl.h"
+#include <stdbool.h>
 
 struct controller;
-struct ovn_txn;
-struct nbrec_logical_router;
+struct json;
+struct network_spec;
+struct svec;
 
-struct subnet_ctl *subnet_create(struct controller *);
-void subnet_destroy(struct subnet_ctl *);
+extern const struct kind_class subnet_class;
 
-/* Handlers for the Subnet informer, with the subnet_ctl as 'aux'. */
-extern const struct k8s_informer_handlers subnet_informer_handlers;
-
-/* Queues every Subnet of the cache and every subnet named by a kovn NB row:
- * a full resync, as at start-up. */
-void subnet_enqueue_all(struct subnet_ctl *);
-
-/* Adds the writes of up to a batch of queued Subnets to 't'.  'router' is
- * the committed cluster router. */
-void subnet_run(struct subnet_ctl *, struct ovn_txn *t,
-                const struct nbrec_logical_router *router);
-void subnet_wait(struct subnet_ctl *);
-
-/* Settles the keys whose writes were in the transaction that ended with
- * 'status'. */
-void subnet_txn_done(struct subnet_ctl *, enum ovsdb_idl_txn_status status);
-
-/* True while keys wait for a transaction's result. */
-bool subnet_has_pending(const struct subnet_ctl *);
-
-/* True when no Subnet waits to be reconciled (delayed retries aside) and
- * none waits for a transaction: every valid Subnet is in the IPAM. */
-bool subnet_is_idle(const struct subnet_ctl *);
-
-/* True if Subnet 'name' is being deleted: it waits (kovn's finalizer,
- * Kube-OVN's name "kubeovn.io/kube-ovn-controller") until no address in it
- * is in use, and takes no new pods meanwhile. */
-bool subnet_is_deleting(const struct subnet_ctl *, const char *name);
-
-/* Subnet 'name''s address usage changed (an allocation or release): its
- * status is written again, by this module's status writer. */
-void subnet_usage_changed(struct subnet_ctl *, const char *name);
+/* Fills 'spec' and 'excludes' from Subnet 'obj' and registers it in the
+ * IPAM, or returns why it is invalid (malloc'd; changing nothing). */
+char *subnet_validate(const struct controller *, const struct json *obj,
+                      struct network_spec *spec, struct svec *excludes);
 
 #endif /* subnet.h */

@@ -1055,41 +1055,58 @@ lease_destroy(struct ipam *ipam, struct ipam_lease *lease, bool recycle)
     free(lease);
 }
 
-/* Why 'ip' cannot be leased in 'pool' of 'subnet', or NULL.  'restoring'
- * accepts excluded addresses. */
-static char *
+/* Stores 'msg' in '*errorp' and returns 'error': the failure paths of the
+ * lease functions below, which classify each message where it is made. */
+static enum ipam_error
+fail(char **errorp, enum ipam_error error, char *msg)
+{
+    *errorp = msg;
+    return error;
+}
+
+/* Why 'ip' cannot be leased in 'pool' of 'subnet', or IPAM_OK.
+ * 'restoring' accepts excluded addresses. */
+static enum ipam_error
 pool_check_claim(const struct ipam_subnet *subnet,
-                 const struct ipam_pool *pool, ipnum ip, bool restoring)
+                 const struct ipam_pool *pool, ipnum ip, bool restoring,
+                 char **errorp)
 {
     char buf[CIDR_IP_STRLEN];
     const char *ip_s = cidr_ip_format(pool->cidr.family, ip, buf);
     const struct ipam_slot *slot;
 
     if (!cidr_contains(&pool->cidr, pool->cidr.family, ip)) {
-        return xasprintf("%s is outside subnet %s (%s)",
-                         ip_s, subnet->name, subnet->cidr_block);
+        return fail(errorp, IPAM_ERR_INVALID,
+                    xasprintf("%s is outside subnet %s (%s)",
+                              ip_s, subnet->name, subnet->cidr_block));
     } else if (ip < pool->first || ip > pool->last) {
-        return xasprintf("%s is the %s address of subnet %s", ip_s,
-                         ip < pool->first ? "network" : "broadcast",
-                         subnet->name);
+        return fail(errorp, IPAM_ERR_INVALID,
+                    xasprintf("%s is the %s address of subnet %s", ip_s,
+                              ip < pool->first ? "network" : "broadcast",
+                              subnet->name));
     } else if (ip == pool->gateway) {
-        return xasprintf("%s is the gateway of subnet %s",
-                         ip_s, subnet->name);
+        return fail(errorp, IPAM_ERR_INVALID,
+                    xasprintf("%s is the gateway of subnet %s",
+                              ip_s, subnet->name));
     } else if ((slot = pool_find_leased(pool, ip)) != NULL) {
-        return xasprintf("%s is already in use by %s",
-                         ip_s, slot->lease->owner);
+        /* Another owner's: the caller has handled the owner's own lease. */
+        return fail(errorp, IPAM_ERR_CONFLICT,
+                    xasprintf("%s is already in use by %s",
+                              ip_s, slot->lease->owner));
     } else if (!restoring && pool_is_excluded(pool, ip)) {
-        return xasprintf("%s is in the excludeIps of subnet %s",
-                         ip_s, subnet->name);
+        return fail(errorp, IPAM_ERR_INVALID,
+                    xasprintf("%s is in the excludeIps of subnet %s",
+                              ip_s, subnet->name));
     }
-    return NULL;
+    return IPAM_OK;
 }
 
 /* Parses the requested addresses 'ips' and MAC 'mac' (each NULL or "" for
- * none) into 'req', checking that each address has a CIDR in 'subnet'. */
-static char *
+ * none) into 'req', checking that each address has a CIDR in 'subnet'.
+ * Every failure is IPAM_ERR_INVALID: it is about the request alone. */
+static enum ipam_error
 request_parse(const struct ipam_subnet *subnet, const char *ips,
-              const char *mac, struct lease_request *req)
+              const char *mac, struct lease_request *req, char **errorp)
 {
     memset(req, 0, sizeof *req);
     if (ips && *ips) {
@@ -1097,16 +1114,17 @@ request_parse(const struct ipam_subnet *subnet, const char *ips,
         size_t n;
         char *error = parse_ip_list(ips, "IP", addrs, &n);
         if (error) {
-            return error;
+            return fail(errorp, IPAM_ERR_INVALID, error);
         }
         for (size_t i = 0; i < n; i++) {
             size_t f = family_idx(addrs[i].family);
             if (!subnet->pools[f]) {
                 char buf[CIDR_IP_STRLEN];
-                return xasprintf("%s is outside subnet %s (%s)",
-                                 cidr_ip_format(addrs[i].family, addrs[i].n,
-                                                buf),
-                                 subnet->name, subnet->cidr_block);
+                return fail(errorp, IPAM_ERR_INVALID,
+                            xasprintf("%s is outside subnet %s (%s)",
+                                      cidr_ip_format(addrs[i].family,
+                                                     addrs[i].n, buf),
+                                      subnet->name, subnet->cidr_block));
             }
             req->want_ip[f] = true;
             req->ip[f] = addrs[i].n;
@@ -1115,22 +1133,25 @@ request_parse(const struct ipam_subnet *subnet, const char *ips,
     if (mac && *mac) {
         char *error = cidr_parse_mac(mac, &req->mac);
         if (error) {
-            return error;
+            return fail(errorp, IPAM_ERR_INVALID, error);
         } else if (eth_addr_is_multicast(req->mac)) {
-            return xasprintf("MAC %s is a multicast address", mac);
+            return fail(errorp, IPAM_ERR_INVALID,
+                        xasprintf("MAC %s is a multicast address", mac));
         } else if (eth_addr_is_zero(req->mac)) {
-            return xasprintf("MAC %s is not a usable address", mac);
+            return fail(errorp, IPAM_ERR_INVALID,
+                        xasprintf("MAC %s is not a usable address", mac));
         }
         req->want_mac = true;
     }
-    return NULL;
+    return IPAM_OK;
 }
 
 /* Checks that 'req' can be granted to 'owner' in 'subnet'.  With 'fill',
  * families not requested need a free address. */
-static char *
+static enum ipam_error
 request_check(const struct ipam *ipam, const struct ipam_subnet *subnet,
-              const struct lease_request *req, bool fill, bool restoring)
+              const struct lease_request *req, bool fill, bool restoring,
+              char **errorp)
 {
     for (size_t f = 0; f < 2; f++) {
         const struct ipam_pool *pool = subnet->pools[f];
@@ -1138,23 +1159,27 @@ request_check(const struct ipam *ipam, const struct ipam_subnet *subnet,
         if (!pool) {
             continue;
         } else if (req->want_ip[f]) {
-            char *error = pool_check_claim(subnet, pool, req->ip[f],
-                                           restoring);
+            enum ipam_error error = pool_check_claim(subnet, pool, req->ip[f],
+                                                     restoring, errorp);
             if (error) {
                 return error;
             }
         } else if (fill && !pool_available(pool)) {
-            return xasprintf("subnet %s has no free %s address",
-                             subnet->name, cidr_family_name(idx_family(f)));
+            return fail(errorp, IPAM_ERR_EXHAUSTED,
+                        xasprintf("subnet %s has no free %s address",
+                                  subnet->name,
+                                  cidr_family_name(idx_family(f))));
         }
     }
 
     const struct ipam_lease *holder;
     if (req->want_mac && (holder = mac_holder(ipam, req->mac)) != NULL) {
-        return xasprintf("MAC %s is already in use by %s",
-                         holder->mac_string, holder->owner);
+        /* Another owner's, as in pool_check_claim(). */
+        return fail(errorp, IPAM_ERR_CONFLICT,
+                    xasprintf("MAC %s is already in use by %s",
+                              holder->mac_string, holder->owner));
     }
-    return NULL;
+    return IPAM_OK;
 }
 
 /* True if 'lease' grants 'req' in 'subnet'.  With 'exact', it must also hold
@@ -1194,21 +1219,24 @@ lease_conflict(const struct ipam_lease *lease)
                      lease->subnet->name);
 }
 
-/* The common path of ipam_allocate() and ipam_restore_one(). */
-static char *
+/* The common path of ipam_allocate() and ipam_restore_one().  On failure
+ * stores a malloc'd message in '*errorp' ('errorp' must be nonnull); on
+ * success leaves it alone. */
+static enum ipam_error
 lease_acquire(struct ipam *ipam, const char *subnet_name, const char *owner,
               const char *ips, const char *mac, bool restoring,
-              const struct ipam_lease **leasep)
+              const struct ipam_lease **leasep, char **errorp)
 {
     const struct ipam_subnet *subnet = subnet_lookup(ipam, subnet_name);
     struct lease_request req;
-    char *error;
+    enum ipam_error error;
 
     *leasep = NULL;
     if (!subnet) {
-        return xasprintf("subnet %s does not exist", subnet_name);
+        return fail(errorp, IPAM_ERR_NO_SUBNET,
+                    xasprintf("subnet %s does not exist", subnet_name));
     }
-    error = request_parse(subnet, ips, mac, &req);
+    error = request_parse(subnet, ips, mac, &req, errorp);
     if (error) {
         return error;
     }
@@ -1216,25 +1244,53 @@ lease_acquire(struct ipam *ipam, const char *subnet_name, const char *owner,
     const struct ipam_lease *lease = lease_lookup(ipam, owner);
     if (lease) {
         if (!lease_satisfies(lease, subnet, &req, restoring)) {
-            return lease_conflict(lease);
+            return fail(errorp, IPAM_ERR_CONFLICT, lease_conflict(lease));
         }
         *leasep = lease;
-        return NULL;
+        return IPAM_OK;
     }
 
-    error = request_check(ipam, subnet, &req, !restoring, restoring);
+    error = request_check(ipam, subnet, &req, !restoring, restoring, errorp);
     if (!error) {
         *leasep = lease_create(ipam, subnet, owner, &req, !restoring);
     }
     return error;
 }
 
-char *
+const char *
+ipam_error_name(enum ipam_error error)
+{
+    switch (error) {
+    case IPAM_OK:
+        return "ok";
+    case IPAM_ERR_NO_SUBNET:
+        return "no-subnet";
+    case IPAM_ERR_EXHAUSTED:
+        return "exhausted";
+    case IPAM_ERR_CONFLICT:
+        return "conflict";
+    case IPAM_ERR_INVALID:
+        return "invalid";
+    }
+    /* No default above, so that -Wswitch names a new kind left out. */
+    return "unknown";
+}
+
+enum ipam_error
 ipam_allocate(struct ipam *ipam, const char *subnet, const char *owner,
               const char *ips, const char *mac,
-              const struct ipam_lease **leasep)
+              const struct ipam_lease **leasep, char **errorp)
 {
-    return lease_acquire(ipam, subnet, owner, ips, mac, false, leasep);
+    char *msg = NULL;
+    enum ipam_error error = lease_acquire(ipam, subnet, owner, ips, mac,
+                                          false, leasep, &msg);
+
+    if (errorp) {
+        *errorp = msg;
+    } else {
+        free(msg);
+    }
+    return error;
 }
 
 bool
@@ -1293,13 +1349,14 @@ char *
 ipam_restore_one(struct ipam *ipam, const struct ipam_record *record)
 {
     const struct ipam_lease *lease;
-    char *error;
+    char *error = NULL;
 
     if (!record->ips || !*record->ips) {
         error = xstrdup("the record has no IP address");
     } else {
-        error = lease_acquire(ipam, record->subnet, record->owner,
-                              record->ips, record->mac, true, &lease);
+        /* The kind does not matter here: every rejection is reported. */
+        (void) lease_acquire(ipam, record->subnet, record->owner,
+                             record->ips, record->mac, true, &lease, &error);
     }
     if (error) {
         char *msg = xasprintf("cannot restore %s in subnet %s: %s",

@@ -48,7 +48,9 @@
  * IP resources and NB rows say is allocated, before any new allocation.
  *
  * Errors.  Functions that can fail return NULL on success or a malloc'd
- * message that the caller frees; on failure nothing has changed.
+ * message that the caller frees; ipam_allocate() also returns what kind of
+ * failure it was (enum ipam_error), so that a caller can react to a full
+ * subnet without reading the message.  On failure nothing has changed.
  *
  * Not thread-safe: use an ipam from one thread, or lock around it. */
 
@@ -67,6 +69,27 @@ struct svec;
  * second it still keeps an address out of use for about half an hour, far
  * longer than ARP, neighbour or conntrack entries of a closed flow live. */
 #define IPAM_QUARANTINE_DEFAULT 16384
+
+/* Why ipam_allocate() failed.  The message says which address, MAC or
+ * holder; the kind says what a caller can do about it. */
+enum ipam_error {
+    IPAM_OK = 0,
+    IPAM_ERR_NO_SUBNET,     /* The subnet does not exist (yet). */
+    IPAM_ERR_EXHAUSTED,     /* A family of the subnet has no free address:
+                             * may succeed after some release. */
+    IPAM_ERR_CONFLICT,      /* A requested address or MAC is held by another
+                             * owner, or the owner already holds another
+                             * lease: may succeed after that one's release. */
+    IPAM_ERR_INVALID,       /* No release helps, only a change of the
+                             * request or of the subnet's spec: a malformed
+                             * address or MAC, an address outside the
+                             * subnet, its network, broadcast or gateway
+                             * address, an excluded one, a multicast or zero
+                             * MAC. */
+};
+
+/* A short name for 'error', e.g. "exhausted", for logs and metrics. */
+const char *ipam_error_name(enum ipam_error);
 
 /* Creates an empty ipam, destroyed (with all subnets and leases) by
  * ipam_destroy(). */
@@ -146,7 +169,10 @@ struct ipam_lease {
     } slots[2];
 };
 
-/* Gives 'owner' a lease in subnet 'subnet' and stores it in '*leasep'.
+/* Gives 'owner' a lease in subnet 'subnet', stores it in '*leasep' and
+ * returns IPAM_OK.  On failure, stores NULL in '*leasep' and returns the
+ * kind of failure; then if 'errorp' is nonnull it receives a malloc'd
+ * message that the caller frees (on success, NULL).
  *
  * 'ips' is NULL or "" for the next free address of each family, or the
  * static addresses wanted, comma separated (the ip_address annotation, e.g.
@@ -160,14 +186,19 @@ struct ipam_lease {
  * made before its subnet went dual stack keeps its one address until it is
  * released and allocated again.)
  *
- * Fails, without allocating anything, if a requested address is outside the
- * subnet, its network, broadcast or gateway address, excluded, or held by
- * another owner (the message names the holder); if a requested MAC is
- * malformed, multicast, zero or held by another owner; or if a family has
- * no free address left. */
-char *ipam_allocate(struct ipam *, const char *subnet, const char *owner,
-                    const char *ips, const char *mac,
-                    const struct ipam_lease **leasep)
+ * Fails, without allocating anything, with IPAM_ERR_NO_SUBNET if there is
+ * no subnet 'subnet'; IPAM_ERR_INVALID if a requested address is malformed,
+ * outside the subnet, its network, broadcast or gateway address or excluded,
+ * or a requested MAC is malformed, multicast or zero; IPAM_ERR_CONFLICT if
+ * a requested address or MAC is held by another owner or 'owner' holds a
+ * lease that does not satisfy the request (the message names the holder);
+ * IPAM_ERR_EXHAUSTED if a family to be allocated dynamically has no free
+ * address left.  When several apply, which one is reported is unspecified. */
+enum ipam_error ipam_allocate(struct ipam *, const char *subnet,
+                              const char *owner, const char *ips,
+                              const char *mac,
+                              const struct ipam_lease **leasep,
+                              char **errorp)
     OVS_WARN_UNUSED_RESULT;
 
 /* Releases the lease of 'owner' (see "Allocation order" above).  Returns

@@ -580,6 +580,9 @@ start_watch(struct k8s_informer *inf)
 void
 k8s_informer_run(struct k8s_informer *inf)
 {
+    if (!inf->client) {
+        return;                 /* A synthetic cache: k8s_informer_put(). */
+    }
     if (inf->state == S_BACKOFF && time_msec() >= inf->backoff_until) {
         inf->state = inf->after_backoff;
     }
@@ -641,18 +644,38 @@ k8s_informer_destroy(struct k8s_informer *inf)
     free(inf);
 }
 
+/* Synthetic caches. */
+
+void
+k8s_informer_put(struct k8s_informer *inf, struct json *obj)
+{
+    ovs_assert(!inf->client);
+    cache_upsert(inf, obj);
+}
+
+void
+k8s_informer_remove(struct k8s_informer *inf, const char *key)
+{
+    ovs_assert(!inf->client);
+    struct k8s_object *o = object_find(&inf->cache, key);
+    if (o) {
+        cache_delete(inf, o);
+    }
+}
+
+void
+k8s_informer_set_synced(struct k8s_informer *inf)
+{
+    ovs_assert(!inf->client);
+    inf->synced = true;
+}
+
 /* Accessors. */
 
 bool
 k8s_informer_has_synced(const struct k8s_informer *inf)
 {
     return inf->synced;
-}
-
-const char *
-k8s_informer_resource_version(const struct k8s_informer *inf)
-{
-    return inf->resource_version;
 }
 
 const struct k8s_informer_stats *
@@ -703,12 +726,6 @@ k8s_informer_index_lookup(const struct k8s_informer *inf, const char *index,
         }
     }
     return NULL;
-}
-
-char *
-k8s_index_by_namespace(const struct json *obj)
-{
-    return nullable_xstrdup(k8s_obj_namespace(obj));
 }
 
 char *

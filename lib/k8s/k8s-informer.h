@@ -85,7 +85,6 @@ void k8s_informer_wait(struct k8s_informer *);
 
 /* True once the first complete list is in the cache. */
 bool k8s_informer_has_synced(const struct k8s_informer *);
-const char *k8s_informer_resource_version(const struct k8s_informer *);
 const struct k8s_informer_stats *k8s_informer_get_stats(
     const struct k8s_informer *);
 
@@ -109,8 +108,16 @@ const struct hmapx *k8s_informer_index_lookup(const struct k8s_informer *,
                                               const char *value);
 
 /* Ready-made index functions. */
-char *k8s_index_by_namespace(const struct json *obj);
 char *k8s_index_by_node(const struct json *obj);      /* spec.nodeName */
+
+/* Synthetic caches, for tests of code that reads informers: an informer
+ * created with a NULL client sends nothing, and its cache holds what these
+ * put there, with the handlers called as for watch events.
+ * k8s_informer_put() takes 'obj' (added, or replacing the object of its
+ * key). */
+void k8s_informer_put(struct k8s_informer *, struct json *obj);
+void k8s_informer_remove(struct k8s_informer *, const char *key);
+void k8s_informer_set_synced(struct k8s_informer *);
 
 /* Ends the current watch as if the connection had been cut, so that the
  * informer resumes (or re-lists).  For tests and for operators' tools. */

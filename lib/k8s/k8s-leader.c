@@ -286,12 +286,6 @@ k8s_leader_lost(const struct k8s_leader *l)
     return l->lost;
 }
 
-const char *
-k8s_leader_holder(const struct k8s_leader *l)
-{
-    return l->observed_holder;
-}
-
 /* Sends the release of the Lease as last seen (its resourceVersion), and
  * waits until 'deadline'.  Returns the HTTP status, 0 if none came. */
 static long

@@ -44,8 +44,6 @@ void k8s_leader_wait(struct k8s_leader *);
 bool k8s_leader_is_leader(const struct k8s_leader *);
 /* True once this candidate led and then failed to renew in time. */
 bool k8s_leader_lost(const struct k8s_leader *);
-/* The holder last seen in the Lease, or "" if none. */
-const char *k8s_leader_holder(const struct k8s_leader *);
 
 /* Releases the Lease if we hold it, blocking up to 'timeout_ms'. */
 void k8s_leader_release(struct k8s_leader *, long long int timeout_ms);

@@ -35,6 +35,8 @@ struct json;
 #define OVN_ANN_LOGICAL_ROUTER  OVN_ANN_PREFIX "logical_router"
 #define OVN_ANN_ROUTED          OVN_ANN_PREFIX "routed"
 #define OVN_ANN_PORT_NAME       OVN_ANN_PREFIX "port_name"
+#define OVN_ANN_EXCLUDE_IPS     OVN_ANN_PREFIX "exclude_ips"
+#define OVN_ANN_SUBNET_LABEL    OVN_ANN_PREFIX "subnet"   /* A label. */
 #define OVN_ANN_INGRESS_RATE    OVN_ANN_PREFIX "ingress_rate"
 #define OVN_ANN_EGRESS_RATE     OVN_ANN_PREFIX "egress_rate"
 

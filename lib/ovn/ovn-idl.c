@@ -150,12 +150,6 @@ ovn_idl_state_to_string(enum ovn_idl_state state)
     return "unknown";
 }
 
-const char *
-ovn_idl_remotes(const struct ovn_idl *oi)
-{
-    return oi->remotes;
-}
-
 unsigned int
 ovn_idl_seqno(const struct ovn_idl *oi)
 {

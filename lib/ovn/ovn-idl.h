@@ -96,7 +96,6 @@ void ovn_idl_wait(struct ovn_idl *);
 
 enum ovn_idl_state ovn_idl_state(const struct ovn_idl *);
 const char *ovn_idl_state_to_string(enum ovn_idl_state);
-const char *ovn_idl_remotes(const struct ovn_idl *);
 
 /* Changes whenever ovn_idl_run() changes the replica (including a resync
  * after reconnecting).  Equal seqnos mean nothing to look at again. */

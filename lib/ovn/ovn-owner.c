@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "util.h"
+
 void
 ovn_owner_init(struct smap *ids, ...)
 {
@@ -46,4 +48,17 @@ ovn_owner_matches(const struct smap *ids, const char *key, const char *value)
 {
     const char *owner = ovn_owner_get(ids, key);
     return owner && !strcmp(owner, value);
+}
+
+char *
+ovn_owner_ipam(const char *key, const char *value)
+{
+    return xasprintf("%s/%s", key, value);
+}
+
+const char *
+ovn_owner_ipam_parse(const char *owner, const char *key)
+{
+    size_t n = strlen(key);
+    return !strncmp(owner, key, n) && owner[n] == '/' ? owner + n + 1 : NULL;
 }

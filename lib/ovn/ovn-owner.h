@@ -16,6 +16,7 @@
  * (&lsp->external_ids); they neither allocate nor keep pointers. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "smap.h"
 
 #define OVN_OWNER_VENDOR_KEY "vendor"
@@ -29,6 +30,13 @@
 #define OVN_OWNER_NP         "np"         /* NetworkPolicy name. */
 #define OVN_OWNER_NODE       "node"       /* Node name. */
 #define OVN_OWNER_SERVICE    "service"    /* Service name. */
+
+/* The IPAM's owners use the same keys: "pod/<namespace>/<name>",
+ * "node/<name>".  ovn_owner_ipam() returns one (the caller frees it);
+ * ovn_owner_ipam_parse() returns the value of an IPAM owner whose key is
+ * 'key' (a pointer into 'owner'), else NULL. */
+char *ovn_owner_ipam(const char *key, const char *value);
+const char *ovn_owner_ipam_parse(const char *owner, const char *key);
 
 /* Replaces 'ids' content by vendor=kovn and the KEY, VALUE pairs that
  * follow, up to a NULL KEY:

@@ -56,6 +56,38 @@ subnet_ok(struct ipam *ipam, const char *name, const char *cidr_block,
     expect_ok(ipam_subnet_set(ipam, name, cidr_block, gateway, excludes, n));
 }
 
+/* ipam_allocate(), checking that its result and outputs agree: a message
+ * exactly on failure, and then no lease.  Stores the kind in '*kindp' if
+ * nonnull and returns the message. */
+static char *
+allocate_kind(struct ipam *ipam, const char *subnet, const char *owner,
+              const char *ips, const char *mac,
+              const struct ipam_lease **leasep, enum ipam_error *kindp)
+{
+    char *error = (void *) 1;
+    enum ipam_error kind = ipam_allocate(ipam, subnet, owner, ips, mac,
+                                         leasep, &error);
+
+    if (kind == IPAM_OK) {
+        assert_null(error);
+        assert_non_null(*leasep);
+    } else {
+        assert_non_null(error);
+        assert_null(*leasep);
+    }
+    if (kindp) {
+        *kindp = kind;
+    }
+    return error;
+}
+
+static char *
+allocate(struct ipam *ipam, const char *subnet, const char *owner,
+         const char *ips, const char *mac, const struct ipam_lease **leasep)
+{
+    return allocate_kind(ipam, subnet, owner, ips, mac, leasep, NULL);
+}
+
 /* Allocates for 'owner' and returns the lease's ip_string. */
 static const char *
 alloc_ok(struct ipam *ipam, const char *subnet, const char *owner,
@@ -63,20 +95,26 @@ alloc_ok(struct ipam *ipam, const char *subnet, const char *owner,
 {
     const struct ipam_lease *lease;
 
-    expect_ok(ipam_allocate(ipam, subnet, owner, ips, mac, &lease));
+    expect_ok(allocate(ipam, subnet, owner, ips, mac, &lease));
     assert_non_null(lease);
     assert_string_equal(lease->owner, owner);
     return lease->ip_string;
 }
 
+/* Fails unless allocating for 'owner', who holds no lease, fails with
+ * 'want'; returns the message. */
 static char *
 alloc_error(struct ipam *ipam, const char *subnet, const char *owner,
-            const char *ips, const char *mac)
+            const char *ips, const char *mac, enum ipam_error want)
 {
     const struct ipam_lease *lease = (void *) 1;
-    char *error = ipam_allocate(ipam, subnet, owner, ips, mac, &lease);
+    enum ipam_error kind;
+    char *error = allocate_kind(ipam, subnet, owner, ips, mac, &lease, &kind);
 
-    assert_null(lease);
+    if (kind != want) {
+        fail_msg("error \"%s\" is %s, not %s", error ? error : "(none)",
+                 ipam_error_name(kind), ipam_error_name(want));
+    }
     assert_null(ipam_lookup_owner(ipam, owner));
     return error;
 }
@@ -112,7 +150,8 @@ test_exhaust_small_v4(void **state OVS_UNUSED)
                             expected[i]);
     }
     /* Neither the network .0, the gateway .1 nor the broadcast .7. */
-    expect_error(alloc_error(ipam, "s", "pod default/extra", NULL, NULL),
+    expect_error(alloc_error(ipam, "s", "pod default/extra", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED),
                  "subnet s has no free IPv4 address");
     struct ipam_usage u = usage(ipam, "s");
     assert_int_equal(u.v4_used, 5);
@@ -126,7 +165,8 @@ test_exhaust_small_v4(void **state OVS_UNUSED)
     assert_true(usage(ipam, "s").v4_available == 1);
     assert_string_equal(alloc_ok(ipam, "s", "pod default/extra", NULL, NULL),
                         "10.0.0.4");
-    expect_error(alloc_error(ipam, "s", "pod default/extra2", NULL, NULL),
+    expect_error(alloc_error(ipam, "s", "pod default/extra2", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED),
                  "no free IPv4");
     ipam_destroy(ipam);
 }
@@ -146,16 +186,19 @@ test_gateway(void **state OVS_UNUSED)
         snprintf(ip, sizeof ip, "10.0.0.%d", i);
         assert_string_equal(alloc_ok(ipam, "s", owner, NULL, NULL), ip);
     }
-    expect_error(alloc_error(ipam, "s", "pod x", NULL, NULL), "no free");
+    expect_error(alloc_error(ipam, "s", "pod x", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED), "no free");
     ipam_release(ipam, "pod p1");
-    expect_error(alloc_error(ipam, "s", "pod x", "10.0.0.6", NULL),
+    expect_error(alloc_error(ipam, "s", "pod x", "10.0.0.6", NULL,
+                             IPAM_ERR_INVALID),
                  "10.0.0.6 is the gateway of subnet s");
 
     /* The default gateway of an IPv6 subnet is its first address too. */
     subnet_ok(ipam, "v6", "fd00::/124", "", NULL, 0);
     assert_string_equal(ipam_subnet_gateway(ipam_subnet_find(ipam, "v6")),
                         "fd00::1");
-    expect_error(alloc_error(ipam, "v6", "pod y", "fd00::1", NULL),
+    expect_error(alloc_error(ipam, "v6", "pod y", "fd00::1", NULL,
+                             IPAM_ERR_INVALID),
                  "fd00::1 is the gateway of subnet v6");
     assert_string_equal(alloc_ok(ipam, "v6", "pod y", NULL, NULL), "fd00::2");
 
@@ -170,7 +213,8 @@ test_gateway(void **state OVS_UNUSED)
                         "fd00:9::");
     subnet_ok(ipam, "host", "10.9.1.7/32", NULL, NULL, 0);
     assert_true(usage(ipam, "host").v4_available == 0);
-    expect_error(alloc_error(ipam, "host", "pod v", NULL, NULL), "no free");
+    expect_error(alloc_error(ipam, "host", "pod v", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED), "no free");
     ipam_destroy(ipam);
 }
 
@@ -189,9 +233,11 @@ test_excludes(void **state OVS_UNUSED)
     subnet_ok(ipam, "s", "10.0.0.0/28", NULL, excludes, ARRAY_SIZE(excludes));
     assert_true(usage(ipam, "s").v4_available == ARRAY_SIZE(expected));
 
-    expect_error(alloc_error(ipam, "s", "pod x", "10.0.0.6", NULL),
+    expect_error(alloc_error(ipam, "s", "pod x", "10.0.0.6", NULL,
+                             IPAM_ERR_INVALID),
                  "10.0.0.6 is in the excludeIps of subnet s");
-    expect_error(alloc_error(ipam, "s", "pod x", "10.0.0.12", NULL),
+    expect_error(alloc_error(ipam, "s", "pod x", "10.0.0.12", NULL,
+                             IPAM_ERR_INVALID),
                  "10.0.0.12", "excludeIps");
     for (size_t i = 0; i < ARRAY_SIZE(expected); i++) {
         char owner[32];
@@ -199,7 +245,8 @@ test_excludes(void **state OVS_UNUSED)
         assert_string_equal(alloc_ok(ipam, "s", owner, NULL, NULL),
                             expected[i]);
     }
-    expect_error(alloc_error(ipam, "s", "pod x", NULL, NULL), "no free");
+    expect_error(alloc_error(ipam, "s", "pod x", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED), "no free");
     ipam_destroy(ipam);
 }
 
@@ -213,25 +260,28 @@ test_static(void **state OVS_UNUSED)
     assert_string_equal(alloc_ok(ipam, "ovn-default", "pod default/web-1",
                                  "10.16.0.5", NULL), "10.16.0.5");
     expect_error(alloc_error(ipam, "ovn-default", "pod default/web-2",
-                             "10.16.0.5", NULL),
+                             "10.16.0.5", NULL, IPAM_ERR_CONFLICT),
                  "10.16.0.5 is already in use by pod default/web-1");
     expect_error(alloc_error(ipam, "ovn-default", "pod default/web-2",
-                             "10.17.0.5", NULL),
+                             "10.17.0.5", NULL, IPAM_ERR_INVALID),
                  "10.17.0.5 is outside subnet ovn-default (10.16.0.0/16)");
     expect_error(alloc_error(ipam, "ovn-default", "pod default/web-2",
-                             "fd00::5", NULL),
+                             "fd00::5", NULL, IPAM_ERR_INVALID),
                  "fd00::5 is outside subnet ovn-default");
     expect_error(alloc_error(ipam, "ovn-default", "pod default/web-2",
-                             "10.16.0.0", NULL),
+                             "10.16.0.0", NULL, IPAM_ERR_INVALID),
                  "10.16.0.0 is the network address");
     expect_error(alloc_error(ipam, "ovn-default", "pod default/web-2",
-                             "10.16.255.255", NULL),
+                             "10.16.255.255", NULL, IPAM_ERR_INVALID),
                  "10.16.255.255 is the broadcast address");
     expect_error(alloc_error(ipam, "ovn-default", "pod default/web-2",
-                             "10.16.0.300", NULL), "\"10.16.0.300\"");
+                             "10.16.0.300", NULL,
+                             IPAM_ERR_INVALID), "\"10.16.0.300\"");
     expect_error(alloc_error(ipam, "ovn-default", "pod default/web-2",
-                             "10.16.0.6,10.16.0.7", NULL), "two IPv4");
-    expect_error(alloc_error(ipam, "nope", "pod default/web-2", NULL, NULL),
+                             "10.16.0.6,10.16.0.7", NULL,
+                             IPAM_ERR_INVALID), "two IPv4");
+    expect_error(alloc_error(ipam, "nope", "pod default/web-2", NULL, NULL,
+                             IPAM_ERR_NO_SUBNET),
                  "subnet nope does not exist");
 
     /* Dynamic allocation goes around the static address. */
@@ -268,23 +318,84 @@ test_idempotent(void **state OVS_UNUSED)
 
     subnet_ok(ipam, "s", "10.0.0.0/24", NULL, NULL, 0);
     subnet_ok(ipam, "t", "10.1.0.0/24", NULL, NULL, 0);
-    expect_ok(ipam_allocate(ipam, "s", "pod a", NULL, NULL, &a));
-    expect_ok(ipam_allocate(ipam, "s", "pod a", NULL, NULL, &b));
+    expect_ok(allocate(ipam, "s", "pod a", NULL, NULL, &a));
+    expect_ok(allocate(ipam, "s", "pod a", NULL, NULL, &b));
     assert_ptr_equal(a, b);
-    expect_ok(ipam_allocate(ipam, "s", "pod a", a->ip_string, a->mac_string,
-                            &b));
+    expect_ok(allocate(ipam, "s", "pod a", a->ip_string, a->mac_string, &b));
     assert_ptr_equal(a, b);
     assert_int_equal(usage(ipam, "s").v4_used, 1);
 
-    expect_error(ipam_allocate(ipam, "s", "pod a", "10.0.0.9", NULL, &b),
+    /* A lease that does not satisfy the request is a conflict: the
+     * owner's own, but in the way all the same. */
+    enum ipam_error kind;
+    expect_error(allocate_kind(ipam, "s", "pod a", "10.0.0.9", NULL, &b,
+                               &kind),
                  "pod a already holds 10.0.0.2", "in subnet s");
+    assert_int_equal(kind, IPAM_ERR_CONFLICT);
     assert_null(b);
-    expect_error(ipam_allocate(ipam, "t", "pod a", NULL, NULL, &b),
+    expect_error(allocate_kind(ipam, "t", "pod a", NULL, NULL, &b, &kind),
                  "pod a already holds 10.0.0.2");
-    expect_error(ipam_allocate(ipam, "s", "pod a", NULL, "0a:00:00:00:00:01",
-                               &b), "pod a already holds");
+    assert_int_equal(kind, IPAM_ERR_CONFLICT);
+    expect_error(allocate_kind(ipam, "s", "pod a", NULL, "0a:00:00:00:00:01",
+                               &b, &kind), "pod a already holds");
+    assert_int_equal(kind, IPAM_ERR_CONFLICT);
     assert_int_equal(usage(ipam, "s").v4_used, 1);
     assert_int_equal(usage(ipam, "t").v4_used, 0);
+    ipam_destroy(ipam);
+}
+
+/* Each kind of allocation failure, as the controller tells them apart: a
+ * full subnet waits for a release, the rest are reported. */
+static void
+test_error_kinds(void **state OVS_UNUSED)
+{
+    struct ipam *ipam = ipam_create();
+    const struct ipam_lease *lease;
+
+    /* A /30 has one address besides its network, gateway and broadcast. */
+    subnet_ok(ipam, "s", "10.0.0.0/30", NULL, NULL, 0);
+    subnet_ok(ipam, "t", "10.1.0.0/24", NULL, NULL, 0);
+    assert_string_equal(alloc_ok(ipam, "s", "a", NULL, "0a:00:00:00:00:01"),
+                        "10.0.0.2");
+    expect_error(alloc_error(ipam, "s", "b", NULL, NULL, IPAM_ERR_EXHAUSTED),
+                 "subnet s has no free IPv4 address");
+    expect_error(alloc_error(ipam, "s", "b", "10.0.0.2", NULL,
+                             IPAM_ERR_CONFLICT),
+                 "10.0.0.2 is already in use by a");
+    expect_error(alloc_error(ipam, "s", "b", "10.9.0.2", NULL,
+                             IPAM_ERR_INVALID),
+                 "10.9.0.2 is outside subnet s");
+    expect_error(alloc_error(ipam, "u", "b", NULL, NULL, IPAM_ERR_NO_SUBNET),
+                 "subnet u does not exist");
+    expect_error(alloc_error(ipam, "t", "b", NULL, "0a:00:00:00:00:01",
+                             IPAM_ERR_CONFLICT),
+                 "MAC 0a:00:00:00:00:01 is already in use by a");
+    expect_error(alloc_error(ipam, "t", "b", NULL, "0a:00:00:00:01",
+                             IPAM_ERR_INVALID), "not a valid MAC address");
+
+    /* A malformed request is invalid even where no address is free. */
+    expect_error(alloc_error(ipam, "s", "b", "10.0.0.x", NULL,
+                             IPAM_ERR_INVALID), "\"10.0.0.x\"");
+
+    /* Dual stack: one full family is enough. */
+    subnet_ok(ipam, "d", "10.2.0.0/30,fd00::/64", NULL, NULL, 0);
+    alloc_ok(ipam, "d", "c", NULL, NULL);
+    expect_error(alloc_error(ipam, "d", "e", NULL, NULL, IPAM_ERR_EXHAUSTED),
+                 "subnet d has no free IPv4 address");
+
+    /* Without 'errorp' the kind alone comes back, and nothing leaks. */
+    assert_int_equal(ipam_allocate(ipam, "s", "b", NULL, NULL, &lease, NULL),
+                     IPAM_ERR_EXHAUSTED);
+    assert_null(lease);
+    assert_int_equal(ipam_allocate(ipam, "t", "b", NULL, NULL, &lease, NULL),
+                     IPAM_OK);
+    assert_non_null(lease);
+
+    assert_string_equal(ipam_error_name(IPAM_OK), "ok");
+    assert_string_equal(ipam_error_name(IPAM_ERR_NO_SUBNET), "no-subnet");
+    assert_string_equal(ipam_error_name(IPAM_ERR_EXHAUSTED), "exhausted");
+    assert_string_equal(ipam_error_name(IPAM_ERR_CONFLICT), "conflict");
+    assert_string_equal(ipam_error_name(IPAM_ERR_INVALID), "invalid");
     ipam_destroy(ipam);
 }
 
@@ -315,7 +426,8 @@ test_release_order(void **state OVS_UNUSED)
     assert_string_equal(alloc_ok(ipam, "s", "h", "10.0.0.6", NULL),
                         "10.0.0.6");
     assert_string_equal(alloc_ok(ipam, "s", "i", NULL, NULL), "10.0.0.2");
-    expect_error(alloc_error(ipam, "s", "j", NULL, NULL), "no free");
+    expect_error(alloc_error(ipam, "s", "j", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED), "no free");
     ipam_destroy(ipam);
 }
 
@@ -382,7 +494,8 @@ test_ipv6(void **state OVS_UNUSED)
         last = alloc_ok(ipam, "v6b", owner, NULL, NULL);
     }
     assert_string_equal(last, "fd00:1::ff");
-    expect_error(alloc_error(ipam, "v6b", "pod b-extra", NULL, NULL),
+    expect_error(alloc_error(ipam, "v6b", "pod b-extra", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED),
                  "subnet v6b has no free IPv6 address");
 
     /* A /124: 16 addresses, 14 to hand out. */
@@ -393,11 +506,14 @@ test_ipv6(void **state OVS_UNUSED)
     }
     assert_string_equal(ipam_lookup_owner(ipam, "pod c13")->ip_string,
                         "fd00:2::f");
-    expect_error(alloc_error(ipam, "v6c", "pod c-extra", NULL, NULL),
+    expect_error(alloc_error(ipam, "v6c", "pod c-extra", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED),
                  "no free IPv6");
-    expect_error(alloc_error(ipam, "v6c", "pod c-extra", "fd00:2::10", NULL),
+    expect_error(alloc_error(ipam, "v6c", "pod c-extra", "fd00:2::10", NULL,
+                             IPAM_ERR_INVALID),
                  "fd00:2::10 is outside subnet v6c");
-    expect_error(alloc_error(ipam, "v6c", "pod c-extra", "fd00:2::", NULL),
+    expect_error(alloc_error(ipam, "v6c", "pod c-extra", "fd00:2::", NULL,
+                             IPAM_ERR_INVALID),
                  "fd00:2:: is the network address");
     ipam_release(ipam, "pod c3");
     assert_string_equal(alloc_ok(ipam, "v6c", "pod c-extra", NULL, NULL),
@@ -418,8 +534,7 @@ test_dual_stack(void **state OVS_UNUSED)
                         "10.16.0.0/16,fd00:10:16::/64");
     assert_string_equal(ipam_subnet_gateway(s), "10.16.0.1,fd00:10:16::1");
 
-    expect_ok(ipam_allocate(ipam, "ovn-default", "pod a", NULL, NULL,
-                            &lease));
+    expect_ok(allocate(ipam, "ovn-default", "pod a", NULL, NULL, &lease));
     assert_int_equal(lease->n_ips, 2);
     assert_int_equal(lease->ips[0].family, AF_INET);
     assert_int_equal(lease->ips[1].family, AF_INET6);
@@ -439,7 +554,8 @@ test_dual_stack(void **state OVS_UNUSED)
 
     /* All or nothing: a conflict in one family allocates neither. */
     expect_error(alloc_error(ipam, "ovn-default", "pod e",
-                             "10.16.0.30,fd00:10:16::9", NULL),
+                             "10.16.0.30,fd00:10:16::9", NULL,
+                             IPAM_ERR_CONFLICT),
                  "fd00:10:16::9 is already in use by pod b");
     assert_null(ipam_lookup_ip(ipam, "ovn-default", "10.16.0.30"));
     struct ipam_usage u = usage(ipam, "ovn-default");
@@ -467,7 +583,8 @@ test_dual_stack(void **state OVS_UNUSED)
     subnet_ok(ipam, "small6", "10.30.0.0/24,fd00:30::/126", NULL, NULL, 0);
     alloc_ok(ipam, "small6", "pod g1", NULL, NULL);
     alloc_ok(ipam, "small6", "pod g2", NULL, NULL);
-    expect_error(alloc_error(ipam, "small6", "pod g3", NULL, NULL),
+    expect_error(alloc_error(ipam, "small6", "pod g3", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED),
                  "subnet small6 has no free IPv6 address");
     assert_int_equal(usage(ipam, "small6").v4_used, 2);
     assert_true(usage(ipam, "small6").v4_available == 251);
@@ -552,13 +669,14 @@ test_restore(void **state OVS_UNUSED)
     assert_string_equal(alloc_ok(ipam, "ovn-default", "pod default/m", NULL,
                                  NULL), "10.16.0.6,fd00:10:16::6");
     expect_error(alloc_error(ipam, "ovn-default", "pod default/n", NULL,
-                             "0a:00:00:00:00:02"),
+                             "0a:00:00:00:00:02", IPAM_ERR_CONFLICT),
                  "MAC 0a:00:00:00:00:02 is already in use by pod default/b");
 
     /* The excluded address is not handed out once released. */
     assert_true(ipam_release(ipam, "pod default/e"));
     expect_error(alloc_error(ipam, "ovn-default", "pod default/n",
-                             "10.16.0.150", NULL), "excludeIps");
+                             "10.16.0.150", NULL,
+                             IPAM_ERR_INVALID), "excludeIps");
     ipam_destroy(ipam);
 }
 
@@ -574,8 +692,8 @@ test_mac(void **state OVS_UNUSED)
     for (int i = 0; i < 2000; i++) {
         char owner[32];
         snprintf(owner, sizeof owner, "pod p%d", i);
-        expect_ok(ipam_allocate(ipam, i % 2 ? "s" : "t", owner, NULL, NULL,
-                                &lease));
+        expect_ok(allocate(ipam, i % 2 ? "s" : "t", owner, NULL, NULL,
+                           &lease));
         /* Locally administered unicast. */
         assert_int_equal(lease->mac.ea[0] & 3, 2);
         assert_true(sset_add(&macs, lease->mac_string) != NULL);
@@ -587,20 +705,26 @@ test_mac(void **state OVS_UNUSED)
     sset_destroy(&macs);
 
     /* Requested: normalised, and unique across subnets. */
-    expect_ok(ipam_allocate(ipam, "s", "pod x", NULL, "0A-00-00-00-00-01",
-                            &lease));
+    expect_ok(allocate(ipam, "s", "pod x", NULL, "0A-00-00-00-00-01",
+                       &lease));
     assert_string_equal(lease->mac_string, "0a:00:00:00:00:01");
-    expect_error(alloc_error(ipam, "t", "pod y", NULL, "0a:00:00:00:00:01"),
+    expect_error(alloc_error(ipam, "t", "pod y", NULL, "0a:00:00:00:00:01",
+                             IPAM_ERR_CONFLICT),
                  "MAC 0a:00:00:00:00:01 is already in use by pod x");
-    expect_error(alloc_error(ipam, "t", "pod y", NULL, "0a:00:00:00:00"),
+    expect_error(alloc_error(ipam, "t", "pod y", NULL, "0a:00:00:00:00",
+                             IPAM_ERR_INVALID),
                  "\"0a:00:00:00:00\" is not a valid MAC address");
-    expect_error(alloc_error(ipam, "t", "pod y", NULL, "0a:00:00:00:00:0g"),
+    expect_error(alloc_error(ipam, "t", "pod y", NULL, "0a:00:00:00:00:0g",
+                             IPAM_ERR_INVALID),
                  "\"0a:00:00:00:00:0g\"");
-    expect_error(alloc_error(ipam, "t", "pod y", NULL, "01:00:5e:00:00:01"),
+    expect_error(alloc_error(ipam, "t", "pod y", NULL, "01:00:5e:00:00:01",
+                             IPAM_ERR_INVALID),
                  "MAC 01:00:5e:00:00:01 is a multicast address");
-    expect_error(alloc_error(ipam, "t", "pod y", NULL, "ff:ff:ff:ff:ff:ff"),
+    expect_error(alloc_error(ipam, "t", "pod y", NULL, "ff:ff:ff:ff:ff:ff",
+                             IPAM_ERR_INVALID),
                  "multicast");
-    expect_error(alloc_error(ipam, "t", "pod y", NULL, "00:00:00:00:00:00"),
+    expect_error(alloc_error(ipam, "t", "pod y", NULL, "00:00:00:00:00:00",
+                             IPAM_ERR_INVALID),
                  "not a usable address");
 
     /* A globally administered unicast MAC may be requested. */
@@ -621,9 +745,9 @@ test_mac_collision(void **state OVS_UNUSED)
 
     subnet_ok(ipam, "s", "10.0.0.0/24", NULL, NULL, 0);
     random_set_seed(12345);
-    expect_ok(ipam_allocate(ipam, "s", "a", NULL, NULL, &a));
+    expect_ok(allocate(ipam, "s", "a", NULL, NULL, &a));
     random_set_seed(12345);
-    expect_ok(ipam_allocate(ipam, "s", "b", NULL, NULL, &b));
+    expect_ok(allocate(ipam, "s", "b", NULL, NULL, &b));
     assert_false(eth_addr_equals(a->mac, b->mac));
     ipam_destroy(ipam);
 }
@@ -669,7 +793,8 @@ test_subnet_update(void **state OVS_UNUSED)
     assert_string_equal(ipam_subnet_gateway(s), "10.0.0.254");
     assert_string_equal(alloc_ok(ipam, "s", "pod e", NULL, NULL),
                         "10.0.0.1");
-    expect_error(alloc_error(ipam, "s", "pod f", "10.0.0.254", NULL),
+    expect_error(alloc_error(ipam, "s", "pod f", "10.0.0.254", NULL,
+                             IPAM_ERR_INVALID),
                  "gateway");
 
     /* Shrinking below a lease fails and changes nothing; growing works. */
@@ -695,7 +820,8 @@ test_subnet_update(void **state OVS_UNUSED)
 
     /* Excluded leases are not handed out again after release. */
     ipam_release(ipam, "pod a");
-    expect_error(alloc_error(ipam, "s", "pod g", "10.0.0.2", NULL),
+    expect_error(alloc_error(ipam, "s", "pod g", "10.0.0.2", NULL,
+                             IPAM_ERR_INVALID),
                  "excludeIps");
 
     /* Growing, and going dual stack. */
@@ -824,13 +950,14 @@ test_full_slash16(void **state OVS_UNUSED)
         char owner[32];
 
         snprintf(owner, sizeof owner, "pod p%d", i);
-        expect_ok(ipam_allocate(ipam, "s", owner, NULL, NULL, &lease));
+        expect_ok(allocate(ipam, "s", owner, NULL, NULL, &lease));
         uint32_t host = lease->ips[0].n & 0xffff;
         assert_false(seen[host]);
         seen[host] = 1;
     }
     assert_false(seen[0] || seen[1] || seen[0xffff]);
-    expect_error(alloc_error(ipam, "s", "pod extra", NULL, NULL), "no free");
+    expect_error(alloc_error(ipam, "s", "pod extra", NULL, NULL,
+                             IPAM_ERR_EXHAUSTED), "no free");
     free(seen);
     ipam_destroy(ipam);
 }
@@ -930,13 +1057,17 @@ test_random_ops(void **state OVS_UNUSED)
             assert_true(ipam_release(ipam, name));
             model_release(&m, owner);
         } else if (random_range(3) == 0) {
-            /* Static: fails exactly when the model says it must. */
+            /* Static: fails exactly when the model says it must, and
+             * for the reason it says. */
             int a = random_range(MODEL_SIZE);
             snprintf(ip, sizeof ip, "10.0.0.%d", a);
             const struct ipam_lease *lease;
-            char *error = ipam_allocate(ipam, "s", name, ip, NULL, &lease);
+            enum ipam_error kind;
+            char *error = allocate_kind(ipam, "s", name, ip, NULL, &lease,
+                                        &kind);
             if (model_reserved(a) || m.holder[a] >= 0) {
-                assert_non_null(error);
+                assert_int_equal(kind, model_reserved(a) ? IPAM_ERR_INVALID
+                                                         : IPAM_ERR_CONFLICT);
                 free(error);
             } else {
                 expect_ok(error);
@@ -945,9 +1076,11 @@ test_random_ops(void **state OVS_UNUSED)
         } else {
             int a = model_next(&m);
             const struct ipam_lease *lease;
-            char *error = ipam_allocate(ipam, "s", name, NULL, NULL, &lease);
+            enum ipam_error kind;
+            char *error = allocate_kind(ipam, "s", name, NULL, NULL, &lease,
+                                        &kind);
             if (a < 0) {
-                assert_non_null(error);
+                assert_int_equal(kind, IPAM_ERR_EXHAUSTED);
                 free(error);
             } else {
                 expect_ok(error);
@@ -977,6 +1110,7 @@ main(void)
         cmocka_unit_test(test_excludes),
         cmocka_unit_test(test_static),
         cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_error_kinds),
         cmocka_unit_test(test_release_order),
         cmocka_unit_test(test_quarantine_limit),
         cmocka_unit_test(test_ipv6),

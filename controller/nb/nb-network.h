@@ -16,16 +16,13 @@
  * first asks network_check_foreign() whether a same-named row of someone
  * else's blocks the name.
  *
- * Rows are found by name through IDL indexes (struct nb_index), not by
- * scanning tables: the controller looks names up on every pass, and the
- * switch port table holds a row per pod. */
+ * Rows are found by name through IDL indexes (nb/nb-index.h). */
 
 #include <stddef.h>
 #include "ipam/cidr.h"
 
 struct nb_index;
 struct ovn_txn;
-struct ovsdb_idl;
 struct nbrec_logical_router;
 struct nbrec_logical_switch_port;
 struct svec;
@@ -37,35 +34,6 @@ struct network_spec {
     struct ip_addr gateways[2];     /* gateways[i] lies in cidrs[i]. */
     const struct svec *excludes;    /* excludeIps entries, as written. */
 };
-
-/* Indexes by name of the NB switches, switch ports, routers and router
- * ports.  nb_index_create() must be called before the IDL's first run (an
- * IDL rule) and after its tables are chosen; the caller frees the result
- * with nb_index_destroy() before the IDL.
- *
- * Like every IDL index they hold the replica's committed rows: a row that
- * the open transaction inserted, wrote or deleted is not found until the
- * transaction ends.  So a caller keeps the pointer of a row it inserts, and
- * the IDL should drop writes that change nothing
- * (ovsdb_idl_set_write_changed_only_all()), or a resync's rewrite of a
- * row would hide it for the rest of the transaction. */
-struct nb_index *nb_index_create(struct ovsdb_idl *);
-void nb_index_destroy(struct nb_index *);
-
-const struct nbrec_logical_switch *nb_find_switch(struct nb_index *,
-                                                  const char *name);
-const struct nbrec_logical_router *nb_find_router(struct nb_index *,
-                                                  const char *name);
-const struct nbrec_logical_router_port *nb_find_lrp(struct nb_index *,
-                                                    const char *name);
-const struct nbrec_logical_switch_port *nb_find_lsp(struct nb_index *,
-                                                    const char *name);
-
-/* The switch whose 'ports' hold 'lsp', or NULL.  Quick for a port whose
- * external_ids:subnet names its switch, as kovn's pod ports do; otherwise
- * it scans every switch. */
-const struct nbrec_logical_switch *nb_find_port_switch(
-    struct nb_index *, const struct nbrec_logical_switch_port *lsp);
 
 /* Returns a malloc'd message if a row that network 'name' on 'router'
  * needs exists without vendor=kovn (or is kovn's but another subnet's),

@@ -2,10 +2,12 @@
  * Version 2.0; see LICENSE. */
 
 #include <config.h>
-#include "nb-network.h"
+#include "nb/nb-network.h"
 
 #include <string.h>
 
+#include "nb/nb-index.h"
+#include "nb/nb-switch.h"
 #include "openvswitch/dynamic-string.h"
 #include "ovn-nb-idl.h"
 #include "ovn/ovn-idl.h"
@@ -15,117 +17,6 @@
 #include "smap.h"
 #include "svec.h"
 #include "util.h"
-
-struct nb_index {
-    struct ovsdb_idl *idl;
-    struct ovsdb_idl_index *switches;
-    struct ovsdb_idl_index *switch_ports;
-    struct ovsdb_idl_index *routers;
-    struct ovsdb_idl_index *router_ports;
-};
-
-struct nb_index *
-nb_index_create(struct ovsdb_idl *idl)
-{
-    struct nb_index *x = xmalloc(sizeof *x);
-    x->idl = idl;
-    x->switches = ovsdb_idl_index_create1(idl,
-                                          &nbrec_logical_switch_col_name);
-    x->switch_ports = ovsdb_idl_index_create1(
-        idl, &nbrec_logical_switch_port_col_name);
-    x->routers = ovsdb_idl_index_create1(idl,
-                                         &nbrec_logical_router_col_name);
-    x->router_ports = ovsdb_idl_index_create1(
-        idl, &nbrec_logical_router_port_col_name);
-    return x;
-}
-
-void
-nb_index_destroy(struct nb_index *x)
-{
-    free(x);                        /* The IDL frees its indexes. */
-}
-
-/* Each lookup fills a search row with the name, as the generated index API
- * wants. */
-const struct nbrec_logical_switch *
-nb_find_switch(struct nb_index *x, const char *name)
-{
-    struct nbrec_logical_switch *key
-        = nbrec_logical_switch_index_init_row(x->switches);
-    nbrec_logical_switch_index_set_name(key, name);
-    const struct nbrec_logical_switch *ls
-        = nbrec_logical_switch_index_find(x->switches, key);
-    nbrec_logical_switch_index_destroy_row(key);
-    return ls;
-}
-
-const struct nbrec_logical_router *
-nb_find_router(struct nb_index *x, const char *name)
-{
-    struct nbrec_logical_router *key
-        = nbrec_logical_router_index_init_row(x->routers);
-    nbrec_logical_router_index_set_name(key, name);
-    const struct nbrec_logical_router *lr
-        = nbrec_logical_router_index_find(x->routers, key);
-    nbrec_logical_router_index_destroy_row(key);
-    return lr;
-}
-
-const struct nbrec_logical_router_port *
-nb_find_lrp(struct nb_index *x, const char *name)
-{
-    struct nbrec_logical_router_port *key
-        = nbrec_logical_router_port_index_init_row(x->router_ports);
-    nbrec_logical_router_port_index_set_name(key, name);
-    const struct nbrec_logical_router_port *lrp
-        = nbrec_logical_router_port_index_find(x->router_ports, key);
-    nbrec_logical_router_port_index_destroy_row(key);
-    return lrp;
-}
-
-const struct nbrec_logical_switch_port *
-nb_find_lsp(struct nb_index *x, const char *name)
-{
-    struct nbrec_logical_switch_port *key
-        = nbrec_logical_switch_port_index_init_row(x->switch_ports);
-    nbrec_logical_switch_port_index_set_name(key, name);
-    const struct nbrec_logical_switch_port *lsp
-        = nbrec_logical_switch_port_index_find(x->switch_ports, key);
-    nbrec_logical_switch_port_index_destroy_row(key);
-    return lsp;
-}
-
-static bool
-switch_has_port(const struct nbrec_logical_switch *ls,
-                const struct nbrec_logical_switch_port *lsp)
-{
-    for (size_t i = 0; i < ls->n_ports; i++) {
-        if (ls->ports[i] == lsp) {
-            return true;
-        }
-    }
-    return false;
-}
-
-const struct nbrec_logical_switch *
-nb_find_port_switch(struct nb_index *x,
-                    const struct nbrec_logical_switch_port *lsp)
-{
-    const char *subnet = ovn_owner_get(&lsp->external_ids, OVN_OWNER_SUBNET);
-    const struct nbrec_logical_switch *ls = (subnet
-                                             ? nb_find_switch(x, subnet)
-                                             : NULL);
-    if (ls && switch_has_port(ls, lsp)) {
-        return ls;
-    }
-    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, x->idl) {
-        if (switch_has_port(ls, lsp)) {
-            return ls;
-        }
-    }
-    return NULL;
-}
 
 /* A row is ours for network 'name' only with vendor=kovn and subnet=name:
  * a kovn row of another subnet with the same name is a conflict too. */
@@ -290,22 +181,18 @@ ensure_switch_port(struct ovn_txn *t, struct nb_index *x,
 {
     char *name = ovn_name_switch_port(spec->name, router);
     char *rp_name = ovn_name_router_port(router, spec->name);
-    const struct nbrec_logical_switch_port *lsp = nb_find_lsp(x, name);
-    if (!lsp) {
-        lsp = nbrec_logical_switch_port_insert(t->txn);
-        nbrec_logical_switch_port_set_name(lsp, name);
-        nbrec_logical_switch_update_ports_addvalue(ls, lsp);
-    }
-
-    const char *addresses[] = { "router" };
     struct smap ids, options;
     owner_ids(&ids, spec->name);
     smap_init(&options);
     smap_add(&options, "router-port", rp_name);
-    nbrec_logical_switch_port_set_type(lsp, "router");
-    nbrec_logical_switch_port_set_addresses(lsp, addresses, 1);
-    nbrec_logical_switch_port_set_options(lsp, &options);
-    nbrec_logical_switch_port_set_external_ids(lsp, &ids);
+    struct nb_lsp_spec port = {
+        .name = name,
+        .type = "router",
+        .addresses = "router",
+        .options = &options,
+        .external_ids = &ids,
+    };
+    nb_lsp_ensure(t, x, ls, nb_find_lsp(x, name), &port);
     smap_destroy(&ids);
     smap_destroy(&options);
     free(rp_name);

@@ -1,0 +1,251 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+#include "deps.h"
+
+#include <string.h>
+
+#include "controller.h"
+#include "ip-resource.h"
+#include "k8s/k8s-informer.h"
+#include "objects.h"
+#include "openvswitch/json.h"
+#include "reconciler.h"
+#include "sts.h"
+#include "util.h"
+#include "util/json-util.h"
+
+/* A Subnet whose address counts alone changed is looked at again (and its
+ * status written) after this delay, so that a burst of pods costs a status
+ * write per Subnet and delay, not one per NB transaction, each coming back
+ * as an update that would queue the next at once. */
+#define SUBNET_STATUS_DELAY_MS 1000
+
+static bool
+same_member(const struct json *a, const struct json *b, const char *path)
+{
+    const struct json *x = json_get_path(a, path);
+    const struct json *y = json_get_path(b, path);
+    return x == y || (x && y && json_equal(x, y));
+}
+
+static void
+add_all(const struct controller *c, enum controller_input input,
+        struct dep_keys *out)
+{
+    struct k8s_object *o;
+    K8S_INFORMER_FOR_EACH (o, controller_cache(c, input)) {
+        svec_add(&out->keys, o->key);
+    }
+}
+
+/* ---- the map functions ---- */
+
+/* The object itself. */
+static void
+map_self(const struct controller *c OVS_UNUSED, const struct dep_event *ev,
+         struct dep_keys *out)
+{
+    svec_add(&out->keys, ev->key);
+}
+
+/* The object itself, unless it is gone. */
+static void
+map_self_unless_deleted(const struct controller *c,
+                        const struct dep_event *ev, struct dep_keys *out)
+{
+    if (ev->new) {
+        map_self(c, ev, out);
+    }
+}
+
+/* A Subnet: itself; every Subnet when it comes, goes or changes its CIDR
+ * (overlaps may have come or gone: the younger of two is refused); after a
+ * delay when only its status changed (most likely kovn's own write). */
+static void
+map_subnet_to_subnets(const struct controller *c, const struct dep_event *ev,
+                      struct dep_keys *out)
+{
+    if (!ev->old || !ev->new
+        || !same_member(ev->old, ev->new, "spec.cidrBlock")) {
+        add_all(c, IN_SUBNETS, out);
+        svec_add(&out->keys, ev->key);
+    } else if (obj_status_only_change(ev->old, ev->new)) {
+        svec_add(&out->keys, ev->key);
+        out->delay_ms = SUBNET_STATUS_DELAY_MS;
+    } else {
+        svec_add(&out->keys, ev->key);
+    }
+}
+
+/* Its status, after the delay: counts of a burst are written once. */
+static void
+map_usage_to_subnet(const struct controller *c OVS_UNUSED,
+                    const struct dep_event *ev, struct dep_keys *out)
+{
+    svec_add(&out->keys, ev->key);
+    out->delay_ms = SUBNET_STATUS_DELAY_MS;
+}
+
+static void
+add_listed_namespaces(const struct json *subnet, struct dep_keys *out)
+{
+    const struct json *list = json_get_path(subnet, "spec.namespaces");
+    for (size_t i = 0; list && list->type == JSON_ARRAY
+                       && i < list->array.n; i++) {
+        if (list->array.elems[i]->type == JSON_STRING) {
+            svec_add(&out->keys, json_string(list->array.elems[i]));
+        }
+    }
+}
+
+/* The Namespaces Subnet 'name' ('obj', 'other' its other version or NULL)
+ * binds: those it lists, or every one for the default Subnet, which binds
+ * all that no other Subnet lists. */
+static void
+add_bound_namespaces(const struct controller *c, const char *name,
+                     const struct json *obj, const struct json *other,
+                     struct dep_keys *out)
+{
+    if (!strcmp(name, c->opts.default_subnet)) {
+        add_all(c, IN_NAMESPACES, out);
+    } else {
+        add_listed_namespaces(obj, out);
+        add_listed_namespaces(other, out);
+    }
+}
+
+/* A Subnet's spec.namespaces, cidrBlock or excludeIps (what a Namespace's
+ * annotations say) changed, or it came or went -> the Namespaces it
+ * binds, before and after. */
+static void
+map_subnet_to_namespaces(const struct controller *c,
+                         const struct dep_event *ev, struct dep_keys *out)
+{
+    if (ev->old && ev->new
+        && same_member(ev->old, ev->new, "spec.namespaces")
+        && same_member(ev->old, ev->new, "spec.cidrBlock")
+        && same_member(ev->old, ev->new, "spec.excludeIps")) {
+        return;
+    }
+    add_bound_namespaces(c, ev->key, ev->old ? ev->old : ev->new, ev->new,
+                         out);
+}
+
+/* A Subnet entered or left the IPAM (became valid, or went) -> the
+ * Namespaces it binds. */
+static void
+map_network_to_namespaces(const struct controller *c,
+                          const struct dep_event *ev, struct dep_keys *out)
+{
+    const struct json *obj = k8s_informer_get(controller_cache(c, IN_SUBNETS),
+                                              ev->key);
+    if (obj) {
+        add_bound_namespaces(c, ev->key, obj, NULL, out);
+    }
+}
+
+/* Kubelets update their Node often: only what the Node kind reads (our
+ * annotations, the addresses) queues it. */
+static void
+map_node_to_node(const struct controller *c, const struct dep_event *ev,
+                 struct dep_keys *out)
+{
+    if (!ev->old || !ev->new
+        || !same_member(ev->old, ev->new, "metadata.annotations")
+        || !same_member(ev->old, ev->new, "status.addresses")) {
+        map_self(c, ev, out);
+    }
+}
+
+/* A StatefulSet that shrinks or goes does not re-create its pods from the
+ * new size up, so their kept addresses go, as in Kube-OVN: their keys are
+ * queued, and the Pod kind releases those whose pods are gone. */
+static void
+map_sts_to_pods(const struct controller *c OVS_UNUSED,
+                const struct dep_event *ev, struct dep_keys *out)
+{
+    if (ev->old) {
+        sts_released_pods(ev->old, ev->new, &out->keys);
+    }
+}
+
+/* An IP resource whose pod is gone (its creation raced with the pod's
+ * deletion) is cleaned up at once, not at the next garbage collection. */
+static void
+map_ip_to_pod(const struct controller *c, const struct dep_event *ev,
+              struct dep_keys *out)
+{
+    char *key = !ev->old && ev->new ? ip_resource_pod_key(ev->new) : NULL;
+    if (key && !k8s_informer_get(controller_cache(c, IN_PODS), key)) {
+        svec_add(&out->keys, key);
+    }
+    free(key);
+}
+
+/* ---- the table ---- */
+
+const struct dependency dependencies[] = {
+    { IN_SUBNETS, KIND_SUBNET, map_subnet_to_subnets,
+      "a Subnet -> itself; all Subnets when one comes, goes or moves" },
+    { IN_SUBNET_USAGE, KIND_SUBNET, map_usage_to_subnet,
+      "addresses used in a Subnet changed -> its status, a second later" },
+    { IN_SUBNETS, KIND_NAMESPACE, map_subnet_to_namespaces,
+      "a Subnet's namespaces, cidrBlock or excludeIps -> those Namespaces" },
+    { IN_SUBNET_NETWORK, KIND_NAMESPACE, map_network_to_namespaces,
+      "a Subnet entered or left the IPAM -> the Namespaces it binds" },
+    { IN_NAMESPACES, KIND_NAMESPACE, map_self_unless_deleted,
+      "a Namespace -> itself (its annotations may have been edited)" },
+    { IN_NODES, KIND_NODE, map_node_to_node,
+      "a Node's annotations or addresses -> itself" },
+    { IN_PODS, KIND_POD, map_self,
+      "a Pod -> itself" },
+    { IN_STATEFULSETS, KIND_POD, map_sts_to_pods,
+      "a StatefulSet shrinks or goes -> the pods it no longer re-creates" },
+    { IN_IPS, KIND_POD, map_ip_to_pod,
+      "an IP resource whose pod is gone -> that pod" },
+};
+const size_t n_dependencies = ARRAY_SIZE(dependencies);
+
+static void
+run_row(const struct controller *c, const struct dependency *d,
+        const struct dep_event *ev, struct dep_keys *out)
+{
+    svec_init(&out->keys);
+    out->delay_ms = 0;
+    d->map(c, ev, out);
+}
+
+void
+deps_dispatch(struct controller *c, const struct dep_event *ev)
+{
+    for (size_t i = 0; i < n_dependencies; i++) {
+        const struct dependency *d = &dependencies[i];
+        if (d->input == ev->input) {
+            struct dep_keys out;
+            run_row(c, d, ev, &out);
+            const char *key;
+            size_t j;
+            SVEC_FOR_EACH (j, key, &out.keys) {
+                kind_enqueue(c->kinds[d->kind], key, out.delay_ms);
+            }
+            svec_destroy(&out.keys);
+        }
+    }
+}
+
+void
+deps_fan_out(const struct controller *c, const struct dep_event *ev,
+             enum kind_id kind, struct svec *keys)
+{
+    for (size_t i = 0; i < n_dependencies; i++) {
+        const struct dependency *d = &dependencies[i];
+        if (d->input == ev->input && d->kind == kind) {
+            struct dep_keys out;
+            run_row(c, d, ev, &out);
+            svec_append(keys, &out.keys);
+            svec_destroy(&out.keys);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+#include "nb/nb-index.h"
+
+#include "ovn-nb-idl.h"
+#include "util.h"
+
+struct nb_index {
+    struct ovsdb_idl *idl;
+    struct ovsdb_idl_index *switches;
+    struct ovsdb_idl_index *switch_ports;
+    struct ovsdb_idl_index *routers;
+    struct ovsdb_idl_index *router_ports;
+};
+
+struct nb_index *
+nb_index_create(struct ovsdb_idl *idl)
+{
+    struct nb_index *x = xmalloc(sizeof *x);
+    x->idl = idl;
+    x->switches = ovsdb_idl_index_create1(idl,
+                                          &nbrec_logical_switch_col_name);
+    x->switch_ports = ovsdb_idl_index_create1(
+        idl, &nbrec_logical_switch_port_col_name);
+    x->routers = ovsdb_idl_index_create1(idl,
+                                         &nbrec_logical_router_col_name);
+    x->router_ports = ovsdb_idl_index_create1(
+        idl, &nbrec_logical_router_port_col_name);
+    return x;
+}
+
+void
+nb_index_destroy(struct nb_index *x)
+{
+    free(x);                        /* The IDL frees its indexes. */
+}
+
+/* Each lookup fills a search row with the name, as the generated index API
+ * wants. */
+const struct nbrec_logical_switch *
+nb_find_switch(struct nb_index *x, const char *name)
+{
+    struct nbrec_logical_switch *key
+        = nbrec_logical_switch_index_init_row(x->switches);
+    nbrec_logical_switch_index_set_name(key, name);
+    const struct nbrec_logical_switch *ls
+        = nbrec_logical_switch_index_find(x->switches, key);
+    nbrec_logical_switch_index_destroy_row(key);
+    return ls;
+}
+
+const struct nbrec_logical_router *
+nb_find_router(struct nb_index *x, const char *name)
+{
+    struct nbrec_logical_router *key
+        = nbrec_logical_router_index_init_row(x->routers);
+    nbrec_logical_router_index_set_name(key, name);
+    const struct nbrec_logical_router *lr
+        = nbrec_logical_router_index_find(x->routers, key);
+    nbrec_logical_router_index_destroy_row(key);
+    return lr;
+}
+
+const struct nbrec_logical_router_port *
+nb_find_lrp(struct nb_index *x, const char *name)
+{
+    struct nbrec_logical_router_port *key
+        = nbrec_logical_router_port_index_init_row(x->router_ports);
+    nbrec_logical_router_port_index_set_name(key, name);
+    const struct nbrec_logical_router_port *lrp
+        = nbrec_logical_router_port_index_find(x->router_ports, key);
+    nbrec_logical_router_port_index_destroy_row(key);
+    return lrp;
+}
+
+const struct nbrec_logical_switch_port *
+nb_find_lsp(struct nb_index *x, const char *name)
+{
+    struct nbrec_logical_switch_port *key
+        = nbrec_logical_switch_port_index_init_row(x->switch_ports);
+    nbrec_logical_switch_port_index_set_name(key, name);
+    const struct nbrec_logical_switch_port *lsp
+        = nbrec_logical_switch_port_index_find(x->switch_ports, key);
+    nbrec_logical_switch_port_index_destroy_row(key);
+    return lsp;
+}
+
+struct ovsdb_idl *
+nb_index_idl(const struct nb_index *x)
+{
+    return x->idl;
+}

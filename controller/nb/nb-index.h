@@ -1,0 +1,37 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#ifndef KOVN_NB_INDEX_H
+#define KOVN_NB_INDEX_H 1
+
+/* NB rows by name: indexes of the switches, switch ports, routers and
+ * router ports.  nb_index_create() must be called before the IDL's first
+ * run (an IDL rule) and after its tables are chosen; the caller frees the
+ * result with nb_index_destroy() before the IDL.
+ *
+ * Like every IDL index they hold the replica's committed rows: a row that
+ * the open transaction inserted, wrote or deleted is not found until the
+ * transaction ends.  So a caller keeps the pointer of a row it inserts, and
+ * the IDL should drop writes that change nothing
+ * (ovsdb_idl_set_write_changed_only_all()), or a resync's rewrite of a row
+ * would hide it for the rest of the transaction.  The controller looks
+ * names up on every pass, and the switch port table holds a row per pod:
+ * no table scans on the hot path. */
+
+struct ovsdb_idl;
+
+struct nb_index *nb_index_create(struct ovsdb_idl *);
+void nb_index_destroy(struct nb_index *);
+
+struct ovsdb_idl *nb_index_idl(const struct nb_index *);
+
+const struct nbrec_logical_switch *nb_find_switch(struct nb_index *,
+                                                  const char *name);
+const struct nbrec_logical_router *nb_find_router(struct nb_index *,
+                                                  const char *name);
+const struct nbrec_logical_router_port *nb_find_lrp(struct nb_index *,
+                                                    const char *name);
+const struct nbrec_logical_switch_port *nb_find_lsp(struct nb_index *,
+                                                    const char *name);
+
+#endif /* nb/nb-index.h */

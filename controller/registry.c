@@ -1,0 +1,46 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+#include "registry.h"
+
+#include "k8s/k8s-resource.h"
+#include "namespace.h"
+#include "node.h"
+#include "pod-obj.h"
+#include "pod.h"
+#include "reconciler.h"
+#include "sts.h"
+#include "subnet.h"
+
+/* One informer per resource, whichever kinds read it.  Transforms drop what
+ * no kind reads, to save memory at scale. */
+const struct informer_spec informer_specs[N_INFORMERS] = {
+    [IN_SUBNETS] = { "subnets", &kubeovn_subnets, NULL },
+    [IN_NAMESPACES] = { "namespaces", &k8s_namespaces, NULL },
+    [IN_NODES] = { "nodes", &k8s_nodes, node_transform },
+    [IN_PODS] = { "pods", &k8s_pods, pod_transform },
+    [IN_IPS] = { "ips", &kubeovn_ips, NULL },
+    [IN_STATEFULSETS] = { "statefulsets", &k8s_statefulsets, NULL },
+};
+
+/* The kinds, in the order a pass runs them. */
+const struct kind_class *const kind_classes[N_KINDS] = {
+    [KIND_SUBNET] = &subnet_class,
+    [KIND_NAMESPACE] = &namespace_class,
+    [KIND_NODE] = &node_class,
+    [KIND_POD] = &pod_class,
+};
+
+const char *
+controller_input_name(enum controller_input input)
+{
+    if (input < N_INFORMERS) {
+        return informer_specs[input].name;
+    }
+    switch (input) {
+    case IN_SUBNET_USAGE: return "subnet-usage";
+    case IN_SUBNET_NETWORK: return "subnet-network";
+    default: return "unknown";
+    }
+}

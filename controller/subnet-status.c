@@ -1,0 +1,162 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+#include "subnet-status.h"
+
+#include <string.h>
+
+#include "k8s/k8s-time.h"
+#include "objects.h"
+#include "openvswitch/json.h"
+#include "timeval.h"
+#include "util.h"
+#include "util/json-util.h"
+
+static bool
+json_number(const struct json *j, double *d)
+{
+    if (j && j->type == JSON_INTEGER) {
+        *d = j->integer;
+        return true;
+    } else if (j && j->type == JSON_REAL) {
+        *d = j->real;
+        return true;
+    }
+    return false;
+}
+
+static bool
+number_equals(const struct json *status, const char *name, double want)
+{
+    double have;
+    return json_number(json_get_member(status, name), &have) && have == want;
+}
+
+static struct json *
+number(double d)
+{
+    /* Integers print without ".0"; a /64's count does not fit one. */
+    return d < 9e15 ? json_integer_create((long long int) d)
+                    : json_real_create(d);
+}
+
+static const struct json *
+find_condition(const struct json *status, const char *type)
+{
+    const struct json *conds = json_get_member(status, "conditions");
+    if (conds && conds->type == JSON_ARRAY) {
+        for (size_t i = 0; i < conds->array.n; i++) {
+            const char *t = json_get_string(conds->array.elems[i], "type");
+            if (t && !strcmp(t, type)) {
+                return conds->array.elems[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Returns the merge patch that makes 'obj''s status say 'st', or NULL if
+ * it already does.  Timestamps alone never make a patch: otherwise each
+ * status write would trigger another. */
+struct json *
+subnet_status_patch(const struct json *obj, const struct subnet_status *st)
+{
+    const struct json *status = json_get_member(obj, "status");
+    const struct json *ready = find_condition(status, "Ready");
+    const char *want = st->ready ? "True" : "False";
+    const char *have = json_get_string(ready, "status");
+    bool same_status = have && !strcmp(have, want);
+
+    if (same_status
+        && obj_str_eq(json_get_string(ready, "reason"), st->reason)
+        && obj_str_eq(json_get_string(ready, "message"), st->message)
+        && number_equals(status, "v4availableIPs", st->usage.v4_available)
+        && number_equals(status, "v4usingIPs", st->usage.v4_used)
+        && number_equals(status, "v6availableIPs", st->usage.v6_available)
+        && number_equals(status, "v6usingIPs", st->usage.v6_used)) {
+        return NULL;
+    }
+
+    char *now = k8s_time_format(time_wall_msec(), false);
+    const char *since = json_get_string(ready, "lastTransitionTime");
+    struct json *cond = json_object_create();
+    json_object_put_string(cond, "type", "Ready");
+    json_object_put_string(cond, "status", want);
+    json_object_put_string(cond, "reason", st->reason);
+    json_object_put_string(cond, "message", st->message ? st->message : "");
+    json_object_put_string(cond, "lastUpdateTime", now);
+    json_object_put_string(cond, "lastTransitionTime",
+                           same_status && since ? since : now);
+    free(now);
+
+    /* A merge patch replaces a list whole: keep the other conditions. */
+    struct json *conds = json_array_create_empty();
+    const struct json *old = json_get_member(status, "conditions");
+    if (old && old->type == JSON_ARRAY) {
+        for (size_t i = 0; i < old->array.n; i++) {
+            if (old->array.elems[i] != ready) {
+                json_array_add(conds, json_clone(old->array.elems[i]));
+            }
+        }
+    }
+    json_array_add(conds, cond);
+
+    struct json *s = json_object_create();
+    json_object_put(s, "v4availableIPs", number(st->usage.v4_available));
+    json_object_put(s, "v4usingIPs", number(st->usage.v4_used));
+    json_object_put(s, "v6availableIPs", number(st->usage.v6_available));
+    json_object_put(s, "v6usingIPs", number(st->usage.v6_used));
+    json_object_put(s, "conditions", conds);
+
+    struct json *patch = json_object_create();
+    json_object_put(patch, "status", s);
+    return patch;
+}
+
+const char *
+subnet_ready_reason(const struct json *obj)
+{
+    const struct json *ready = find_condition(json_get_member(obj, "status"),
+                                              "Ready");
+    return json_get_string(ready, "reason");
+}
+
+/* The merge patch that makes 'obj''s finalizers hold kovn's exactly once
+ * ('want') or not at all, the others kept in order; NULL if they do
+ * already.  A merge patch replaces the list whole, so it carries the
+ * resourceVersion it was computed from: a finalizer that someone else adds
+ * meanwhile makes it fail (409) and the key is tried again. */
+struct json *
+subnet_finalizers_patch(const struct json *obj, bool want)
+{
+    const struct json *list = json_get_path(obj, "metadata.finalizers");
+    struct json *keep = json_array_create_empty();
+    size_t n_ours = 0;
+    bool current = false;
+    for (size_t i = 0; list && list->type == JSON_ARRAY
+                       && i < list->array.n; i++) {
+        const struct json *f = list->array.elems[i];
+        const char *s = f->type == JSON_STRING ? json_string(f) : "";
+        if (!strcmp(s, SUBNET_FINALIZER)
+            || !strcmp(s, SUBNET_FINALIZER_LEGACY)) {
+            n_ours++;
+            current |= !strcmp(s, SUBNET_FINALIZER);
+        } else {
+            json_array_add(keep, json_clone(f));
+        }
+    }
+    if (want ? n_ours == 1 && current : !n_ours) {
+        json_destroy(keep);
+        return NULL;
+    }
+    if (want) {
+        json_array_add(keep, json_string_create(SUBNET_FINALIZER));
+    }
+    struct json *patch = json_object_create();
+    json_put_path(patch, "metadata.finalizers", keep);
+    json_put_path(patch, "metadata.resourceVersion",
+                  json_string_create(k8s_obj_resource_version(obj)));
+    return patch;
+}
+
