@@ -165,7 +165,7 @@ static void
 ensure_default_subnet(struct cluster_ctl *cl)
 {
     struct controller *c = cl->c;
-    if (cl->create_req || time_msec() < cl->next_create_ms
+    if (!c->client || cl->create_req || time_msec() < cl->next_create_ms
         || k8s_informer_get(controller_cache(c, IN_SUBNETS),
                             c->opts.default_subnet)) {
         return;

@@ -104,6 +104,21 @@ controller_signal(struct controller *c, enum controller_input input,
 
 /* ---- creation ---- */
 
+void
+controller_options_init(struct controller_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->default_subnet = xstrdup("ovn-default");
+    o->default_cidr = xstrdup("10.16.0.0/16");
+    o->default_gateway = xstrdup("10.16.0.1");
+    o->default_excludes = xstrdup("");
+    o->join_cidr = xstrdup("100.64.0.0/16");
+    o->cluster_router = xstrdup("ovn-cluster");
+    o->leader_namespace = xstrdup("kube-system");
+    o->lease_duration_ms = 15000;
+    o->gc_interval_ms = 300 * 1000;
+}
+
 static void
 create_informers(struct controller *c)
 {

@@ -59,6 +59,9 @@ struct controller_options {
     long long int gc_interval_ms;   /* Periodic garbage collection. */
 };
 
+/* Fills 'o' with the defaults of every option (the strings are 'o''s). */
+void controller_options_init(struct controller_options *o);
+
 struct controller {
     struct controller_options opts;
     struct ip_cidr join_cidr;       /* Parsed --join-cidr. */

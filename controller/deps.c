@@ -235,10 +235,11 @@ deps_dispatch(struct controller *c, const struct dep_event *ev)
     }
 }
 
-void
+long long int
 deps_fan_out(const struct controller *c, const struct dep_event *ev,
              enum kind_id kind, struct svec *keys)
 {
+    long long int delay_ms = 0;
     for (size_t i = 0; i < n_dependencies; i++) {
         const struct dependency *d = &dependencies[i];
         if (d->input == ev->input && d->kind == kind) {
@@ -246,6 +247,8 @@ deps_fan_out(const struct controller *c, const struct dep_event *ev,
             run_row(c, d, ev, &out);
             svec_append(keys, &out.keys);
             svec_destroy(&out.keys);
+            delay_ms = MAX(delay_ms, out.delay_ms);
         }
     }
+    return delay_ms;
 }

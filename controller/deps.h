@@ -51,8 +51,10 @@ extern const size_t n_dependencies;
 void deps_dispatch(struct controller *, const struct dep_event *);
 
 /* Runs the rows of 'ev''s input that queue 'kind' and adds their keys to
- * 'out' (an initialized svec); for tests and kovn/deps. */
-void deps_fan_out(const struct controller *, const struct dep_event *,
-                  enum kind_id kind, struct svec *out);
+ * 'out' (an initialized svec), without queueing them; returns their delay
+ * (the longest).  For tests. */
+long long int deps_fan_out(const struct controller *,
+                           const struct dep_event *, enum kind_id kind,
+                           struct svec *out);
 
 #endif /* deps.h */

@@ -133,15 +133,7 @@ parse_options(int argc, char *argv[], struct controller_options *o)
     };
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
 
-    o->default_subnet = xstrdup("ovn-default");
-    o->default_cidr = xstrdup("10.16.0.0/16");
-    o->default_gateway = xstrdup("10.16.0.1");
-    o->default_excludes = xstrdup("");
-    o->join_cidr = xstrdup("100.64.0.0/16");
-    o->cluster_router = xstrdup("ovn-cluster");
-    o->leader_namespace = xstrdup("kube-system");
-    o->lease_duration_ms = 15000;
-    o->gc_interval_ms = 300 * 1000;
+    controller_options_init(o);
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);

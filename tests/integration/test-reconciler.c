@@ -1,0 +1,301 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+/* The reconciler harness: kovn-controller's kinds, linked from its static
+ * library, run against synthetic caches (objects the test puts there, as
+ * informers would) and a real OVN NB (ovn-env.sh), with no apiserver: the
+ * API writes and Events they make go to the controller's 'api_log', which
+ * the cases read.  A case drives the controller's own loop until it is
+ * idle (the kovn/sync condition), then checks NB and the log.
+ *
+ * Usage: test-reconciler [CASE...]   (all cases when none is named;
+ * KOVN_TEST_DIR: where ovn-env.sh is) */
+
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controller.h"
+#include "itest.h"
+#include "k8s/k8s-informer.h"
+#include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
+#include "svec.h"
+#include "timeval.h"
+#include "util.h"
+
+static const char *env_script;
+static char *dir;
+static struct controller *c;
+
+static void
+cleanup(void)
+{
+    if (dir) {
+        controller_destroy(c);
+        itest_sh("%s stop-all %s; rm -rf %s", env_script, dir, dir);
+        free(dir);
+        dir = NULL;
+    }
+}
+
+static void
+run_cb(void *aux OVS_UNUSED)
+{
+    controller_run(c);
+}
+
+static void
+wait_cb(void *aux OVS_UNUSED)
+{
+    controller_wait(c);
+}
+
+static bool
+idle_cb(void *aux OVS_UNUSED)
+{
+    return controller_is_idle(c);
+}
+
+/* Runs the controller until it is idle. */
+static bool
+settle(void)
+{
+    return itest_loop(run_cb, wait_cb, idle_cb, NULL, 20000);
+}
+
+/* The first line of the API log that contains every one of 'parts' (up
+ * to a NULL), or NULL. */
+static const char *
+log_find_v(const char *const *parts)
+{
+    const char *line;
+    size_t i;
+    SVEC_FOR_EACH (i, line, &c->api_log) {
+        bool all = true;
+        for (const char *const *p = parts; *p && all; p++) {
+            all = strstr(line, *p) != NULL;
+        }
+        if (all) {
+            return line;
+        }
+    }
+    return NULL;
+}
+#define LOG_FIND(...) log_find_v((const char *const[]) { __VA_ARGS__, NULL })
+
+static bool
+log_has_cb(void *parts)
+{
+    return log_find_v(parts) != NULL;
+}
+
+/* Runs the controller until the log has a line with all of 'parts' (for
+ * writes that come after a delay, as a Subnet's status). */
+#define WAIT_LOG(...)                                                   \
+    itest_loop(run_cb, wait_cb, log_has_cb,                             \
+               (void *) (const char *const[]) { __VA_ARGS__, NULL },    \
+               10000)
+
+static void
+put(enum controller_input input, const char *text)
+{
+    struct json *obj = json_from_string(text);
+    if (obj->type == JSON_STRING) {
+        itest_fatal("bad JSON in the test: %s", json_string(obj));
+    }
+    k8s_informer_put(controller_cache(c, input), obj);
+}
+
+static bool
+nb_is(const char *want, const char *args)
+{
+    return itest_nb_is(dir, want, args);
+}
+
+#define DEFAULT_SUBNET \
+    "{\"metadata\":{\"name\":\"ovn-default\",\"resourceVersion\":\"1\"}," \
+    "\"spec\":{\"default\":true,\"cidrBlock\":\"10.16.0.0/16\"," \
+    "\"gateway\":\"10.16.0.1\",\"excludeIps\":[\"10.16.0.1\"]," \
+    "\"protocol\":\"IPv4\",\"provider\":\"ovn\",\"vpc\":\"ovn-cluster\"," \
+    "\"gatewayType\":\"distributed\"}}"
+
+/* ---- cases ---- */
+
+/* Start-up on empty NB: the phases run in order and leave the cluster
+ * router, the join switch and the default Subnet's switch. */
+static void
+test_startup(void)
+{
+    itest_case("startup");
+    CHECK(settle(), "idle after start-up");
+    CHECK(c->phase == PHASE_RUNNING, "phase %s",
+          startup_phase_name(c->phase));
+    CHECK(nb_is("kovn", "get logical_router ovn-cluster external_ids:vendor"),
+          "cluster router");
+    CHECK(nb_is("ovn-default", "get logical_switch ovn-default "
+                "external_ids:subnet"), "default switch");
+    CHECK(nb_is("join", "get logical_switch join external_ids:subnet"),
+          "join switch");
+    /* The default Subnet carries every default: no spec patch. */
+    CHECK(!LOG_FIND("PATCH /apis/kubeovn.io/v1/subnets/ovn-default ",
+                    "\"spec\""), "no defaults patch for a complete spec");
+    CHECK(LOG_FIND("PATCH /apis/kubeovn.io/v1/subnets/ovn-default ",
+                   "kubeovn.io/kube-ovn-controller"), "finalizer added");
+}
+
+/* The Pod kind alone: a pod gets a port, annotations and an IP resource,
+ * its Subnet's status counts it, and all of it goes with the pod. */
+static void
+test_pod(void)
+{
+    itest_case("pod");
+    put(IN_NODES, "{\"metadata\":{\"name\":\"n1\"}}");
+    put(IN_PODS, "{\"metadata\":{\"name\":\"p1\",\"namespace\":\"ns\","
+        "\"resourceVersion\":\"5\"},\"spec\":{\"nodeName\":\"n1\"}}");
+    CHECK(settle(), "idle");
+    char *addresses = itest_nbctl(dir, "get logical_switch_port p1.ns "
+                                  "addresses");
+    CHECK(addresses && strstr(addresses, " 10.16.0.2\""),
+          "p1.ns: %s", addresses ? addresses : "(none)");
+    free(addresses);
+    CHECK(nb_is("\"ns/p1\"", "get logical_switch_port p1.ns "
+                "external_ids:pod"), "owner key");
+    CHECK(LOG_FIND("PATCH /api/v1/namespaces/ns/pods/p1 ",
+                   "\"ovn.kubernetes.io/allocated\":\"true\"",
+                   "\"ovn.kubernetes.io/ip_address\":\"10.16.0.2\""),
+          "annotations written");
+    CHECK(LOG_FIND("POST /apis/kubeovn.io/v1/ips ", "\"p1.ns\"",
+                   "\"v4IpAddress\":\"10.16.0.2\""), "IP resource created");
+    CHECK(WAIT_LOG("PATCH /apis/kubeovn.io/v1/subnets/ovn-default/status ",
+                   "\"v4usingIPs\":1"), "the Subnet's status counts it");
+
+    k8s_informer_remove(controller_cache(c, IN_PODS), "ns/p1");
+    CHECK(settle(), "idle");
+    CHECK(nb_is("", "--bare --columns=_uuid find logical_switch_port "
+                "name=p1.ns"), "port gone");
+    CHECK(LOG_FIND("DELETE /apis/kubeovn.io/v1/ips/p1.ns"),
+          "IP resource deleted");
+    CHECK(WAIT_LOG("PATCH /apis/kubeovn.io/v1/subnets/ovn-default/status ",
+                   "\"v4usingIPs\":0"), "the Subnet's status: released");
+}
+
+/* Bad input: a Subnet with a bad CIDR gets a status and an Event, no NB
+ * rows; the controller goes on serving everyone else. */
+static void
+test_bad_subnet(void)
+{
+    itest_case("bad subnet");
+    put(IN_SUBNETS, "{\"metadata\":{\"name\":\"bad\",\"resourceVersion\":"
+        "\"3\"},\"spec\":{\"cidrBlock\":\"10.300.0.0/16\"}}");
+    CHECK(settle(), "idle");
+    CHECK(LOG_FIND("EVENT Warning ValidateFailed", "10.300.0.0/16"),
+          "Event");
+    CHECK(LOG_FIND("PATCH /apis/kubeovn.io/v1/subnets/bad/status ",
+                   "\"status\":\"False\""), "Ready=False");
+    CHECK(nb_is("", "--bare --columns=_uuid find logical_switch name=bad"),
+          "no switch");
+    k8s_informer_remove(controller_cache(c, IN_SUBNETS), "bad");
+    CHECK(settle(), "idle after its removal");
+}
+
+/* A Subnet with only a cidrBlock gets Kube-OVN's defaults written into its
+ * spec, and its switch. */
+static void
+test_defaults(void)
+{
+    itest_case("defaults");
+    put(IN_SUBNETS, "{\"metadata\":{\"name\":\"bare\",\"resourceVersion\":"
+        "\"4\"},\"spec\":{\"cidrBlock\":\"10.77.0.0/24\"}}");
+    CHECK(settle(), "idle");
+    CHECK(LOG_FIND("PATCH /apis/kubeovn.io/v1/subnets/bare ",
+                   "\"gateway\":\"10.77.0.1\"", "\"protocol\":\"IPv4\"",
+                   "\"provider\":\"ovn\"", "\"vpc\":\"ovn-cluster\"",
+                   "\"gatewayType\":\"distributed\"",
+                   "\"resourceVersion\":\"4\""),
+          "defaults patch");
+    CHECK(nb_is("\"10.77.0.0/24\"", "get logical_switch bare "
+                "other_config:subnet"), "switch bare");
+}
+
+/* The Node kind: a port on the join switch and a route to the node. */
+static void
+test_node(void)
+{
+    itest_case("node");
+    put(IN_NODES, "{\"metadata\":{\"name\":\"n2\"},\"status\":{\"addresses\""
+        ":[{\"type\":\"InternalIP\",\"address\":\"192.0.2.12\"}]}}");
+    CHECK(settle(), "idle");
+    CHECK(nb_is("join", "get logical_switch_port node-n2 "
+                "external_ids:subnet"), "node port on join, owned");
+    char *routes = itest_nbctl(dir, "lr-route-list ovn-cluster");
+    CHECK(routes && strstr(routes, "192.0.2.12"), "route: %s",
+          routes ? routes : "(none)");
+    free(routes);
+    CHECK(LOG_FIND("PATCH /api/v1/nodes/n2 ",
+                   "\"ovn.kubernetes.io/port_name\":\"node-n2\""),
+          "node annotations");
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} cases[] = {
+    { "startup", test_startup },
+    { "pod", test_pod },
+    { "bad-subnet", test_bad_subnet },
+    { "defaults", test_defaults },
+    { "node", test_node },
+};
+
+static void
+start(void)
+{
+    env_script = getenv("KOVN_TEST_DIR")
+                 ? xasprintf("%s/ovn-env.sh", getenv("KOVN_TEST_DIR"))
+                 : NULL;
+    if (!env_script) {
+        itest_fatal("KOVN_TEST_DIR is not set");
+    }
+    dir = xstrdup("/tmp/kovn-rtest.XXXXXX");
+    if (!mkdtemp(dir)) {
+        itest_fatal("mkdtemp failed");
+    }
+    if (itest_sh("%s start-nb %s", env_script, dir)) {
+        itest_fatal("could not start the NB");
+    }
+
+    struct controller_options o;
+    controller_options_init(&o);
+    o.nb_remotes = xasprintf("unix:%s/nb.sock", dir);
+    o.identity = xstrdup("rtest");
+    c = controller_create(&o, false, NULL);
+    atexit(cleanup);
+
+    put(IN_SUBNETS, DEFAULT_SUBNET);
+    put(IN_NAMESPACES, "{\"metadata\":{\"name\":\"ns\"}}");
+    for (int i = 0; i < N_INFORMERS; i++) {
+        k8s_informer_set_synced(controller_cache(c, i));
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    start();
+    /* "startup" always runs first: the others need the cluster. */
+    cases[0].run();
+    for (size_t i = 1; i < ARRAY_SIZE(cases); i++) {
+        bool wanted = argc < 2;
+        for (int j = 1; j < argc; j++) {
+            wanted |= !strcmp(argv[j], cases[i].name);
+        }
+        if (wanted) {
+            cases[i].run();
+        }
+    }
+    cleanup();
+    return itest_finish();
+}
