@@ -8,10 +8,12 @@
  * (--cluster-router, "ovn-cluster"), the join switch (--join-cidr) with its
  * ports to the router, and the default Subnet resource ("ovn-default").
  *
- * Runs only while leading, from PHASE_CLUSTER on (startup.h).  A same-named router or join row that is not
- * kovn's is reported (log, rate limited) and left alone; nothing that needs
- * it goes ahead.  Ownership: the caller owns the cluster_ctl; it borrows
- * the controller. */
+ * Runs only while leading, from PHASE_CLUSTER on (startup.h).  A
+ * same-named router or join row that is not kovn's is reported (log, rate
+ * limited) and left alone; nothing that needs it goes ahead.
+ *
+ * Ownership: the controller owns the cluster_ctl; it borrows the
+ * controller. */
 
 #include "ovsdb-idl.h"
 

@@ -3,12 +3,11 @@
 
 /* kovn-controller: turns Kubernetes objects into OVN logical networks.
  *
- * One process, one thread, the OVS main loop: every part has a run()
- * that does what it can without blocking and a wait() that tells
- * poll_block() what to wake for.  Informers keep caches of Subnets and
- * Namespaces warm from the moment the process starts; only the replica
- * holding the Lease (leader election) writes to OVN NB or the API, so a
- * standby takes over with warm caches and a full work queue. */
+ * This file reads the options and runs the OVS main loop: every part has a
+ * run() that does what it can without blocking and a wait() that tells
+ * poll_block() what to wake for.  What the controller is made of (kinds,
+ * informers, their dependencies) is in registry.h, how it runs them in
+ * controller.h: adding a kind does not touch this file. */
 
 #include <config.h>
 

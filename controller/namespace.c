@@ -21,8 +21,8 @@
 
 VLOG_DEFINE_THIS_MODULE(namespace);
 
-bool
-subnet_lists_namespace(const struct json *subnet, const char *name)
+static bool
+lists_namespace(const struct json *subnet, const char *name)
 {
     const struct json *list = json_get_path(subnet, "spec.namespaces");
     if (list && list->type == JSON_ARRAY) {
@@ -37,20 +37,21 @@ subnet_lists_namespace(const struct json *subnet, const char *name)
 }
 
 /* The Subnet that Namespace 'name' belongs to, or NULL if none is valid. */
-const struct json *
+static const struct json *
 namespace_subnet(const struct controller *c, const char *name)
 {
     const struct json *best = NULL;
     struct k8s_object *o;
     K8S_INFORMER_FOR_EACH (o, controller_cache(c, IN_SUBNETS)) {
         if (ipam_subnet_find(c->ipam, o->key)
-            && subnet_lists_namespace(o->obj, name)
+            && lists_namespace(o->obj, name)
             && (!best || strcmp(o->key, k8s_obj_name(best)) < 0)) {
             best = o->obj;
         }
     }
     if (!best && ipam_subnet_find(c->ipam, c->opts.default_subnet)) {
-        best = k8s_informer_get(controller_cache(c, IN_SUBNETS), c->opts.default_subnet);
+        best = k8s_informer_get(controller_cache(c, IN_SUBNETS),
+                                c->opts.default_subnet);
     }
     return best;
 }

@@ -17,18 +17,6 @@
  * merge patches, sent only when an annotation differs.  Queued by its own
  * events and by the Subnets that name it (deps.c). */
 
-#include <stdbool.h>
-
-struct controller;
-struct json;
-
 extern const struct kind_class namespace_class;
-
-/* True if Subnet 'subnet' lists Namespace 'name' in spec.namespaces. */
-bool subnet_lists_namespace(const struct json *subnet, const char *name);
-
-/* The Subnet that Namespace 'name' belongs to, or NULL if none is valid. */
-const struct json *namespace_subnet(const struct controller *,
-                                    const char *name);
 
 #endif /* namespace.h */

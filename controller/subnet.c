@@ -118,13 +118,12 @@ write_status(struct kind *k, struct kind_work *w, const char *name,
     return true;
 }
 
-/* Adds kovn's finalizer to Subnet 'name' ('want') or removes it.  Once per
- * version of the object: until the cache sees the patch's result, a resync
- * would only send it again and get a 409.  A write that failed requeued
- * the key with backoff, which sends it again. */
-static void
-write_finalizer(struct kind *k, struct kind_work *w, const char *name,
-                bool want)
+/* The patch that adds kovn's finalizer to Subnet 'name' ('want') or removes
+ * it, or NULL.  Once per version of the object: until the cache sees the
+ * patch's result, a resync would only send it again and get a 409.  A
+ * write that failed requeued the key with backoff, which sends it again. */
+static struct json *
+finalizer_patch(struct kind *k, const char *name, bool want)
 {
     struct subnet_state *s = k->state;
     const struct json *obj = k8s_informer_get(subnets(k), name);
@@ -132,29 +131,44 @@ write_finalizer(struct kind *k, struct kind_work *w, const char *name,
     const char *sent = shash_find_data(&s->finalizer_sent, name);
     if (!rv || (sent && !strcmp(sent, rv)
                 && !k8s_workqueue_num_requeues(k->queue, name))) {
-        return;
+        return NULL;
     }
     struct json *patch = subnet_finalizers_patch(obj, want);
+    if (patch) {
+        free(shash_replace(&s->finalizer_sent, name, xstrdup(rv)));
+    }
+    return patch;
+}
+
+static void
+write_patch(struct kind_work *w, const char *name, struct json *patch)
+{
     if (patch) {
         kind_work_write(w, K8S_PATCH_MERGE,
                         k8s_resource_path(&kubeovn_subnets, NULL, name, NULL),
                         patch, false);
-        free(shash_replace(&s->finalizer_sent, name, xstrdup(rv)));
     }
 }
 
-/* Fills in the spec defaults Kube-OVN writes, once per version. */
+/* Adds kovn's finalizer and the spec defaults Kube-OVN writes, in one
+ * patch: both carry the resourceVersion they were computed from, and the
+ * second of two would fail with 409. */
 static void
-write_defaults(struct kind *k, struct kind_work *w, const struct json *obj)
+write_finalizer_and_defaults(struct kind *k, struct kind_work *w,
+                             const struct json *obj)
 {
-    struct json *patch = subnet_defaults_patch(obj,
-                                               k->c->opts.cluster_router);
-    if (patch) {
-        kind_work_write(w, K8S_PATCH_MERGE,
-                        k8s_resource_path(&kubeovn_subnets, NULL,
-                                          k8s_obj_name(obj), NULL),
-                        patch, false);
+    const char *name = k8s_obj_name(obj);
+    struct json *patch = finalizer_patch(k, name, true);
+    struct json *defaults = subnet_defaults_patch(obj,
+                                                  k->c->opts.cluster_router);
+    if (patch && defaults) {
+        json_object_put(patch, "spec",
+                        json_clone(json_get_member(defaults, "spec")));
+        json_destroy(defaults);
+    } else if (defaults) {
+        patch = defaults;
     }
+    write_patch(w, name, patch);
 }
 
 static void
@@ -166,7 +180,7 @@ subnet_committed(struct kind *k, const char *name, void *cm_,
         write_status(k, w, name, cm->status);
     }
     if (cm && cm->finalize) {
-        write_finalizer(k, w, name, false);
+        write_patch(w, name, finalizer_patch(k, name, false));
     }
 }
 
@@ -274,8 +288,7 @@ subnet_reconcile(struct kind *k, const char *name, struct ovn_txn *t,
         return RECONCILE_PENDING;
     }
     if (!deleting) {
-        write_finalizer(k, w, name, true);
-        write_defaults(k, w, obj);
+        write_finalizer_and_defaults(k, w, obj);
     }
 
     struct svec excludes = SVEC_EMPTY_INITIALIZER;

@@ -41,7 +41,8 @@ const struct nbrec_logical_switch_port *nb_lsp_ensure(
 
 /* Adds to the open transaction the removal of kovn's port 'lsp' from its
  * switch. */
-void nb_lsp_delete(struct nb_index *, const struct nbrec_logical_switch_port *);
+void nb_lsp_delete(struct nb_index *,
+                   const struct nbrec_logical_switch_port *);
 
 /* The switch whose 'ports' hold 'lsp', or NULL.  Quick for a port whose
  * external_ids:subnet names its switch, as kovn's do; otherwise it scans

@@ -7,7 +7,8 @@
 # certificates, tokens and kubeconfigs made here.  Everything lives in DIR.
 #
 #   k8s-env.sh start DIR            start etcd + kube-apiserver, apply the
-#                                   CRDs of deploy/crds; prints "export ..."
+#                                   CRDs of deploy/crds (Subnet, IP: those
+#                                   kovn acts on); prints "export ..."
 #                                   lines for eval
 #   k8s-env.sh stop DIR             stop both and remove DIR
 #   k8s-env.sh stop-apiserver DIR   stop only kube-apiserver (etcd keeps the

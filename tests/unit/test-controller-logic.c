@@ -50,7 +50,8 @@ str(const struct json *j)
     "\"status\":{\"v4availableIPs\":250,\"v4usingIPs\":3," \
     "\"v6availableIPs\":0,\"v6usingIPs\":0,\"conditions\":[" \
     "{\"type\":\"Validated\",\"status\":\"True\"}," \
-    "{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"ReconcileSuccess\"," \
+    "{\"type\":\"Ready\",\"status\":\"True\"," \
+    "\"reason\":\"ReconcileSuccess\"," \
     "\"message\":\"\",\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}}"
 
 static void
