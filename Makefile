@@ -9,7 +9,9 @@
 #                 kube-apiserver, real OVN, nodes as network namespaces) with
 #                 pods on different nodes talking; make demo-status and
 #                 make demo-down show and remove it (sandbox/kovn-sandbox.sh)
-#   make bench    the benchmarks (release build); figures go to bench/RESULTS.md
+#   make bench    the benchmarks (release build), kovn-controller beside the
+#                 previous one (bench/BASELINE, built once by bench/baseline.sh);
+#                 figures go to bench/RESULTS.md
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan

@@ -2,12 +2,18 @@
 # Runs kovn's benchmarks from a build directory and prints their figures.
 #   bench/run.sh BUILD_DIR [N_PODS]
 # The informer benchmark runs against a real kube-apiserver started for it
-# (tests/integration/with-k8s.sh).  Record the output in bench/RESULTS.md.
+# (tests/integration/with-k8s.sh).  The controller benchmark measures the
+# release kovn-controller of BUILD_DIR beside the previous one (the commit in
+# bench/BASELINE, or $KOVN_BENCH_BASELINE), built once by bench/baseline.sh
+# and cached outside the clone.  Record the output in bench/RESULTS.md.
 set -euo pipefail
 build=${1:?usage: bench/run.sh BUILD_DIR [N_PODS]}
 n_pods=${2:-10000}
 top=$(cd "$(dirname "$0")/.." && pwd)
 
+# First, so that a build of the baseline (under a minute, once) is not
+# measured into anything.
+baseline=$("$top/bench/baseline.sh")
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
 echo "== bench-ipam"
 "$build/bench/bench-ipam"
@@ -15,15 +21,15 @@ echo "== bench-informer ($n_pods pods)"
 "$top/tests/integration/with-k8s.sh" \
   sh -c "\"$build/bench/bench-informer\" \"\$KOVN_TEST_KUBECONFIG\" $n_pods \
          /var/cache/kovn/kubernetes/kubectl"
-echo "== bench-controller ($n_pods pods over 100 nodes)"
-# Its own NB (ovn-env.sh) and the release kovn-controller, against a fresh
-# apiserver; the controller's Lease is KOVN_BENCH_LEASE_DURATION seconds
-# (default 15, as in production); it restarts the controller
-# KOVN_BENCH_RESTARTS times (default 3) and reports the median.
-"$top/tests/integration/with-k8s.sh" \
-  sh -c "\"$build/bench/bench-controller\" \"\$KOVN_TEST_KUBECONFIG\" \
-         \"$build/controller/kovn-controller\" \
-         \"$top/tests/integration/ovn-env.sh\" $n_pods"
+echo "== bench-controller ($n_pods pods over 100 nodes), previous vs new"
+# bench-controller on its own NB (ovn-env.sh) and a fresh apiserver per run,
+# for the baseline and this build's kovn-controller alternately,
+# KOVN_BENCH_ROUNDS rounds (default 2), then both side by side.  The
+# controller's Lease is KOVN_BENCH_LEASE_DURATION seconds (default 15, as in
+# production); each run restarts the controller KOVN_BENCH_RESTARTS times
+# (default 3) and reports the median.
+"$top/bench/bench-controller-paired.sh" "$build" "$baseline" \
+  "$build/controller/kovn-controller" "$n_pods"
 echo "== bench-cni (${KOVN_BENCH_CNI_ADDS:-200} ADDs, sequential and at concurrency 10)"
 # kovn (plugin -> kovn-daemon -> ovn-installed) against Debian's bridge +
 # host-local through the same libcni caller, on one node of node-env.sh.
