@@ -446,9 +446,14 @@ test_deps_nodes_pods(void **state OVS_UNUSED)
     controller_destroy(c);
 }
 
+/* Usage: test-controller-logic [PATTERN]: only the tests whose names match
+ * (cmocka's filter, "*" as a wildcard). */
 int
-main(void)
+main(int argc, char *argv[])
 {
+    if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_patch),
         cmocka_unit_test(test_finalizers_patch),
