@@ -47,14 +47,8 @@ startup_phase_name(enum startup_phase phase)
 
 /* ---- informers: every event goes to the dependency table ---- */
 
-struct informer_aux {
-    struct controller *c;
-    enum controller_input input;
-};
-static struct informer_aux informer_auxes[N_INFORMERS];
-
 static void
-dispatch(const struct informer_aux *ia, const struct json *old,
+dispatch(const struct controller_input_aux *ia, const struct json *old,
          const struct json *new)
 {
     char *key = k8s_obj_key(new ? new : old);
@@ -125,10 +119,10 @@ create_informers(struct controller *c)
     for (int i = 0; i < N_INFORMERS; i++) {
         const struct informer_spec *spec = &informer_specs[i];
         struct k8s_informer_options o = { .transform = spec->transform };
-        informer_auxes[i] = (struct informer_aux) { c, i };
+        c->informer_aux[i] = (struct controller_input_aux) { c, i };
         c->informers[i] = k8s_informer_create(c->client, spec->resource, &o,
                                               &informer_handlers,
-                                              &informer_auxes[i]);
+                                              &c->informer_aux[i]);
     }
 }
 

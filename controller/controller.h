@@ -62,12 +62,19 @@ struct controller_options {
 /* Fills 'o' with the defaults of every option (the strings are 'o''s). */
 void controller_options_init(struct controller_options *o);
 
+/* What an informer's handlers get: which input of which controller. */
+struct controller_input_aux {
+    struct controller *c;
+    enum controller_input input;
+};
+
 struct controller {
     struct controller_options opts;
     struct ip_cidr join_cidr;       /* Parsed --join-cidr. */
 
     struct k8s_client *client;      /* NULL: synthetic caches (tests). */
     struct k8s_informer *informers[N_INFORMERS];
+    struct controller_input_aux informer_aux[N_INFORMERS];
     struct k8s_event_recorder *events;
     struct k8s_leader *leader;      /* NULL: always leading (tests). */
     struct ovn_idl *nb;
