@@ -123,6 +123,10 @@ create_informers(struct controller *c)
         c->informers[i] = k8s_informer_create(c->client, spec->resource, &o,
                                               &informer_handlers,
                                               &c->informer_aux[i]);
+        if (spec->index) {
+            k8s_informer_add_index(c->informers[i], spec->index_name,
+                                   spec->index);
+        }
     }
 }
 

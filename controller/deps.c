@@ -9,6 +9,7 @@
 #include "controller.h"
 #include "ip-resource.h"
 #include "k8s/k8s-informer.h"
+#include "namespace.h"
 #include "objects.h"
 #include "openvswitch/json.h"
 #include "reconciler.h"
@@ -88,18 +89,6 @@ map_usage_to_subnet(const struct controller *c OVS_UNUSED,
     out->delay_ms = SUBNET_STATUS_DELAY_MS;
 }
 
-static void
-add_listed_namespaces(const struct json *subnet, struct dep_keys *out)
-{
-    const struct json *list = json_get_path(subnet, "spec.namespaces");
-    for (size_t i = 0; list && list->type == JSON_ARRAY
-                       && i < list->array.n; i++) {
-        if (list->array.elems[i]->type == JSON_STRING) {
-            svec_add(&out->keys, json_string(list->array.elems[i]));
-        }
-    }
-}
-
 /* The Namespaces Subnet 'name' ('obj', 'other' its other version or NULL)
  * binds: those it lists, or every one for the default Subnet, which binds
  * all that no other Subnet lists. */
@@ -111,8 +100,10 @@ add_bound_namespaces(const struct controller *c, const char *name,
     if (!strcmp(name, c->opts.default_subnet)) {
         add_all(c, IN_NAMESPACES, out);
     } else {
-        add_listed_namespaces(obj, out);
-        add_listed_namespaces(other, out);
+        subnet_index_namespaces(obj, &out->keys);
+        if (other) {
+            subnet_index_namespaces(other, &out->keys);
+        }
     }
 }
 

@@ -16,44 +16,51 @@
 #include "openvswitch/vlog.h"
 #include "ovn/ovn-annotations.h"
 #include "reconciler.h"
+#include "hmapx.h"
+#include "svec.h"
 #include "util.h"
 #include "util/json-util.h"
 
 VLOG_DEFINE_THIS_MODULE(namespace);
 
-static bool
-lists_namespace(const struct json *subnet, const char *name)
+void
+subnet_index_namespaces(const struct json *subnet, struct svec *values)
 {
     const struct json *list = json_get_path(subnet, "spec.namespaces");
-    if (list && list->type == JSON_ARRAY) {
-        for (size_t i = 0; i < list->array.n; i++) {
-            const struct json *e = list->array.elems[i];
-            if (e->type == JSON_STRING && !strcmp(json_string(e), name)) {
-                return true;
-            }
+    for (size_t i = 0; list && list->type == JSON_ARRAY
+                       && i < list->array.n; i++) {
+        const struct json *e = list->array.elems[i];
+        if (e->type == JSON_STRING) {
+            svec_add(values, json_string(e));
         }
     }
-    return false;
 }
 
-/* The Subnet that Namespace 'name' belongs to, or NULL if none is valid. */
+/* The Subnet that Namespace 'name' belongs to, or NULL if none is valid:
+ * the first by name of the valid Subnets that list it, else the default
+ * one. */
 static const struct json *
 namespace_subnet(const struct controller *c, const char *name)
 {
-    const struct json *best = NULL;
-    struct k8s_object *o;
-    K8S_INFORMER_FOR_EACH (o, controller_cache(c, IN_SUBNETS)) {
-        if (ipam_subnet_find(c->ipam, o->key)
-            && lists_namespace(o->obj, name)
-            && (!best || strcmp(o->key, k8s_obj_name(best)) < 0)) {
-            best = o->obj;
+    struct k8s_informer *subnets = controller_cache(c, IN_SUBNETS);
+    const struct hmapx *listing = k8s_informer_index_lookup(
+        subnets, SUBNET_INDEX_NAMESPACES, name);
+    const struct k8s_object *best = NULL;
+    const struct hmapx_node *node;
+    if (listing) {
+        HMAPX_FOR_EACH (node, listing) {
+            const struct k8s_object *o = node->data;
+            if (ipam_subnet_find(c->ipam, o->key)
+                && (!best || strcmp(o->key, best->key) < 0)) {
+                best = o;
+            }
         }
     }
-    if (!best && ipam_subnet_find(c->ipam, c->opts.default_subnet)) {
-        best = k8s_informer_get(controller_cache(c, IN_SUBNETS),
-                                c->opts.default_subnet);
+    if (best) {
+        return best->obj;
     }
-    return best;
+    return ipam_subnet_find(c->ipam, c->opts.default_subnet)
+           ? k8s_informer_get(subnets, c->opts.default_subnet) : NULL;
 }
 
 static char *

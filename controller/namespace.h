@@ -17,6 +17,15 @@
  * merge patches, sent only when an annotation differs.  Queued by its own
  * events and by the Subnets that name it (deps.c). */
 
+struct json;
+struct svec;
+
 extern const struct kind_class namespace_class;
+
+/* The index of the Subnet cache by the Namespaces each Subnet lists in
+ * spec.namespaces, through which a Namespace finds its Subnet without a
+ * scan of every Subnet. */
+#define SUBNET_INDEX_NAMESPACES "namespaces"
+void subnet_index_namespaces(const struct json *subnet, struct svec *values);
 
 #endif /* namespace.h */

@@ -16,7 +16,8 @@
 /* One informer per resource, whichever kinds read it.  Transforms drop what
  * no kind reads, to save memory at scale. */
 const struct informer_spec informer_specs[N_INFORMERS] = {
-    [IN_SUBNETS] = { "subnets", &kubeovn_subnets, NULL },
+    [IN_SUBNETS] = { "subnets", &kubeovn_subnets, NULL,
+                     SUBNET_INDEX_NAMESPACES, subnet_index_namespaces },
     [IN_NAMESPACES] = { "namespaces", &k8s_namespaces, NULL },
     [IN_NODES] = { "nodes", &k8s_nodes, node_transform },
     [IN_PODS] = { "pods", &k8s_pods, pod_transform },

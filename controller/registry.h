@@ -22,6 +22,7 @@
 struct json;
 struct k8s_resource;
 struct kind_class;
+struct svec;
 
 enum controller_input {
     /* Informers: an object was added, updated or deleted. */
@@ -51,6 +52,8 @@ struct informer_spec {
     const char *name;                       /* For logs and kovn/sync. */
     const struct k8s_resource *resource;
     void (*transform)(struct json *);       /* Or NULL: whole objects. */
+    const char *index_name;                 /* An index, or NULL. */
+    void (*index)(const struct json *, struct svec *);
 };
 
 extern const struct informer_spec informer_specs[N_INFORMERS];

@@ -15,6 +15,7 @@
 #include "hash.h"
 #include "hmapx.h"
 #include "random.h"
+#include "svec.h"
 #include "timeval.h"
 #include "util.h"
 #include "util/json-util.h"
@@ -166,8 +167,14 @@ index_insert(struct k8s_informer *inf, struct k8s_object *o)
     o->index_values = xcalloc(inf->n_indexes, sizeof *o->index_values);
     for (size_t i = 0; i < inf->n_indexes; i++) {
         struct informer_index *idx = &inf->indexes[i];
-        char *value = idx->func(o->obj);
-        if (value) {
+        struct svec *values = &o->index_values[i];
+        svec_init(values);
+        idx->func(o->obj, values);
+        svec_sort_unique(values);
+
+        const char *value;
+        size_t j;
+        SVEC_FOR_EACH (j, value, values) {
             struct hmapx *set = shash_find_data(&idx->values, value);
             if (!set) {
                 set = xmalloc(sizeof *set);
@@ -176,7 +183,6 @@ index_insert(struct k8s_informer *inf, struct k8s_object *o)
             }
             hmapx_add(set, o);
         }
-        o->index_values[i] = value;
     }
 }
 
@@ -184,9 +190,10 @@ static void
 index_remove(struct k8s_informer *inf, struct k8s_object *o)
 {
     for (size_t i = 0; o->index_values && i < inf->n_indexes; i++) {
-        char *value = o->index_values[i];
-        if (value) {
-            struct informer_index *idx = &inf->indexes[i];
+        struct informer_index *idx = &inf->indexes[i];
+        const char *value;
+        size_t j;
+        SVEC_FOR_EACH (j, value, &o->index_values[i]) {
             struct hmapx *set = shash_find_data(&idx->values, value);
             hmapx_find_and_delete(set, o);
             if (hmapx_is_empty(set)) {
@@ -194,8 +201,8 @@ index_remove(struct k8s_informer *inf, struct k8s_object *o)
                 hmapx_destroy(set);
                 free(set);
             }
-            free(value);
         }
+        svec_destroy(&o->index_values[i]);
     }
     free(o->index_values);
     o->index_values = NULL;
@@ -728,9 +735,11 @@ k8s_informer_index_lookup(const struct k8s_informer *inf, const char *index,
     return NULL;
 }
 
-char *
-k8s_index_by_node(const struct json *obj)
+void
+k8s_index_by_node(const struct json *obj, struct svec *values)
 {
     const char *node = json_get_string(obj, "spec.nodeName");
-    return node && node[0] ? xstrdup(node) : NULL;
+    if (node && node[0]) {
+        svec_add(values, node);
+    }
 }

@@ -33,6 +33,7 @@
 
 struct k8s_client;
 struct k8s_resource;
+struct svec;
 
 struct k8s_informer_handlers {
     void (*on_add)(const struct json *obj, void *aux);
@@ -61,7 +62,7 @@ struct k8s_object {
     struct hmap_node node;       /* In the informer's cache, by 'key'. */
     char *key;                   /* "namespace/name" or "name". */
     struct json *obj;
-    char **index_values;         /* Internal: the value for each index. */
+    struct svec *index_values;   /* Internal: the values for each index. */
 };
 
 struct k8s_informer_stats {
@@ -96,11 +97,12 @@ const struct hmap *k8s_informer_objects(const struct k8s_informer *);
 #define K8S_INFORMER_FOR_EACH(OBJECT, INFORMER) \
     HMAP_FOR_EACH (OBJECT, node, k8s_informer_objects(INFORMER))
 
-/* Indexes.  An index function returns the index value of 'obj' as a
- * malloc'd string, or NULL to leave it out.  Add indexes before the first
- * run.  Lookups return a set of 'struct k8s_object *' owned by the informer
- * (or NULL if no object has that value), valid until the next run. */
-typedef char *k8s_index_func(const struct json *obj);
+/* Indexes.  An index function adds the index values of 'obj' to 'values'
+ * (none, one, or several: a Subnet is found under each Namespace it
+ * lists).  Add indexes before the first run.  Lookups return a set of
+ * 'struct k8s_object *' owned by the informer (or NULL if no object has
+ * that value), valid until the next run. */
+typedef void k8s_index_func(const struct json *obj, struct svec *values);
 void k8s_informer_add_index(struct k8s_informer *, const char *name,
                             k8s_index_func *);
 const struct hmapx *k8s_informer_index_lookup(const struct k8s_informer *,
@@ -108,7 +110,7 @@ const struct hmapx *k8s_informer_index_lookup(const struct k8s_informer *,
                                               const char *value);
 
 /* Ready-made index functions. */
-char *k8s_index_by_node(const struct json *obj);      /* spec.nodeName */
+void k8s_index_by_node(const struct json *, struct svec *); /* nodeName */
 
 /* Synthetic caches, for tests of code that reads informers: an informer
  * created with a NULL client sends nothing, and its cache holds what these

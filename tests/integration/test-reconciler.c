@@ -239,6 +239,39 @@ test_node(void)
           "node annotations");
 }
 
+/* The Namespace kind: a Namespace listed by a valid Subnet is bound to it,
+ * any other to the default Subnet; a Subnet that stops listing it lets it
+ * go back. */
+static void
+test_namespace(void)
+{
+    itest_case("namespace");
+    put(IN_SUBNETS, "{\"metadata\":{\"name\":\"sn\",\"resourceVersion\":"
+        "\"6\"},\"spec\":{\"cidrBlock\":\"10.78.0.0/24\",\"namespaces\":"
+        "[\"ns2\",\"ns3\"]}}");
+    put(IN_NAMESPACES, "{\"metadata\":{\"name\":\"ns2\"}}");
+    put(IN_NAMESPACES, "{\"metadata\":{\"name\":\"ns4\"}}");
+    CHECK(settle(), "idle");
+    CHECK(LOG_FIND("PATCH /api/v1/namespaces/ns2 ",
+                   "\"ovn.kubernetes.io/logical_switch\":\"sn\"",
+                   "\"ovn.kubernetes.io/cidr\":\"10.78.0.0/24\""),
+          "ns2 bound to sn");
+    CHECK(LOG_FIND("PATCH /api/v1/namespaces/ns4 ",
+                   "\"ovn.kubernetes.io/logical_switch\":\"ovn-default\""),
+          "ns4 bound to the default Subnet");
+
+    svec_clear(&c->api_log);
+    put(IN_SUBNETS, "{\"metadata\":{\"name\":\"sn\",\"resourceVersion\":"
+        "\"7\"},\"spec\":{\"cidrBlock\":\"10.78.0.0/24\",\"namespaces\":"
+        "[\"ns3\"]}}");
+    CHECK(settle(), "idle");
+    CHECK(LOG_FIND("PATCH /api/v1/namespaces/ns2 ",
+                   "\"ovn.kubernetes.io/logical_switch\":\"ovn-default\""),
+          "ns2 back to the default Subnet");
+    CHECK(!LOG_FIND("PATCH /api/v1/namespaces/ns4 "),
+          "ns4, not named by the change, is not looked at");
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -248,6 +281,7 @@ static const struct {
     { "bad-subnet", test_bad_subnet },
     { "defaults", test_defaults },
     { "node", test_node },
+    { "namespace", test_namespace },
 };
 
 static void
