@@ -4,10 +4,13 @@
 #include <config.h>
 #include "nb/nb-router.h"
 
+#include <string.h>
+
 #include "ovn-nb-idl.h"
 #include "ovn/ovn-idl.h"
 #include "ovn/ovn-owner.h"
 #include "smap.h"
+#include "util.h"
 
 const struct nbrec_logical_router *
 nb_router_insert(struct ovn_txn *t, const char *name)
@@ -61,5 +64,93 @@ nb_routes_ensure(struct ovn_txn *t, const struct nbrec_logical_router *router,
         smap_destroy(&ids);
         changed = true;
     }
+    return changed;
+}
+
+static bool
+same_strings(char **a, size_t n_a, const char *const *b, size_t n_b)
+{
+    if (n_a != n_b) {
+        return false;
+    }
+    for (size_t i = 0; i < n_a; i++) {
+        bool found = false;
+        for (size_t j = 0; j < n_b && !found; j++) {
+            found = !strcmp(a[i], b[j]);
+        }
+        if (!found) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+policy_write(const struct nbrec_logical_router_policy *p,
+             const struct nb_policy_spec *spec)
+{
+    if (strcmp(p->action, spec->action)) {
+        nbrec_logical_router_policy_set_action(p, spec->action);
+    }
+    if (!same_strings(p->nexthops, p->n_nexthops, spec->nexthops,
+                      spec->n_nexthops)) {
+        nbrec_logical_router_policy_set_nexthops(
+            p, (const char **) spec->nexthops, spec->n_nexthops);
+    }
+}
+
+/* Index in 'want' of the spec that policy 'p' is, or -1. */
+static int
+find_spec(const struct nbrec_logical_router_policy *p,
+          const struct nb_policy_spec *want, size_t n_want)
+{
+    for (size_t i = 0; i < n_want; i++) {
+        if (p->priority == want[i].priority
+            && !strcmp(p->match, want[i].match)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+bool
+nb_policies_ensure(struct ovn_txn *t, const struct nbrec_logical_router *router,
+                   const char *owner_key, const char *owner,
+                   const struct nb_policy_spec *want, size_t n_want)
+{
+    bool changed = false;
+    bool *have = xcalloc(n_want ? n_want : 1, sizeof *have);
+
+    for (size_t i = 0; router && i < router->n_policies; i++) {
+        const struct nbrec_logical_router_policy *p = router->policies[i];
+        if (!ovn_owner_matches(&p->external_ids, owner_key, owner)) {
+            continue;
+        }
+        int k = find_spec(p, want, n_want);
+        if (k >= 0 && !have[k]) {
+            have[k] = true;
+            policy_write(p, &want[k]);
+        } else {
+            nbrec_logical_router_update_policies_delvalue(router, p);
+            nbrec_logical_router_policy_delete(p);
+            changed = true;
+        }
+    }
+    for (size_t i = 0; router && i < n_want; i++) {
+        if (!have[i]) {
+            struct smap ids = SMAP_INITIALIZER(&ids);
+            ovn_owner_init(&ids, owner_key, owner, NULL);
+            const struct nbrec_logical_router_policy *p
+                = nbrec_logical_router_policy_insert(t->txn);
+            nbrec_logical_router_policy_set_priority(p, want[i].priority);
+            nbrec_logical_router_policy_set_match(p, want[i].match);
+            nbrec_logical_router_policy_set_external_ids(p, &ids);
+            policy_write(p, &want[i]);
+            nbrec_logical_router_update_policies_addvalue(router, p);
+            smap_destroy(&ids);
+            changed = true;
+        }
+    }
+    free(have);
     return changed;
 }

@@ -6,10 +6,11 @@
 
 /* Logical routers and their static routes, owner-scoped: every helper here
  * creates rows with external_ids:vendor=kovn and owner keys, and changes
- * or deletes only rows that carry them.  (Router policies join this file
- * with the gateway work.) */
+ * or deletes only rows that carry them. */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct nbrec_logical_router;
 struct ovn_txn;
@@ -26,5 +27,24 @@ const struct nbrec_logical_router *nb_router_insert(struct ovn_txn *,
 bool nb_routes_ensure(struct ovn_txn *, const struct nbrec_logical_router *,
                       const char *owner_key, const char *owner,
                       const char *prefix, const char *nexthop);
+
+/* A router policy, as the caller wants it.  Strings are the caller's. */
+struct nb_policy_spec {
+    int64_t priority;
+    const char *match;
+    const char *action;             /* "allow", "drop", "reroute". */
+    const char *const *nexthops;    /* For "reroute" (ECMP if several). */
+    size_t n_nexthops;
+};
+
+/* Makes the policies of 'router' owned by 'owner_key'='owner' be exactly
+ * 'want' (a policy is identified by its priority and match): the others
+ * of that owner go, the missing ones come, and those that differ in action
+ * or next hops are rewritten.  Policies of other owners, and rows without
+ * vendor=kovn, are left alone.  Returns true if it added or removed
+ * one. */
+bool nb_policies_ensure(struct ovn_txn *, const struct nbrec_logical_router *,
+                        const char *owner_key, const char *owner,
+                        const struct nb_policy_spec *want, size_t n_want);
 
 #endif /* nb/nb-router.h */
