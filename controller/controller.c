@@ -278,11 +278,13 @@ enter_phase(struct controller *c, enum startup_phase phase)
     }
 }
 
+/* True if every kind that works before 'phase' (every kind, if 'phase' is
+ * -1) is idle. */
 static bool
-kinds_idle_before(const struct controller *c, enum startup_phase phase)
+kinds_idle_before(const struct controller *c, int phase)
 {
     for (int i = 0; i < N_KINDS; i++) {
-        if (c->kinds[i]->class->phase < phase
+        if ((phase < 0 || (int) c->kinds[i]->class->phase < phase)
             && !kind_is_idle(c->kinds[i])) {
             return false;
         }
@@ -326,7 +328,8 @@ startup_advance(struct controller *c)
     case PHASE_WAITING:
         if (leading(c) && ovn_idl_state(c->nb) == OVN_IDL_SYNCED
             && caches_synced(c)) {
-            VLOG_INFO("%s leads, NB and caches synced", c->opts.identity);
+            VLOG_INFO("%s leads: reconciling (NB and caches synced)",
+                      c->opts.identity);
             enter_phase(c, PHASE_CLUSTER);
         }
         break;
@@ -464,7 +467,7 @@ controller_is_idle(const struct controller *c)
 {
     return c->phase == PHASE_RUNNING && !c->txn
            && hmap_is_empty(&c->api_calls) && cluster_is_idle(c->cluster)
-           && kinds_idle_before(c, PHASE_RUNNING + 1);
+           && kinds_idle_before(c, -1);
 }
 
 void

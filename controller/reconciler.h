@@ -10,8 +10,9 @@
  * name, the start-up phase from which it works, and a few functions.  The
  * code here does what every kind needs and none should write twice:
  *
- *   - a de-duplicating work queue of keys, fed only by the dependency table
- *     (deps.c) and by the kind's own enqueue_all() and gc();
+ *   - a de-duplicating work queue of keys, fed by the dependency table
+ *     (deps.c) with every change of the world, and by the kind itself
+ *     (enqueue_all(), gc(), its own retries);
  *   - batching: kind_run() hands up to 'batch' keys to reconcile(), which
  *     adds its NB writes to the transaction the whole controller shares;
  *   - settling: reconcile() says what became of the key --
