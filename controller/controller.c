@@ -321,6 +321,17 @@ start_running(struct controller *c)
     collect_garbage(c);
 }
 
+/* True if the phase after CLUSTER or NETWORKS may start now: the pass that
+ * made it so may have ended with nothing else to wake the loop. */
+static bool
+startup_due(const struct controller *c)
+{
+    return !c->txn
+           && ((c->phase == PHASE_CLUSTER && c->router)
+               || (c->phase == PHASE_NETWORKS
+                   && kinds_idle_before(c, PHASE_RUNNING)));
+}
+
 static void
 startup_advance(struct controller *c)
 {
@@ -447,6 +458,9 @@ controller_wait(struct controller *c)
         return;                     /* Informers, NB and the Lease wake us. */
     }
     cluster_wait(c->cluster);
+    if (startup_due(c)) {
+        poll_immediate_wake();
+    }
     if (c->txn) {
         ovn_txn_wait(c->txn);
     } else if (c->router) {
