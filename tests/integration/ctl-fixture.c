@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "itest.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-resource.h"
+#include "timeval.h"
 #include "util.h"
 #include "util/json-util.h"
 
@@ -53,7 +55,7 @@ on_term(int sig OVS_UNUSED)
 }
 
 void
-ctl_fixture_init(const char *program, const char *prefix, bool northd)
+ctl_fixture_init(const char *prefix, bool northd)
 {
     const char *test_dir = getenv("KOVN_TEST_DIR");
     controller_bin = getenv("KOVN_CONTROLLER");
@@ -62,7 +64,6 @@ ctl_fixture_init(const char *program, const char *prefix, bool northd)
         itest_fatal("KOVN_TEST_DIR, KOVN_CONTROLLER and KOVN_TEST_KUBECONFIG "
                     "must be set: run through with-k8s.sh and meson test");
     }
-    set_program_name(program);
     env_script = xasprintf("%s/ovn-env.sh", test_dir);
     client = itest_k8s_client(NULL);
 
@@ -81,11 +82,130 @@ ctl_fixture_init(const char *program, const char *prefix, bool northd)
     }
 }
 
+static int exit_status = -1;
+
+static bool
+ctl_socket_ready(const char *path)
+{
+    return !access(path, F_OK)
+           || (exit_status = itest_controller_reap(&controller_pid, 0)) >= 0;
+}
+
 void
 ctl_start_controller(void)
 {
+    /* A killed controller leaves its socket behind. */
+    char *ctl = xasprintf("%s/controller.ctl", dir);
+    unlink(ctl);
     controller_pid = itest_controller_start(controller_bin, dir, kubeconfig,
                                             controller_extra);
+    exit_status = -1;
+    if (!ITEST_WAIT_FOR(ctl_socket_ready(ctl), 30000) || !controller_pid) {
+        itest_sh("tail -n 30 %s/controller.log >&2", dir);
+        itest_fatal("kovn-controller did not create %s (wait status %d)",
+                    ctl, exit_status);
+    }
+    free(ctl);
+}
+
+/* ---- the program's main ---- */
+
+static const struct itest_program *ctl_program;
+
+static void
+ctl_before_case(void)
+{
+    if (controller_pid > 0) {
+        int status = itest_controller_reap(&controller_pid, 0);
+        if (!controller_pid) {
+            itest_sh("tail -n 40 %s/controller.log >&2", dir);
+            itest_check(false, __FILE__, __LINE__, "kovn-controller died "
+                        "during the previous case (wait status %d): "
+                        "starting it again", status);
+        }
+    }
+    if (!controller_pid) {
+        ctl_start_controller();
+    }
+    ctl_sync();
+}
+
+static void
+ctl_teardown(void)
+{
+    if (getenv("KOVN_TEST_VERBOSE")) {
+        itest_sh("cat %s/controller.log >&2", dir);
+    }
+    if (controller_pid > 0) {
+        kill(controller_pid, SIGKILL);
+        itest_controller_reap(&controller_pid, 5000);
+    }
+    if (ctl_program->teardown) {
+        ctl_program->teardown();
+    }
+    k8s_client_destroy(client);
+    client = NULL;
+}
+
+int
+ctl_main(int argc, char *argv[], const struct itest_program *program)
+{
+    ovs_assert(!program->before_case);
+    ctl_program = program;
+    struct itest_program p = *program;
+    p.before_case = ctl_before_case;
+    p.teardown = ctl_teardown;
+    return itest_main(argc, argv, &p);
+}
+
+/* ---- the sync barrier ---- */
+
+static void
+sync_args(const char *args)
+{
+    if (controller_pid <= 0) {
+        itest_fatal("kovn/sync %s: kovn-controller is not running", args);
+    }
+    char *out;
+    int rc = itest_sh_out(&out, "ovs-appctl --timeout=60 -t "
+                          "%s/controller.ctl kovn/sync %s 2>&1", dir, args);
+    if (rc || strcmp(out, "idle")) {
+        itest_sh("tail -n 30 %s/controller.log >&2", dir);
+        itest_fatal("kovn/sync %s: exit status %d: %s", args, rc, out);
+    }
+    free(out);
+}
+
+void
+ctl_sync(void)
+{
+    sync_args("");
+}
+
+static void
+sync_key(const char *cache, const char *key, const char *want)
+{
+    char *args = xasprintf("'%s' '%s' %s", cache, key, want ? want : "");
+    sync_args(args);
+    free(args);
+}
+
+void
+ctl_sync_gone(const char *cache, const char *key)
+{
+    sync_key(cache, key, "gone");
+}
+
+void
+ctl_sync_has(const char *cache, const char *key)
+{
+    sync_key(cache, key, NULL);
+}
+
+void
+ctl_sync_rv(const char *cache, const char *key, const char *rv)
+{
+    sync_key(cache, key, rv);
 }
 
 char *
@@ -196,6 +316,14 @@ ctl_pod_absent(const char *ns, const char *name)
     return !obj;
 }
 
+static bool
+subnet_absent(const char *name)
+{
+    struct json *obj = itest_get(client, &kubeovn_subnets, NULL, name);
+    json_destroy(obj);
+    return !obj;
+}
+
 void
 ctl_subnet_purge(const char *name)
 {
@@ -214,6 +342,35 @@ ctl_subnet_purge(const char *name)
         itest_fatal("deleting Subnet %s: %s", name, r->error);
     }
     k8s_request_destroy(req);
+
+    /* A running controller may have put its finalizer back in between; it
+     * removes it again once it sees the deletion. */
+    if (!ITEST_WAIT_FOR(subnet_absent(name), 30000)) {
+        itest_fatal("Subnet %s was not deleted within 30 s", name);
+    }
+}
+
+void
+ctl_delete_events(const char *ns, const char *kind)
+{
+    char *path = k8s_resource_path(&k8s_events, ns, NULL, NULL);
+    char *query = kind ? xasprintf("fieldSelector=involvedObject.kind%%3D%s",
+                                   kind)
+                       : xstrdup("");
+    char *url = xasprintf("%s?%s", path, query);
+    struct k8s_request *req = k8s_client_request(client, K8S_DELETE, url,
+                                                 NULL, NULL, NULL);
+    const struct k8s_response *r = itest_wait(client, req);
+    if (!k8s_response_ok(r)) {
+        itest_fatal("deleting Events in %s: %s", ns, r->error);
+    }
+    k8s_request_destroy(req);
+    if (itest_count_objects(client, &k8s_events, ns, query)) {
+        itest_fatal("Events in %s left after their deletion", ns);
+    }
+    free(url);
+    free(query);
+    free(path);
 }
 
 char *

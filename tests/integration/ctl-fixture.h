@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include "openvswitch/compiler.h"
 
+struct itest_program;
 struct json;
 struct k8s_client;
 struct k8s_resource;
@@ -30,12 +31,41 @@ extern const char *controller_extra;    /* One more controller option. */
 
 /* Sets the globals from the environment (fatal if unset), makes the
  * temporary folder "/tmp/<prefix>.XXXXXX", starts an NB in it (and
- * ovn-northd if 'northd'), and arranges the cleanup. */
-void ctl_fixture_init(const char *program, const char *prefix, bool northd);
+ * ovn-northd if 'northd'), and arranges the cleanup.  For a program's
+ * 'setup'. */
+void ctl_fixture_init(const char *prefix, bool northd);
+
+/* itest_main() for a controller test program (see itest.h): the program's
+ * 'setup' calls ctl_fixture_init(); before each case kovn-controller is
+ * started if it is not running (a case such as "clean-exit" stops it; one
+ * that died unexpectedly counts as a failure) and waited for with
+ * ctl_sync(); after the last case the controller log is shown with -v, the
+ * controller is stopped and then the program's own 'teardown' runs.
+ * 'program''s 'before_case' must be NULL. */
+int ctl_main(int argc, char *argv[], const struct itest_program *);
 
 /* Starts kovn-controller (its unixctl socket is DIR/controller.ctl), with
- * 'controller_extra' if nonnull. */
+ * 'controller_extra' if nonnull, and waits until the socket exists (fatal
+ * after 30 s or if the controller exits). */
 void ctl_start_controller(void);
+
+/* The sync barrier (controller/sync.h): waits until the running controller
+ * is idle -- start-up done, nothing ready to reconcile, no NB transaction or
+ * API write in flight.  Delayed work (a Subnet's status a second after an
+ * allocation, retries with backoff) is not waited for.  Fatal if the
+ * controller does not answer "idle" within 60 s.
+ *
+ * The other forms first wait until the controller's informer cache 'cache'
+ * ("pods", "subnets", "namespaces", "nodes", "ips", "statefulsets") no
+ * longer holds 'key' ("ns/name", or "name" if cluster-scoped), holds it at
+ * all, or holds it at resourceVersion 'rv' or later: so that a test knows
+ * the controller has seen its change before it checks that nothing
+ * happened.  ("gone" is true at once of a key the controller never saw: ask
+ * for it only once the controller has seen the object.) */
+void ctl_sync(void);
+void ctl_sync_gone(const char *cache, const char *key);
+void ctl_sync_has(const char *cache, const char *key);
+void ctl_sync_rv(const char *cache, const char *key, const char *rv);
 
 /* Runs ovn-nbctl with 'format' against this run's NB; returns its output
  * (the caller frees it). */
@@ -68,10 +98,14 @@ char *ctl_pod_ann(const char *ns, const char *name, const char *key);
 bool ctl_pod_allocated(const char *ns, const char *name);
 bool ctl_pod_absent(const char *ns, const char *name);
 
-/* Deletes Subnet 'name' (if it exists) without waiting for a controller:
- * for what an earlier run left, when no controller runs to remove kovn's
- * finalizer. */
+/* Deletes Subnet 'name' (if it exists) without waiting for a controller,
+ * and waits until it is gone: for what an earlier run left, when no
+ * controller runs to remove kovn's finalizer.  Fatal on failure. */
 void ctl_subnet_purge(const char *name);
+
+/* Deletes the Events in namespace 'ns' about objects of kind 'kind' (NULL:
+ * all), so that counts of Events start from 0.  Fatal on failure. */
+void ctl_delete_events(const char *ns, const char *kind);
 
 /* The MAC of logical router port 'lrp' (caller frees), or NULL. */
 char *ctl_lrp_mac(const char *lrp);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "k8s/k8s-client.h"
@@ -42,6 +43,89 @@ itest_case(const char *name)
     current_case = name;
     printf("== %s\n", name);
     fflush(stdout);
+}
+
+static const struct itest_case_def *
+find_case(const struct itest_program *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_cases; i++) {
+        if (!strcmp(p->cases[i].name, name)) {
+            return &p->cases[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+usage(const char *program, const struct itest_program *p, FILE *stream)
+{
+    fprintf(stream, "usage: %s [-v] [--list] [CASE...]\n"
+            "Runs the named cases in the order given, or all of them in "
+            "this order:\n", program);
+    for (size_t i = 0; i < p->n_cases; i++) {
+        fprintf(stream, "  %s\n", p->cases[i].name);
+    }
+}
+
+int
+itest_main(int argc, char *argv[], const struct itest_program *p)
+{
+    const struct itest_case_def **run = xmalloc((argc + p->n_cases)
+                                                * sizeof *run);
+    size_t n_run = 0;
+    bool list = false;
+
+    set_program_name(argv[0]);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
+            setenv("KOVN_TEST_VERBOSE", "1", 1);
+        } else if (!strcmp(arg, "--list")) {
+            list = true;
+        } else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+            usage(argv[0], p, stdout);
+            free(run);
+            return EXIT_SUCCESS;
+        } else if (arg[0] != '-' && find_case(p, arg)) {
+            run[n_run++] = find_case(p, arg);
+        } else {
+            fprintf(stderr, "%s: unknown %s \"%s\"\n", argv[0],
+                    arg[0] == '-' ? "option" : "case", arg);
+            usage(argv[0], p, stderr);
+            free(run);
+            return 2;
+        }
+    }
+    if (list) {
+        for (size_t i = 0; i < p->n_cases; i++) {
+            printf("%s\n", p->cases[i].name);
+        }
+        free(run);
+        return EXIT_SUCCESS;
+    }
+    if (!n_run) {
+        for (size_t i = 0; i < p->n_cases; i++) {
+            run[n_run++] = &p->cases[i];
+        }
+    }
+
+    if (p->setup) {
+        p->setup();
+    }
+    for (size_t i = 0; i < n_run; i++) {
+        if (p->before_case) {
+            current_case = run[i]->name;
+            p->before_case();
+        }
+        itest_case(run[i]->name);
+        run[i]->run();
+    }
+    current_case = "";
+    if (p->teardown) {
+        p->teardown();
+    }
+    free(run);
+    return itest_finish();
 }
 
 int

@@ -9,6 +9,7 @@
  * and helpers to reach the test's real kube-apiserver. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "openvswitch/compiler.h"
 
 struct k8s_client;
@@ -21,6 +22,33 @@ bool itest_check(bool ok, const char *file, int line, const char *format,
 
 /* Starts a named test case (for the log). */
 void itest_case(const char *name);
+
+/* A test program made of cases that can run alone:
+ *
+ *     PROGRAM [-v] [--list] [CASE...]
+ *
+ * runs the named cases, in the order given, or every case in table order
+ * if none is named; --list prints the case names, one a line, and runs
+ * nothing; -v sets KOVN_TEST_VERBOSE.  Every case sets up what it needs
+ * itself: it may rely on the program's one-time set-up, never on what
+ * another case left. */
+struct itest_case_def {
+    const char *name;           /* One word: for the command line, the log. */
+    void (*run)(void);
+};
+
+struct itest_program {
+    const struct itest_case_def *cases;
+    size_t n_cases;
+    void (*setup)(void);        /* Once, before the first case, or NULL. */
+    void (*before_case)(void);  /* Before each case, or NULL. */
+    void (*teardown)(void);     /* Once, after the last case, or NULL. */
+};
+
+/* Runs 'program' as described above: the whole main of a test program.
+ * Returns the process's exit status (itest_finish(), or 2 for a bad
+ * command line). */
+int itest_main(int argc, char *argv[], const struct itest_program *);
 
 /* Prints the closing summary line and returns the process's exit status. */
 int itest_finish(void);

@@ -7,7 +7,24 @@
  * the join switch, a route from the cluster router to their InternalIP and
  * their annotations; deletion and restarts keep that exact.
  *
- * Usage: with-k8s.sh test-controller-node [-v]
+ * Every case makes its own Nodes (and foreign rows) and can run alone.
+ * Usage:
+ *
+ *     test-controller-node [-v] [--list] [CASE...]
+ *
+ * with no CASE runs them all, in order; --list prints their names.  To run
+ * one case, after "ninja -C build":
+ *
+ *     KOVN_TEST_DIR=$PWD/tests/integration \
+ *     KOVN_CONTROLLER=$PWD/build/controller/kovn-controller \
+ *     tests/integration/with-k8s.sh \
+ *         build/tests/integration/test-controller-node restart
+ *
+ * or through meson, which sets the environment:
+ *
+ *     tests/integration/with-k8s.sh meson test -C build controller-node \
+ *         --test-args restart
+ *
  * Environment: KOVN_TEST_DIR (ovn-env.sh), KOVN_CONTROLLER (the binary),
  * KOVN_TEST_KUBECONFIG (with-k8s.sh). */
 
@@ -211,6 +228,43 @@ check_node(const char *name, const char *internal_ip)
     return ip;
 }
 
+/* Waits until node 'name' is allocated; its join IP (caller frees), or
+ * NULL if it never was.  For a case's set-up: check_node() checks it all. */
+static char *
+node_allocated(const char *name)
+{
+    CHECK(WAIT_FOR(node_ann_is(name, "allocated", "true")), "%s allocated",
+          name);
+    return node_ann(name, "ip_address");
+}
+
+/* True once node 'name' has its port and, if 'routed', its route. */
+static bool
+node_rows(const char *name, bool routed)
+{
+    return !no_port(name) && (!routed || !no_route(name));
+}
+
+/* Adds a port of another CMS to the join switch. */
+static void
+add_foreign_port(const char *name)
+{
+    CHECK(WAIT_FOR(itest_nb_is(dir, "kovn", "get logical_switch join "
+                               "external_ids:vendor")), "join switch");
+    free(ctl_nbctl("lsp-add join %s -- lsp-set-addresses %s unknown", name,
+                   name));
+}
+
+static bool
+foreign_port_exists(const char *name)
+{
+    char *args = xasprintf("--bare --columns=name find logical_switch_port "
+                           "name=%s", name);
+    bool ok = itest_nb_is(dir, name, args);
+    free(args);
+    return ok;
+}
+
 /* kovn's node ports and routes, one line per row, sorted. */
 static char *
 nb_dump(void)
@@ -227,17 +281,12 @@ nb_dump(void)
 
 /* ---- cases ---- */
 
-static char *ips[4];
-
 static void
 test_nodes(void)
 {
-    itest_case("three nodes");
+    char *ips[4] = { NULL };
     CHECK(WAIT_FOR(itest_nb_is(dir, "kovn", "get logical_switch join "
                                "external_ids:vendor")), "join switch");
-    free(ctl_nbctl("lsp-add join foreign-port -- lsp-set-addresses "
-               "foreign-port unknown"));
-
     create_node("itn-1", "192.168.77.1");
     create_node("itn-2", "192.168.77.2");
     create_node("itn-3", NULL);
@@ -249,6 +298,9 @@ test_nodes(void)
           "unique join addresses");
     CHECK(WAIT_FOR(count_events("itn-3", "NoInternalIP") >= 1),
           "Event NoInternalIP on itn-3");
+    for (size_t i = 0; i < ARRAY_SIZE(ips); i++) {
+        free(ips[i]);
+    }
 }
 
 /* True once ovn-trace (on northd's SB) says that an ICMP echo entering
@@ -276,7 +328,8 @@ trace_reaches(const char *ls, const char *inport, const char *src_mac,
 static void
 test_trace(void)
 {
-    itest_case("ovn-trace pods <-> nodes");
+    create_node("itn-tr", "192.168.78.1");
+    char *ip = node_allocated("itn-tr");
     if (itest_sh("%s start-northd %s", env_script, dir)) {
         CHECK(false, "could not start ovn-northd");
         return;
@@ -288,17 +341,18 @@ test_trace(void)
                "trace-pod '0a:00:00:10:00:05 10.16.0.5'"));
     char *gw_mac = ctl_lrp_mac("ovn-cluster-ovn-default");
     char *join_mac = ctl_lrp_mac("ovn-cluster-join");
-    char *node_mac = node_ann("itn-1", "mac_address");
-    CHECK(gw_mac && join_mac && node_mac && ips[1], "MACs");
-    if (gw_mac && join_mac && node_mac && ips[1]) {
+    char *node_mac = node_ann("itn-tr", "mac_address");
+    CHECK(gw_mac && join_mac && node_mac && ip, "MACs");
+    if (gw_mac && join_mac && node_mac && ip) {
         CHECK(trace_reaches("ovn-default", "trace-pod", "0a:00:00:10:00:05",
-                            "10.16.0.5", gw_mac, "192.168.77.1",
-                            "node-itn-1"),
-              "pod 10.16.0.5 -> node itn-1's InternalIP via node-itn-1");
-        CHECK(trace_reaches("join", "node-itn-1", node_mac, ips[1],
+                            "10.16.0.5", gw_mac, "192.168.78.1",
+                            "node-itn-tr"),
+              "pod 10.16.0.5 -> node itn-tr's InternalIP via node-itn-tr");
+        CHECK(trace_reaches("join", "node-itn-tr", node_mac, ip,
                             join_mac, "10.16.0.5", "trace-pod"),
-              "node itn-1 -> pod 10.16.0.5 via the join switch");
+              "node itn-tr -> pod 10.16.0.5 via the join switch");
     }
+    free(ip);
     free(gw_mac);
     free(join_mac);
     free(node_mac);
@@ -308,115 +362,152 @@ test_trace(void)
 static void
 test_edited(void)
 {
-    itest_case("edited annotations");
-    annotate_node("itn-1", "ovn.kubernetes.io/ip_address", "100.64.9.9");
-    annotate_node("itn-1", "ovn.kubernetes.io/allocated", "false");
-    CHECK(WAIT_FOR(node_ann_is("itn-1", "ip_address", ips[1])
-                   && node_ann_is("itn-1", "allocated", "true")),
-          "itn-1's annotations corrected");
+    create_node("itn-ed1", "192.168.77.11");
+    create_node("itn-ed3", NULL);
+    char *ip1 = node_allocated("itn-ed1");
+    char *ip3 = node_allocated("itn-ed3");
+    if (!ip1 || !ip3) {
+        free(ip1);
+        free(ip3);
+        return;
+    }
+
+    annotate_node("itn-ed1", "ovn.kubernetes.io/ip_address", "100.64.9.9");
+    annotate_node("itn-ed1", "ovn.kubernetes.io/allocated", "false");
+    CHECK(WAIT_FOR(node_ann_is("itn-ed1", "ip_address", ip1)
+                   && node_ann_is("itn-ed1", "allocated", "true")),
+          "itn-ed1's annotations corrected");
 
     /* A new InternalIP moves the route. */
     char *text = xstrdup("{\"status\":{\"addresses\":[{\"type\":"
                          "\"InternalIP\",\"address\":\"192.168.77.3\"}]}}");
     struct json *patch = json_from_string(text);
     struct k8s_request *req = k8s_merge_patch(client, &k8s_nodes, NULL,
-                                              "itn-3", "status", patch,
+                                              "itn-ed3", "status", patch,
                                               NULL, NULL);
     const struct k8s_response *r = itest_wait(client, req);
-    CHECK(k8s_response_ok(r), "patching itn-3's status: %s", r->error);
+    CHECK(k8s_response_ok(r), "patching itn-ed3's status: %s", r->error);
     k8s_request_destroy(req);
     json_destroy(patch);
     free(text);
-    char *want = xasprintf("192.168.77.3/32,%s", ips[3]);
-    CHECK(WAIT_FOR(({ char *rt = route_of("itn-3");
+    char *want = xasprintf("192.168.77.3/32,%s", ip3);
+    CHECK(WAIT_FOR(({ char *rt = route_of("itn-ed3");
                       bool eq = rt && !strcmp(rt, want);
-                      free(rt); eq; })), "itn-3's route once it has an IP");
+                      free(rt); eq; })), "itn-ed3's route once it has an IP");
     free(want);
+    free(ip1);
+    free(ip3);
 }
 
 static void
 test_delete(void)
 {
-    itest_case("delete node");
-    delete_node("itn-2");
-    CHECK(WAIT_FOR(no_port("itn-2") && no_route("itn-2")),
-          "itn-2's port and route gone");
-    CHECK(!no_port("itn-1") && !no_route("itn-1"), "itn-1 keeps its rows");
-    CHECK(itest_nb_is(dir, "foreign-port", "--bare --columns=name find "
-                      "logical_switch_port name=foreign-port"),
-          "foreign port survives");
+    add_foreign_port("foreign-del");
+    create_node("itn-del1", "192.168.77.31");
+    create_node("itn-del2", "192.168.77.32");
+    CHECK(WAIT_FOR(node_rows("itn-del1", true) && node_rows("itn-del2", true)),
+          "itn-del1's and itn-del2's ports and routes");
+
+    delete_node("itn-del2");
+    CHECK(WAIT_FOR(no_port("itn-del2") && no_route("itn-del2")),
+          "itn-del2's port and route gone");
+    CHECK(!no_port("itn-del1") && !no_route("itn-del1"),
+          "itn-del1 keeps its rows");
+    CHECK(foreign_port_exists("foreign-del"), "foreign port survives");
 }
 
 static void
 test_restart(void)
 {
-    itest_case("restart");
+    add_foreign_port("foreign-rs");
+    create_node("itn-rs1", "192.168.77.21");
+    create_node("itn-rs3", "192.168.77.23");
+    char *old_ip1 = node_allocated("itn-rs1");
+    CHECK(WAIT_FOR(node_rows("itn-rs1", true) && node_rows("itn-rs3", true)),
+          "itn-rs1's and itn-rs3's ports and routes");
+    ctl_sync();
     char *before = nb_dump();
     kill(controller_pid, SIGKILL);
     itest_controller_reap(&controller_pid, 5000);
 
     /* While it is down: a node goes, another is edited, one comes. */
-    delete_node("itn-3");
-    annotate_node("itn-1", "ovn.kubernetes.io/mac_address",
+    delete_node("itn-rs3");
+    annotate_node("itn-rs1", "ovn.kubernetes.io/mac_address",
                   "0a:11:22:33:44:55");
-    create_node("itn-4", "192.168.77.4");
+    create_node("itn-rs4", "192.168.77.24");
 
     ctl_start_controller();
-    CHECK(WAIT_FOR(no_port("itn-3") && no_route("itn-3")),
-          "itn-3's rows removed after restart");
-    ips[0] = check_node("itn-4", "192.168.77.4");
-    char *ip1 = check_node("itn-1", "192.168.77.1");
-    CHECK(ip1 && !strcmp(ip1, ips[1]), "itn-1 keeps %s (now %s)", ips[1],
-          ip1 ? ip1 : "(none)");
+    CHECK(WAIT_FOR(no_port("itn-rs3") && no_route("itn-rs3")),
+          "itn-rs3's rows removed after restart");
+    char *ip4 = check_node("itn-rs4", "192.168.77.24");
+    char *ip1 = check_node("itn-rs1", "192.168.77.21");
+    CHECK(ip1 && old_ip1 && !strcmp(ip1, old_ip1), "itn-rs1 keeps %s (now "
+          "%s)", old_ip1 ? old_ip1 : "(none)", ip1 ? ip1 : "(none)");
+    CHECK(ip4 && old_ip1 && strcmp(ip4, old_ip1),
+          "itn-rs4 gets its own address");
     free(ip1);
-    CHECK(ips[0] && strcmp(ips[0], ips[1]), "itn-4 gets its own address");
+    free(ip4);
+    free(old_ip1);
 
-    /* The same rows as before, less itn-3's, plus itn-4's: no duplicates. */
+    /* The same rows as before, less itn-rs3's, plus itn-rs4's: no
+     * duplicates. */
     char *after = nb_dump();
     char *expected;
-    itest_sh_out(&expected, "printf '%%s\\n' '%s' | grep -v itn-3", before);
+    itest_sh_out(&expected, "printf '%%s\\n' '%s' | grep -v itn-rs3",
+                 before);
     char *after_old;
-    itest_sh_out(&after_old, "printf '%%s\\n' '%s' | grep -v itn-4", after);
+    itest_sh_out(&after_old, "printf '%%s\\n' '%s' | grep -v itn-rs4",
+                 after);
     CHECK(!strcmp(after_old, expected), "NB after restart:\n%s\n"
           "expected:\n%s", after_old, expected);
     free(before);
     free(after);
     free(after_old);
     free(expected);
-    CHECK(itest_nb_is(dir, "foreign-port", "--bare --columns=name find "
-                      "logical_switch_port name=foreign-port"),
+    CHECK(foreign_port_exists("foreign-rs"),
           "foreign port survives the restart");
 }
 
 static void
 test_clean_exit(void)
 {
-    itest_case("clean exit");
     ctl_check_clean_exit();
 }
+
+/* ---- the program ---- */
+
+/* The cases' Nodes carry LABEL: what an earlier run against the same
+ * apiserver left goes before the controller starts, and at the end. */
+static void
+purge(void)
+{
+    itest_delete_all(client, &k8s_nodes, NULL, LABEL);
+}
+
+static void
+setup(void)
+{
+    ctl_fixture_init("kovn-node", false);
+    itest_namespace_create(client, "kube-system");
+    purge();
+    ctl_delete_events("default", "Node");
+}
+
+static const struct itest_case_def cases[] = {
+    { "three-nodes", test_nodes },
+    { "trace", test_trace },
+    { "edited", test_edited },
+    { "delete-node", test_delete },
+    { "restart", test_restart },
+    { "clean-exit", test_clean_exit },
+};
 
 int
 main(int argc, char *argv[])
 {
-    ctl_fixture_init(argv[0], "kovn-node", false);
-    itest_namespace_create(client, "kube-system");
-    itest_delete_all(client, &k8s_nodes, NULL, LABEL);
-
-    ctl_start_controller();
-    test_nodes();
-    test_trace();
-    test_edited();
-    test_delete();
-    test_restart();
-    test_clean_exit();
-
-    if (getenv("KOVN_TEST_VERBOSE")) {
-        itest_sh("cat %s/controller.log >&2", dir);
-    }
-    itest_delete_all(client, &k8s_nodes, NULL, LABEL);
-    for (size_t i = 0; i < ARRAY_SIZE(ips); i++) {
-        free(ips[i]);
-    }
-    k8s_client_destroy(client);
-    return itest_finish();
+    static const struct itest_program program = {
+        .cases = cases, .n_cases = ARRAY_SIZE(cases),
+        .setup = setup, .teardown = purge,
+    };
+    return ctl_main(argc, argv, &program);
 }

@@ -14,7 +14,24 @@
  * unique address, exactly one port per pod carrying those addresses, no
  * orphan port or IP resource, and ovn-default's status counting its pods.
  *
- * Usage: with-k8s.sh test-controller-storm [-v]
+ * Every case makes its own pods, in a namespace of its own, and can run
+ * alone.  Usage:
+ *
+ *     test-controller-storm [-v] [--list] [CASE...]
+ *
+ * with no CASE runs them all, in order; --list prints their names.  To run
+ * one case, after "ninja -C build":
+ *
+ *     KOVN_TEST_DIR=$PWD/tests/integration \
+ *     KOVN_CONTROLLER=$PWD/build/controller/kovn-controller \
+ *     tests/integration/with-k8s.sh \
+ *         build/tests/integration/test-controller-storm nb-outage
+ *
+ * or through meson, which sets the environment:
+ *
+ *     tests/integration/with-k8s.sh meson test -C build controller-storm \
+ *         --test-args nb-outage
+ *
  * Environment: KOVN_TEST_DIR, KOVN_CONTROLLER, KOVN_TEST_KUBECONFIG. */
 
 #include <config.h>
@@ -37,7 +54,12 @@
 #include "util/json-util.h"
 
 #define ANN "ovn.kubernetes.io/"
-#define NS "storm"
+
+/* The cases' namespaces. */
+#define NS_OUTAGE "storm-outage"
+#define NS_KILL "storm-kill"
+#define NS_CLEAN "storm-clean"
+static const char *const namespaces[] = { NS_OUTAGE, NS_KILL, NS_CLEAN };
 
 /* How long the end state may take to settle (generous: ASan, 2 cores). */
 #define SETTLE_MS 180000
@@ -222,26 +244,26 @@ check_settles(const char *what)
 /* ---- the storm ---- */
 
 static void
-create_async(const char *name)
+create_async(const char *ns, const char *name)
 {
     struct json *p = ctl_pod_json(name, "{}", "");
-    k8s_create(client, &k8s_pods, NS, p, noop_cb, NULL);
+    k8s_create(client, &k8s_pods, ns, p, noop_cb, NULL);
     json_destroy(p);
 }
 
 static void
-delete_async(const char *name)
+delete_async(const char *ns, const char *name)
 {
-    char *url = ctl_pod_delete_url(NS, name);
+    char *url = ctl_pod_delete_url(ns, name);
     k8s_client_request(client, K8S_DELETE, url, NULL, noop_cb, NULL);
     free(url);
 }
 
-/* Pods of the test, and how many of them are annotated, for the log. */
+/* Pods in 'ns', and how many of them are annotated, for the log. */
 static void
-count_pods(size_t *n, size_t *n_allocated)
+count_pods(const char *ns, size_t *n, size_t *n_allocated)
 {
-    struct k8s_request *req = k8s_list(client, &k8s_pods, NS, NULL, NULL,
+    struct k8s_request *req = k8s_list(client, &k8s_pods, ns, NULL, NULL,
                                        NULL);
     const struct k8s_response *r = itest_wait(client, req);
     const struct json *items = json_get_member(r->body, "items");
@@ -263,15 +285,15 @@ controller_alive(void)
 
 /* ---- cases ---- */
 
+/* The NB is down for 10 s during a burst of pod creations. */
 static void
 test_outage(void)
 {
-    itest_case("NB down for 10 s during pod creation");
     long long int start = time_msec();
     char name[32];
     for (int i = 0; i < 200; i++) {
         snprintf(name, sizeof name, "o%d", i);
-        create_async(name);
+        create_async(NS_OUTAGE, name);
         if (i == 99) {
             itest_drain(client, 60000);
             if (itest_sh("%s stop-nb %s", env_script, dir)) {
@@ -282,10 +304,15 @@ test_outage(void)
     itest_drain(client, 60000);
     long long int stopped = time_msec() - start;
     if (stopped < 10000) {
+        /* Not a wait for a condition: the fault itself.  The NB stays down
+         * for 10 s from the start of the burst, an outage of a given length
+         * -- long enough for the controller's reconnection backoff to grow
+         * and for its work to pile up waiting for NB -- whatever the
+         * controller is doing meanwhile. */
         usleep((10000 - stopped) * 1000);
     }
     size_t n, n_allocated;
-    count_pods(&n, &n_allocated);
+    count_pods(NS_OUTAGE, &n, &n_allocated);
     printf("NB back with %"PRIuSIZE" of %"PRIuSIZE" pods annotated\n",
            n_allocated, n);
     if (itest_sh("%s start-nb %s", env_script, dir)) {
@@ -296,10 +323,10 @@ test_outage(void)
     CHECK(controller_alive(), "the same controller process recovered");
 }
 
+/* kill -9 during 1,000 creations and deletions. */
 static void
 test_restart_storm(void)
 {
-    itest_case("kill -9 during 1,000 creations and deletions");
     long long int start = time_msec();
     char name[32];
     /* Every third pod is deleted 100 creations later (its creation is done
@@ -308,10 +335,10 @@ test_restart_storm(void)
      * drains every 100 pods, so that both land in the middle of it. */
     for (int i = 0; i < 1000; i++) {
         snprintf(name, sizeof name, "s%d", i);
-        create_async(name);
+        create_async(NS_KILL, name);
         if (i >= 100 && i % 3 == 0) {
             snprintf(name, sizeof name, "s%d", i - 100);
-            delete_async(name);
+            delete_async(NS_KILL, name);
         }
         if (i % 100 == 99) {
             itest_drain(client, 60000);
@@ -320,7 +347,7 @@ test_restart_storm(void)
             kill(controller_pid, SIGKILL);
             itest_controller_reap(&controller_pid, 5000);
             size_t n, n_allocated;
-            count_pods(&n, &n_allocated);
+            count_pods(NS_KILL, &n, &n_allocated);
             printf("killed with %"PRIuSIZE" of %"PRIuSIZE" pods annotated\n",
                    n_allocated, n);
         } else if (i == 699) {
@@ -334,43 +361,75 @@ test_restart_storm(void)
            sent, ms);
 }
 
+/* 100 pods come and at once go, with those the other cases left. */
 static void
 test_cleanup(void)
 {
-    itest_case("clean-up");
-    itest_delete_all(client, &k8s_pods, NS, "");
+    char name[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(name, sizeof name, "c%d", i);
+        create_async(NS_CLEAN, name);
+    }
+    itest_drain(client, 60000);
+    for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
+        itest_delete_all(client, &k8s_pods, namespaces[i], "");
+    }
     check_settles("all pods deleted");
 }
 
 static void
 test_clean_exit(void)
 {
-    itest_case("clean exit");
     ctl_check_clean_exit();
 }
+
+/* ---- the program ---- */
+
+/* What an earlier run against the same apiserver left goes before the
+ * controller starts, and at the end. */
+static void
+purge(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
+        itest_delete_all(client, &k8s_pods, namespaces[i], "");
+    }
+    itest_delete_all(client, &kubeovn_ips, NULL, "");
+}
+
+static void
+setup(void)
+{
+    ctl_fixture_init("kovn-storm", false);
+    itest_namespace_create(client, "kube-system");
+    for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
+        itest_namespace_create(client, namespaces[i]);
+    }
+    purge();
+}
+
+/* Before the first case: the controller is up, with ovn-default. */
+static void
+test_startup(void)
+{
+    CHECK(ITEST_WAIT_FOR(itest_nb_is(dir, "kovn", "get logical_switch "
+                                     "ovn-default external_ids:vendor"),
+                         30000), "ovn-default's switch");
+}
+
+static const struct itest_case_def cases[] = {
+    { "startup", test_startup },
+    { "nb-outage", test_outage },
+    { "kill-storm", test_restart_storm },
+    { "clean-up", test_cleanup },
+    { "clean-exit", test_clean_exit },
+};
 
 int
 main(int argc, char *argv[])
 {
-    ctl_fixture_init(argv[0], "kovn-storm", false);
-    itest_namespace_create(client, "kube-system");
-    itest_namespace_create(client, NS);
-    /* What an earlier run against the same apiserver may have left. */
-    itest_delete_all(client, &k8s_pods, NS, "");
-    itest_delete_all(client, &kubeovn_ips, NULL, "");
-
-    ctl_start_controller();
-    CHECK(ITEST_WAIT_FOR(itest_nb_is(dir, "kovn", "get logical_switch "
-                                     "ovn-default external_ids:vendor"),
-                         30000), "ovn-default's switch");
-    test_outage();
-    test_restart_storm();
-    test_cleanup();
-    test_clean_exit();
-
-    if (getenv("KOVN_TEST_VERBOSE")) {
-        itest_sh("cat %s/controller.log >&2", dir);
-    }
-    k8s_client_destroy(client);
-    return itest_finish();
+    static const struct itest_program program = {
+        .cases = cases, .n_cases = ARRAY_SIZE(cases),
+        .setup = setup, .teardown = purge,
+    };
+    return ctl_main(argc, argv, &program);
 }

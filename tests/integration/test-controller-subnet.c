@@ -7,7 +7,24 @@
  * that this test starts (ovn-env.sh); checks go through ovn-nbctl and the
  * API, as a user would look.
  *
- * Usage: with-k8s.sh test-controller-subnet [-v]
+ * Every case sets up what it needs itself (its own Subnets and namespaces)
+ * and can run alone.  Usage:
+ *
+ *     test-controller-subnet [-v] [--list] [CASE...]
+ *
+ * with no CASE runs them all, in order; --list prints their names.  To run
+ * one case, after "ninja -C build":
+ *
+ *     KOVN_TEST_DIR=$PWD/tests/integration \
+ *     KOVN_CONTROLLER=$PWD/build/controller/kovn-controller \
+ *     tests/integration/with-k8s.sh \
+ *         build/tests/integration/test-controller-subnet foreign-rows
+ *
+ * or through meson, which sets the environment:
+ *
+ *     tests/integration/with-k8s.sh meson test -C build controller-subnet \
+ *         --test-args foreign-rows
+ *
  * Environment: KOVN_TEST_DIR (ovn-env.sh), KOVN_CONTROLLER (the binary),
  * KOVN_TEST_KUBECONFIG (with-k8s.sh). */
 
@@ -327,7 +344,6 @@ nb_dump(void)
 static void
 test_startup(void)
 {
-    itest_case("startup");
     CHECK(WAIT_FOR(nb_is("kovn", "get logical_router ovn-cluster "
                          "external_ids:vendor")),
           "router ovn-cluster with vendor=kovn");
@@ -351,9 +367,10 @@ test_startup(void)
           "ovn-default Ready");
     CHECK(WAIT_FOR(has_finalizer("ovn-default", false)),
           "ovn-default has the finalizer kubeovn.io/kube-ovn-controller");
-    struct ready r;
-    subnet_ready("ovn-default", &r);
     /* 65536 addresses less network, broadcast and gateway. */
+    struct ready r;
+    WAIT_FOR(subnet_ready("ovn-default", &r) && r.v4_available == 65533
+             && r.v4_using == 0);
     CHECK(r.v4_available == 65533 && r.v4_using == 0,
           "ovn-default counts %"PRId64" available, %"PRId64" using",
           r.v4_available, r.v4_using);
@@ -364,9 +381,8 @@ test_startup(void)
 static void
 test_new_subnet(void)
 {
-    itest_case("new subnet");
     create_subnet("s1", "10.17.0.0/24", "10.17.0.1",
-                  "[\"10.17.0.1..10.17.0.10\"]", "[\"ctl-ns1\"]");
+                  "[\"10.17.0.1..10.17.0.10\"]", "[]");
     CHECK(WAIT_FOR(subnet_status_is("s1", "True")), "s1 Ready");
     struct ready r;
     subnet_ready("s1", &r);
@@ -390,10 +406,13 @@ check_rejected(const char *name, const char *message_part)
     check_no_network(name);
 }
 
+static const char *const bad_subnets[] = {
+    "bad-overlap", "bad-join", "bad-gw", "bad-ex", "bad-cidr",
+};
+
 static void
 test_bad_subnets(void)
 {
-    itest_case("bad subnets");
     create_subnet("bad-overlap", "10.16.5.0/24", "10.16.5.1", "[]", "[]");
     create_subnet("bad-join", "100.64.1.0/24", "100.64.1.1", "[]", "[]");
     create_subnet("bad-gw", "10.18.0.0/24", "10.19.0.1", "[]", "[]");
@@ -417,13 +436,22 @@ test_bad_subnets(void)
     CHECK(WAIT_FOR(subnet_status_is("bad-cidr", "True")),
           "bad-cidr Ready once fixed");
     CHECK(WAIT_FOR(switch_exists("bad-cidr")), "bad-cidr's switch");
+
+    /* They go while the controller runs to remove their finalizers. */
+    for (size_t i = 0; i < ARRAY_SIZE(bad_subnets); i++) {
+        delete_subnet(bad_subnets[i]);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(bad_subnets); i++) {
+        CHECK(WAIT_FOR(subnet_absent(bad_subnets[i])), "%s deleted",
+              bad_subnets[i]);
+    }
 }
 
 static void
 test_foreign(void)
 {
-    itest_case("foreign rows");
-    /* "taken" was made by another CMS before the controller started. */
+    /* Switch "taken" was made by another CMS before the controller started
+     * (setup()). */
     create_subnet("taken", "10.30.0.0/24", "10.30.0.1", "[]", "[]");
     CHECK(WAIT_FOR(subnet_status_is("taken", "False")), "taken Ready=False");
     struct ready r;
@@ -436,7 +464,7 @@ test_foreign(void)
           "no router port for taken");
     delete_subnet("taken");
     CHECK(WAIT_FOR(subnet_absent("taken")), "taken deleted");
-    usleep(500000);
+    ctl_sync_gone("subnets", "taken");
     CHECK(switch_exists("taken") && switch_exists("foreign"),
           "foreign switches survive");
 }
@@ -444,16 +472,17 @@ test_foreign(void)
 static void
 test_namespaces(void)
 {
-    itest_case("namespace binding");
+    create_subnet("ns-s1", "10.23.0.0/24", "10.23.0.1",
+                  "[\"10.23.0.1..10.23.0.10\"]", "[\"ctl-ns1\"]");
     itest_namespace_create(client, "ctl-ns1");
     itest_namespace_create(client, "ctl-ns2");
     CHECK(WAIT_FOR(ns_annotation_is("ctl-ns1",
                                     "ovn.kubernetes.io/logical_switch",
-                                    "s1")), "ctl-ns1 bound to s1");
+                                    "ns-s1")), "ctl-ns1 bound to ns-s1");
     CHECK(ns_annotation_is("ctl-ns1", "ovn.kubernetes.io/cidr",
-                           "10.17.0.0/24")
+                           "10.23.0.0/24")
           && ns_annotation_is("ctl-ns1", "ovn.kubernetes.io/exclude_ips",
-                              "10.17.0.1..10.17.0.10"),
+                              "10.23.0.1..10.23.0.10"),
           "ctl-ns1's cidr and exclude_ips");
     CHECK(WAIT_FOR(ns_annotation_is("ctl-ns2",
                                     "ovn.kubernetes.io/logical_switch",
@@ -468,15 +497,24 @@ test_namespaces(void)
 static void
 test_delete(void)
 {
-    itest_case("delete subnet");
-    delete_subnet("s1");
-    CHECK(WAIT_FOR(subnet_absent("s1")), "s1 deleted: no pods in it");
-    CHECK(WAIT_FOR(no_rows_named("logical_switch", "s1")), "s1's switch");
-    check_no_network("s1");
-    CHECK(WAIT_FOR(ns_annotation_is("ctl-ns1",
+    create_subnet("del-s1", "10.24.0.0/24", "10.24.0.1", "[]",
+                  "[\"ctl-del\"]");
+    itest_namespace_create(client, "ctl-del");
+    CHECK(WAIT_FOR(switch_exists("del-s1")
+                   && ns_annotation_is("ctl-del",
+                                       "ovn.kubernetes.io/logical_switch",
+                                       "del-s1")),
+          "del-s1's switch, and ctl-del bound to it");
+
+    delete_subnet("del-s1");
+    CHECK(WAIT_FOR(subnet_absent("del-s1")), "del-s1 deleted: no pods in it");
+    CHECK(WAIT_FOR(no_rows_named("logical_switch", "del-s1")),
+          "del-s1's switch");
+    check_no_network("del-s1");
+    CHECK(WAIT_FOR(ns_annotation_is("ctl-del",
                                     "ovn.kubernetes.io/logical_switch",
                                     "ovn-default")),
-          "ctl-ns1 falls back to the default subnet");
+          "ctl-del falls back to the default subnet");
     CHECK(switch_exists("foreign"), "foreign switch survives");
 }
 
@@ -496,7 +534,6 @@ pod_ann_is(const char *name, const char *key, const char *want)
 static void
 test_finalizer(void)
 {
-    itest_case("subnet with pods");
     create_subnet("fin", "10.22.0.0/24", "10.22.0.1", "[]", "[\"ctl-fin\"]");
     itest_namespace_create(client, "ctl-fin");
     CHECK(WAIT_FOR(ns_annotation_is("ctl-fin",
@@ -541,30 +578,35 @@ test_finalizer(void)
 static void
 test_restart(void)
 {
-    itest_case("restart");
+    create_subnet("rs-gone", "10.26.0.0/24", "10.26.0.1", "[]", "[]");
+    CHECK(WAIT_FOR(subnet_status_is("rs-gone", "True")
+                   && has_finalizer("rs-gone", false)
+                   && switch_exists("rs-gone")),
+          "rs-gone Ready, with its finalizer and switch");
+    ctl_sync();
     char *before = nb_dump();
     kill(controller_pid, SIGKILL);
     reap_controller(5000);
 
     /* While it is down: a Subnet is deleted and a NB row is damaged. */
-    delete_subnet("bad-cidr");
-    CHECK(has_finalizer("bad-cidr", true),
-          "bad-cidr waits for a controller to remove its finalizer");
+    delete_subnet("rs-gone");
+    CHECK(has_finalizer("rs-gone", true),
+          "rs-gone waits for a controller to remove its finalizer");
     free(ctl_nbctl("set logical_switch ovn-default other_config:subnet="
                "10.99.0.0/16"));
 
     ctl_start_controller();
-    CHECK(WAIT_FOR(subnet_absent("bad-cidr")), "bad-cidr gone after restart");
-    CHECK(WAIT_FOR(no_rows_named("logical_switch", "bad-cidr")),
-          "bad-cidr's rows removed after restart");
-    check_no_network("bad-cidr");
+    CHECK(WAIT_FOR(subnet_absent("rs-gone")), "rs-gone gone after restart");
+    CHECK(WAIT_FOR(no_rows_named("logical_switch", "rs-gone")),
+          "rs-gone's rows removed after restart");
+    check_no_network("rs-gone");
     CHECK(WAIT_FOR(nb_is("\"10.16.0.0/16\"", "get logical_switch ovn-default"
                          " other_config:subnet")), "ovn-default repaired");
 
-    /* The same state as before, less bad-cidr's rows: no duplicates. */
+    /* The same state as before, less rs-gone's rows: no duplicates. */
     char *after = nb_dump();
     char *expected;
-    sh_out(&expected, "printf '%%s\\n' '%s' | grep -v bad-cidr", before);
+    sh_out(&expected, "printf '%%s\\n' '%s' | grep -v rs-gone", before);
     CHECK(!strcmp(after, expected), "NB after restart:\n%s\nexpected:\n%s",
           after, expected);
     free(before);
@@ -575,26 +617,9 @@ test_restart(void)
           "foreign switches survive the restart");
 }
 
-/* The test's Subnets go while the controller runs to remove their
- * finalizers. */
-static void
-test_cleanup(void)
-{
-    itest_case("clean-up");
-    static const char *const names[] = { "bad-overlap", "bad-join", "bad-gw",
-                                         "bad-ex" };
-    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-        delete_subnet(names[i]);
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-        CHECK(WAIT_FOR(subnet_absent(names[i])), "%s deleted", names[i]);
-    }
-}
-
 static void
 test_clean_exit(void)
 {
-    itest_case("clean exit");
     ctl_check_clean_exit();
 
     struct json *lease = get_obj(&k8s_leases, "kube-system",
@@ -608,7 +633,7 @@ test_clean_exit(void)
     ctl_start_controller();
     CHECK(WAIT_FOR(nb_is("kovn", "get logical_router ovn-cluster "
                          "external_ids:vendor")), "restarted");
-    usleep(1000000);
+    ctl_sync();                 /* Leader, start-up done, nothing to do. */
     kill(controller_pid, SIGTERM);
     int status = reap_controller(15000);
     CHECK(status >= 0 && WIFEXITED(status) && !WEXITSTATUS(status),
@@ -618,7 +643,6 @@ test_clean_exit(void)
 static void
 test_bad_flags(void)
 {
-    itest_case("bad flags");
     char *out;
     CHECK(sh_out(&out, "%s --no-such-flag 2>&1", controller_bin) != 0,
           "unknown flag fails");
@@ -633,29 +657,58 @@ test_bad_flags(void)
     free(out);
 }
 
+/* ---- the program ---- */
+
+/* Every Subnet the cases make, and the namespace where one makes pods: what
+ * an earlier run against the same apiserver left goes before the
+ * controller starts, and again at the end. */
+static const char *const subnets[] = {
+    "s1", "bad-overlap", "bad-join", "bad-gw", "bad-ex", "bad-cidr",
+    "taken", "ns-s1", "del-s1", "fin", "rs-gone",
+};
+
+static void
+purge(void)
+{
+    itest_delete_all(client, &k8s_pods, "ctl-fin", "");
+    for (size_t i = 0; i < ARRAY_SIZE(subnets); i++) {
+        ctl_subnet_purge(subnets[i]);
+    }
+    ctl_delete_events("default", "Subnet");
+    ctl_delete_events("ctl-fin", NULL);
+}
+
+static void
+setup(void)
+{
+    ctl_fixture_init("kovn-ctl", false);
+    itest_namespace_create(client, "kube-system");
+    itest_namespace_create(client, "ctl-fin");
+    purge();
+    /* Switches of another CMS, there before kovn-controller starts: never
+     * kovn's to touch, Subnet "taken" or not. */
+    free(ctl_nbctl("ls-add foreign -- ls-add taken"));
+}
+
+static const struct itest_case_def cases[] = {
+    { "bad-flags", test_bad_flags },
+    { "startup", test_startup },
+    { "new-subnet", test_new_subnet },
+    { "bad-subnets", test_bad_subnets },
+    { "foreign-rows", test_foreign },
+    { "namespace-binding", test_namespaces },
+    { "delete-subnet", test_delete },
+    { "subnet-with-pods", test_finalizer },
+    { "restart", test_restart },
+    { "clean-exit", test_clean_exit },
+};
+
 int
 main(int argc, char *argv[])
 {
-    ctl_fixture_init(argv[0], "kovn-ctl", false);
-    free(ctl_nbctl("ls-add foreign -- ls-add taken"));
-    itest_namespace_create(client, "kube-system");
-
-    test_bad_flags();
-    ctl_start_controller();
-    test_startup();
-    test_new_subnet();
-    test_bad_subnets();
-    test_foreign();
-    test_namespaces();
-    test_delete();
-    test_finalizer();
-    test_restart();
-    test_cleanup();
-    test_clean_exit();
-
-    if (getenv("KOVN_TEST_VERBOSE")) {
-        itest_sh("cat %s/controller.log >&2", dir);
-    }
-    k8s_client_destroy(client);
-    return itest_finish();
+    static const struct itest_program program = {
+        .cases = cases, .n_cases = ARRAY_SIZE(cases),
+        .setup = setup, .teardown = purge,
+    };
+    return ctl_main(argc, argv, &program);
 }

@@ -6,7 +6,8 @@
  * changed and removed per owner, and rows that are not kovn's, or another
  * owner's, are never touched.
  *
- * Usage: test-nb-layer [CASE...]   (KOVN_TEST_DIR: where ovn-env.sh is) */
+ * Usage: test-nb-layer [-v] [--list] [CASE...]   (KOVN_TEST_DIR: where
+ * ovn-env.sh is) */
 
 #include <config.h>
 
@@ -93,7 +94,6 @@ ensure_port(const char *sw, const char *addresses)
 static void
 test_ports(void)
 {
-    itest_case("ports");
     free(nbctl("ls-add sw1 -- ls-add sw2 -- lsp-add sw1 foreign.ns -- "
                "lsp-set-addresses foreign.ns '0a:00:00:00:00:09 10.0.0.9'"));
     ovn_idl_wait_change(nb, ovn_idl_seqno(nb), 2000);
@@ -132,8 +132,7 @@ routes(const char *owner, const char *prefix, const char *nexthop)
 static void
 test_routes(void)
 {
-    itest_case("routes");
-    free(nbctl("lr-add r -- --id=@x create logical_router_static_route "
+    free(nbctl("--may-exist lr-add r -- --id=@x create logical_router_static_route "
                "ip_prefix=192.0.2.99/32 nexthop=100.64.0.99 "
                "external_ids:node=a -- add logical_router r static_routes "
                "@x"));
@@ -173,8 +172,9 @@ policies(const char *owner, const struct nb_policy_spec *want, size_t n)
 static void
 test_policies(void)
 {
-    itest_case("policies");
-    free(nbctl("lr-policy-add r 31000 'ip4.src == 10.9.9.9' drop"));
+    free(nbctl("--may-exist lr-add r -- lr-policy-add r 31000 "
+               "'ip4.src == 10.9.9.9' drop"));
+    ovn_idl_wait_change(nb, ovn_idl_seqno(nb), 2000);
     const char *hop_a[] = { "100.64.0.2" };
     const char *hops_ecmp[] = { "100.64.0.2", "100.64.0.3" };
     struct nb_policy_spec want[] = {
@@ -207,17 +207,14 @@ test_policies(void)
     free(out);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} cases[] = {
+static const struct itest_case_def cases[] = {
     { "ports", test_ports },
     { "routes", test_routes },
     { "policies", test_policies },
 };
 
-int
-main(int argc, char *argv[])
+static void
+start(void)
 {
     const char *tdir = getenv("KOVN_TEST_DIR");
     if (!tdir) {
@@ -239,16 +236,16 @@ main(int argc, char *argv[])
     if (!ovn_idl_wait_synced(nb, 10000)) {
         itest_fatal("NB not synced");
     }
+}
 
-    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        bool wanted = argc < 2;
-        for (int j = 1; j < argc; j++) {
-            wanted |= !strcmp(argv[j], cases[i].name);
-        }
-        if (wanted) {
-            cases[i].run();
-        }
-    }
-    cleanup();
-    return itest_finish();
+int
+main(int argc, char *argv[])
+{
+    static const struct itest_program program = {
+        .cases = cases,
+        .n_cases = ARRAY_SIZE(cases),
+        .setup = start,
+        .teardown = cleanup,
+    };
+    return itest_main(argc, argv, &program);
 }

@@ -8,8 +8,8 @@
  * the cases read.  A case drives the controller's own loop until it is
  * idle (the kovn/sync condition), then checks NB and the log.
  *
- * Usage: test-reconciler [CASE...]   (all cases when none is named;
- * KOVN_TEST_DIR: where ovn-env.sh is) */
+ * Usage: test-reconciler [-v] [--list] [CASE...]   (all cases when none
+ * is named; KOVN_TEST_DIR: where ovn-env.sh is) */
 
 #include <config.h>
 
@@ -29,6 +29,7 @@
 static const char *env_script;
 static char *dir;
 static struct controller *c;
+static size_t log_from;         /* LOG_FIND() looks from this line on. */
 
 static void
 cleanup(void)
@@ -71,9 +72,8 @@ settle(void)
 static const char *
 log_find_v(const char *const *parts)
 {
-    const char *line;
-    size_t i;
-    SVEC_FOR_EACH (i, line, &c->api_log) {
+    for (size_t i = log_from; i < c->api_log.n; i++) {
+        const char *line = c->api_log.names[i];
         bool all = true;
         for (const char *const *p = parts; *p && all; p++) {
             all = strstr(line, *p) != NULL;
@@ -124,13 +124,12 @@ nb_is(const char *want, const char *args)
 
 /* ---- cases ---- */
 
-/* Start-up on empty NB: the phases run in order and leave the cluster
- * router, the join switch and the default Subnet's switch. */
+/* Start-up on empty NB (the program's set-up): the phases ran in order
+ * and left the cluster router, the join switch and the default Subnet's
+ * switch. */
 static void
 test_startup(void)
 {
-    itest_case("startup");
-    CHECK(settle(), "idle after start-up");
     CHECK(c->phase == PHASE_RUNNING, "phase %s",
           startup_phase_name(c->phase));
     CHECK(nb_is("kovn", "get logical_router ovn-cluster external_ids:vendor"),
@@ -151,7 +150,6 @@ test_startup(void)
 static void
 test_pod(void)
 {
-    itest_case("pod");
     put(IN_NODES, "{\"metadata\":{\"name\":\"n1\"}}");
     put(IN_PODS, "{\"metadata\":{\"name\":\"p1\",\"namespace\":\"ns\","
         "\"resourceVersion\":\"5\"},\"spec\":{\"nodeName\":\"n1\"}}");
@@ -187,7 +185,6 @@ test_pod(void)
 static void
 test_bad_subnet(void)
 {
-    itest_case("bad subnet");
     put(IN_SUBNETS, "{\"metadata\":{\"name\":\"bad\",\"resourceVersion\":"
         "\"3\"},\"spec\":{\"cidrBlock\":\"10.300.0.0/16\"}}");
     CHECK(settle(), "idle");
@@ -206,7 +203,6 @@ test_bad_subnet(void)
 static void
 test_defaults(void)
 {
-    itest_case("defaults");
     put(IN_SUBNETS, "{\"metadata\":{\"name\":\"bare\",\"resourceVersion\":"
         "\"4\"},\"spec\":{\"cidrBlock\":\"10.77.0.0/24\"}}");
     CHECK(settle(), "idle");
@@ -224,7 +220,6 @@ test_defaults(void)
 static void
 test_node(void)
 {
-    itest_case("node");
     put(IN_NODES, "{\"metadata\":{\"name\":\"n2\"},\"status\":{\"addresses\""
         ":[{\"type\":\"InternalIP\",\"address\":\"192.0.2.12\"}]}}");
     CHECK(settle(), "idle");
@@ -245,7 +240,6 @@ test_node(void)
 static void
 test_namespace(void)
 {
-    itest_case("namespace");
     put(IN_SUBNETS, "{\"metadata\":{\"name\":\"sn\",\"resourceVersion\":"
         "\"6\"},\"spec\":{\"cidrBlock\":\"10.78.0.0/24\",\"namespaces\":"
         "[\"ns2\",\"ns3\"]}}");
@@ -260,7 +254,7 @@ test_namespace(void)
                    "\"ovn.kubernetes.io/logical_switch\":\"ovn-default\""),
           "ns4 bound to the default Subnet");
 
-    svec_clear(&c->api_log);
+    log_from = c->api_log.n;
     put(IN_SUBNETS, "{\"metadata\":{\"name\":\"sn\",\"resourceVersion\":"
         "\"7\"},\"spec\":{\"cidrBlock\":\"10.78.0.0/24\",\"namespaces\":"
         "[\"ns3\"]}}");
@@ -270,12 +264,10 @@ test_namespace(void)
           "ns2 back to the default Subnet");
     CHECK(!LOG_FIND("PATCH /api/v1/namespaces/ns4 "),
           "ns4, not named by the change, is not looked at");
+    log_from = 0;
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} cases[] = {
+static const struct itest_case_def cases[] = {
     { "startup", test_startup },
     { "pod", test_pod },
     { "bad-subnet", test_bad_subnet },
@@ -313,23 +305,19 @@ start(void)
     for (int i = 0; i < N_INFORMERS; i++) {
         k8s_informer_set_synced(controller_cache(c, i));
     }
+    if (!settle()) {
+        itest_fatal("the controller did not settle after start-up");
+    }
 }
 
 int
 main(int argc, char *argv[])
 {
-    start();
-    /* "startup" always runs first: the others need the cluster. */
-    cases[0].run();
-    for (size_t i = 1; i < ARRAY_SIZE(cases); i++) {
-        bool wanted = argc < 2;
-        for (int j = 1; j < argc; j++) {
-            wanted |= !strcmp(argv[j], cases[i].name);
-        }
-        if (wanted) {
-            cases[i].run();
-        }
-    }
-    cleanup();
-    return itest_finish();
+    static const struct itest_program program = {
+        .cases = cases,
+        .n_cases = ARRAY_SIZE(cases),
+        .setup = start,
+        .teardown = cleanup,
+    };
+    return itest_main(argc, argv, &program);
 }
