@@ -50,6 +50,20 @@ struct itest_program {
  * command line). */
 int itest_main(int argc, char *argv[], const struct itest_program *);
 
+/* The whole main() of a test program: runs the cases of array 'CASES'
+ * through 'RUNNER' (itest_main, or a fixture's wrapper of it) with
+ * 'SETUP' and 'TEARDOWN' (functions, or NULL). */
+#define ITEST_MAIN(RUNNER, CASES, SETUP, TEARDOWN)                      \
+    int                                                                 \
+    main(int argc, char *argv[])                                        \
+    {                                                                   \
+        static const struct itest_program program_ = {                  \
+            .cases = CASES, .n_cases = ARRAY_SIZE(CASES),               \
+            .setup = SETUP, .teardown = TEARDOWN,                       \
+        };                                                              \
+        return RUNNER(argc, argv, &program_);                           \
+    }
+
 /* Prints the closing summary line and returns the process's exit status. */
 int itest_finish(void);
 

@@ -703,12 +703,4 @@ static const struct itest_case_def cases[] = {
     { "clean-exit", test_clean_exit },
 };
 
-int
-main(int argc, char *argv[])
-{
-    static const struct itest_program program = {
-        .cases = cases, .n_cases = ARRAY_SIZE(cases),
-        .setup = setup, .teardown = purge,
-    };
-    return ctl_main(argc, argv, &program);
-}
+ITEST_MAIN(ctl_main, cases, setup, purge)

@@ -238,14 +238,4 @@ start(void)
     }
 }
 
-int
-main(int argc, char *argv[])
-{
-    static const struct itest_program program = {
-        .cases = cases,
-        .n_cases = ARRAY_SIZE(cases),
-        .setup = start,
-        .teardown = cleanup,
-    };
-    return itest_main(argc, argv, &program);
-}
+ITEST_MAIN(itest_main, cases, start, cleanup)
