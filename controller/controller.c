@@ -149,7 +149,7 @@ connect_nb(struct controller *c)
      * re-parse of the row (a switch's 'ports' hold every pod's port) nor
      * hide the row from the name indexes for the transaction. */
     ovsdb_idl_set_write_changed_only_all(c->nb->idl, true);
-    c->nbi = nb_index_create(c->nb->idl);
+    c->nbi = nb_index_create(c->nb->idl, false);
 }
 
 struct controller *

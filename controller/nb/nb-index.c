@@ -13,10 +13,13 @@ struct nb_index {
     struct ovsdb_idl_index *switch_ports;
     struct ovsdb_idl_index *routers;
     struct ovsdb_idl_index *router_ports;
+    struct ovsdb_idl_index *address_sets;   /* NULL if not replicated. */
+    struct ovsdb_idl_index *port_groups;    /* NULL if not replicated. */
 };
 
+
 struct nb_index *
-nb_index_create(struct ovsdb_idl *idl)
+nb_index_create(struct ovsdb_idl *idl, bool acl_tables)
 {
     struct nb_index *x = xmalloc(sizeof *x);
     x->idl = idl;
@@ -28,6 +31,14 @@ nb_index_create(struct ovsdb_idl *idl)
                                          &nbrec_logical_router_col_name);
     x->router_ports = ovsdb_idl_index_create1(
         idl, &nbrec_logical_router_port_col_name);
+    x->address_sets = (acl_tables
+                       ? ovsdb_idl_index_create1(idl,
+                                                 &nbrec_address_set_col_name)
+                       : NULL);
+    x->port_groups = (acl_tables
+                      ? ovsdb_idl_index_create1(idl,
+                                                &nbrec_port_group_col_name)
+                      : NULL);
     return x;
 }
 
@@ -91,4 +102,30 @@ struct ovsdb_idl *
 nb_index_idl(const struct nb_index *x)
 {
     return x->idl;
+}
+
+const struct nbrec_address_set *
+nb_find_address_set(struct nb_index *x, const char *name)
+{
+    ovs_assert(x->address_sets);
+    struct nbrec_address_set *key
+        = nbrec_address_set_index_init_row(x->address_sets);
+    nbrec_address_set_index_set_name(key, name);
+    const struct nbrec_address_set *as
+        = nbrec_address_set_index_find(x->address_sets, key);
+    nbrec_address_set_index_destroy_row(key);
+    return as;
+}
+
+const struct nbrec_port_group *
+nb_find_port_group(struct nb_index *x, const char *name)
+{
+    ovs_assert(x->port_groups);
+    struct nbrec_port_group *key
+        = nbrec_port_group_index_init_row(x->port_groups);
+    nbrec_port_group_index_set_name(key, name);
+    const struct nbrec_port_group *pg
+        = nbrec_port_group_index_find(x->port_groups, key);
+    nbrec_port_group_index_destroy_row(key);
+    return pg;
 }

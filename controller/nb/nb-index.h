@@ -18,9 +18,11 @@
  * names up on every pass, and the switch port table holds a row per pod:
  * no table scans on the hot path. */
 
+#include <stdbool.h>
+
 struct ovsdb_idl;
 
-struct nb_index *nb_index_create(struct ovsdb_idl *);
+struct nb_index *nb_index_create(struct ovsdb_idl *, bool acl_tables);
 void nb_index_destroy(struct nb_index *);
 
 struct ovsdb_idl *nb_index_idl(const struct nb_index *);
@@ -33,5 +35,13 @@ const struct nbrec_logical_router_port *nb_find_lrp(struct nb_index *,
                                                     const char *name);
 const struct nbrec_logical_switch_port *nb_find_lsp(struct nb_index *,
                                                     const char *name);
+
+/* Address sets and port groups by name: only with 'acl_tables' (the IDL
+ * must replicate their 'name' columns then); else these assert.  The
+ * controller replicates only the tables some kind reads. */
+const struct nbrec_address_set *nb_find_address_set(struct nb_index *,
+                                                    const char *name);
+const struct nbrec_port_group *nb_find_port_group(struct nb_index *,
+                                                  const char *name);
 
 #endif /* nb/nb-index.h */

@@ -114,7 +114,8 @@ find_spec(const struct nbrec_logical_router_policy *p,
 }
 
 bool
-nb_policies_ensure(struct ovn_txn *t, const struct nbrec_logical_router *router,
+nb_policies_ensure(struct ovn_txn *t,
+                   const struct nbrec_logical_router *router,
                    const char *owner_key, const char *owner,
                    const struct nb_policy_spec *want, size_t n_want)
 {

@@ -2,9 +2,10 @@
  * Version 2.0; see LICENSE. */
 
 /* kovn-controller's NB layer (controller/nb/) against a real NB
- * (ovn-env.sh): switch ports, static routes and router policies are made,
- * changed and removed per owner, and rows that are not kovn's, or another
- * owner's, are never touched.
+ * (ovn-env.sh): switch ports, static routes, router policies, address
+ * sets, port groups and ACLs are made, changed (members by element) and
+ * removed per owner, and rows that are not kovn's, or another owner's, are
+ * never touched.
  *
  * Usage: test-nb-layer [-v] [--list] [CASE...]   (KOVN_TEST_DIR: where
  * ovn-env.sh is) */
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "itest.h"
+#include "nb/nb-acl.h"
 #include "nb/nb-index.h"
 #include "nb/nb-router.h"
 #include "nb/nb-switch.h"
@@ -23,6 +25,7 @@
 #include "ovn/ovn-idl.h"
 #include "ovn/ovn-owner.h"
 #include "smap.h"
+#include "sset.h"
 #include "util.h"
 
 static const char *env_script;
@@ -132,8 +135,8 @@ routes(const char *owner, const char *prefix, const char *nexthop)
 static void
 test_routes(void)
 {
-    free(nbctl("--may-exist lr-add r -- --id=@x create logical_router_static_route "
-               "ip_prefix=192.0.2.99/32 nexthop=100.64.0.99 "
+    free(nbctl("--may-exist lr-add r -- --id=@x create "
+               "logical_router_static_route ip_prefix=192.0.2.99/32 nexthop=100.64.0.99 "
                "external_ids:node=a -- add logical_router r static_routes "
                "@x"));
     ovn_idl_wait_change(nb, ovn_idl_seqno(nb), 2000);
@@ -207,10 +210,122 @@ test_policies(void)
     free(out);
 }
 
+/* ---- address sets, port groups, ACLs ---- */
+
+static void
+address_set(const char *name, const char *const *addrs, size_t n,
+            bool expect_row)
+{
+    struct sset want = SSET_INITIALIZER(&want);
+    for (size_t i = 0; i < n; i++) {
+        sset_add(&want, addrs[i]);
+    }
+    struct smap ids = SMAP_INITIALIZER(&ids);
+    ovn_owner_init(&ids, OVN_OWNER_NP, "ns/np", NULL);
+    struct ovn_txn *t = ovn_txn_begin(nb);
+    const struct nbrec_address_set *as = nb_address_set_ensure(t, nbi, name,
+                                                               &ids, &want);
+    CHECK((as != NULL) == expect_row, "%s: %s", name,
+          expect_row ? "kovn's" : "not kovn's, refused");
+    CHECK(commit(t), "commit");
+    smap_destroy(&ids);
+    sset_destroy(&want);
+}
+
+static void
+test_address_sets(void)
+{
+    free(nbctl("create address_set name=foreign_as addresses=10.0.0.1"));
+    ovn_idl_wait_change(nb, ovn_idl_seqno(nb), 2000);
+
+    const char *a[] = { "10.0.0.1", "10.0.0.2", "10.0.0.3" };
+    address_set("kovn_as", a, 3, true);
+    CHECK(nb_has("get address_set kovn_as addresses", "10.0.0.3"),
+          "three addresses");
+    const char *b[] = { "10.0.0.2", "10.0.0.4" };
+    address_set("kovn_as", b, 2, true);
+    char *out = nbctl("get address_set kovn_as addresses");
+    CHECK(!strcmp(out, "[\"10.0.0.2\", \"10.0.0.4\"]"),
+          "by element: %s", out);
+    free(out);
+    address_set("foreign_as", b, 2, false);
+    CHECK(nb_has("get address_set foreign_as addresses", "10.0.0.1")
+          && !nb_has("get address_set foreign_as addresses", "10.0.0.4"),
+          "the foreign set untouched");
+
+    struct ovn_txn *t = ovn_txn_begin(nb);
+    CHECK(nb_address_set_remove(nbi, "kovn_as")
+          && !nb_address_set_remove(nbi, "foreign_as"), "removals");
+    CHECK(commit(t), "commit");
+    CHECK(!nb_has("--bare --columns=name list address_set", "kovn_as")
+          && nb_has("--bare --columns=name list address_set", "foreign_as"),
+          "kovn's set gone, the foreign one kept");
+}
+
+static void
+test_port_groups(void)
+{
+    free(nbctl("ls-add pgsw -- lsp-add pgsw pa -- lsp-add pgsw pb -- "
+               "lsp-add pgsw pc"));
+    ovn_idl_wait_change(nb, ovn_idl_seqno(nb), 2000);
+    const struct nbrec_logical_switch_port *ports[] = {
+        nb_find_lsp(nbi, "pa"), nb_find_lsp(nbi, "pb"),
+        nb_find_lsp(nbi, "pc"),
+    };
+    struct smap ids = SMAP_INITIALIZER(&ids);
+    ovn_owner_init(&ids, OVN_OWNER_NP, "ns/np", NULL);
+
+    struct ovn_txn *t = ovn_txn_begin(nb);
+    const struct nbrec_port_group *pg = nb_port_group_ensure(t, nbi, "pg_np",
+                                                             &ids, ports, 2);
+    struct nb_acl_spec acls[] = {
+        { "to-lport", 2001, "outport == @pg_np && ip4", "drop",
+          .name = "np-deny" },
+        { "to-lport", 2002, "outport == @pg_np && ip4.src == $kovn_peers",
+          "allow-related" },
+    };
+    nb_acls_ensure(t, pg, OVN_OWNER_NP, "ns/np", acls, 2);
+    CHECK(commit(t), "commit");
+    char *out = nbctl("acl-list pg_np");
+    CHECK(strstr(out, "drop") && strstr(out, "allow-related"),
+          "two ACLs:\n%s", out);
+    free(out);
+    pg = nb_find_port_group(nbi, "pg_np");
+    CHECK(pg && pg->n_ports == 2 && pg->n_acls == 2, "two ports, two ACLs");
+
+    /* One port more, one ACL changed in its action, one gone. */
+    pg = nb_find_port_group(nbi, "pg_np");
+    t = ovn_txn_begin(nb);
+    nb_port_group_ensure(t, nbi, "pg_np", &ids, ports + 1, 2);
+    acls[0].action = "reject";
+    nb_acls_ensure(t, pg, OVN_OWNER_NP, "ns/np", acls, 1);
+    CHECK(commit(t), "commit");
+    out = nbctl("acl-list pg_np");
+    CHECK(strstr(out, "reject") && !strstr(out, "allow-related"),
+          "one ACL, rewritten:\n%s", out);
+    free(out);
+    pg = nb_find_port_group(nbi, "pg_np");
+    bool has_a = false, has_c = false;
+    for (size_t i = 0; pg && i < pg->n_ports; i++) {
+        has_a |= pg->ports[i] == ports[0];
+        has_c |= pg->ports[i] == ports[2];
+    }
+    CHECK(pg && pg->n_ports == 2 && !has_a && has_c, "ports pb, pc");
+
+    t = ovn_txn_begin(nb);
+    CHECK(nb_port_group_remove(nbi, "pg_np"), "removal");
+    CHECK(commit(t), "commit");
+    CHECK(!nb_has("--bare --columns=name list port_group", "pg_np")
+          && !nb_has("list acl", "np-deny"), "the group and its ACLs gone");
+    smap_destroy(&ids);
+}
+
 static const struct itest_case_def cases[] = {
     { "ports", test_ports },
     { "routes", test_routes },
     { "policies", test_policies },
+    { "address-sets", test_address_sets },
+    { "port-groups", test_port_groups },
 };
 
 static void
@@ -232,7 +347,7 @@ start(void)
     if (error) {
         itest_fatal("%s", error);
     }
-    nbi = nb_index_create(nb->idl);
+    nbi = nb_index_create(nb->idl, true);
     if (!ovn_idl_wait_synced(nb, 10000)) {
         itest_fatal("NB not synced");
     }
