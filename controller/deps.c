@@ -23,14 +23,6 @@
  * as an update that would queue the next at once. */
 #define SUBNET_STATUS_DELAY_MS 1000
 
-static bool
-same_member(const struct json *a, const struct json *b, const char *path)
-{
-    const struct json *x = json_get_path(a, path);
-    const struct json *y = json_get_path(b, path);
-    return x == y || (x && y && json_equal(x, y));
-}
-
 static void
 add_all(const struct controller *c, enum controller_input input,
         struct dep_keys *out)
@@ -69,7 +61,7 @@ map_subnet_to_subnets(const struct controller *c, const struct dep_event *ev,
                       struct dep_keys *out)
 {
     if (!ev->old || !ev->new
-        || !same_member(ev->old, ev->new, "spec.cidrBlock")) {
+        || !obj_same_at(ev->old, ev->new, "spec.cidrBlock")) {
         add_all(c, IN_SUBNETS, out);
         svec_add(&out->keys, ev->key);
     } else if (obj_status_only_change(ev->old, ev->new)) {
@@ -115,9 +107,9 @@ map_subnet_to_namespaces(const struct controller *c,
                          const struct dep_event *ev, struct dep_keys *out)
 {
     if (ev->old && ev->new
-        && same_member(ev->old, ev->new, "spec.namespaces")
-        && same_member(ev->old, ev->new, "spec.cidrBlock")
-        && same_member(ev->old, ev->new, "spec.excludeIps")) {
+        && obj_same_at(ev->old, ev->new, "spec.namespaces")
+        && obj_same_at(ev->old, ev->new, "spec.cidrBlock")
+        && obj_same_at(ev->old, ev->new, "spec.excludeIps")) {
         return;
     }
     add_bound_namespaces(c, ev->key, ev->old ? ev->old : ev->new, ev->new,
@@ -144,8 +136,8 @@ map_node_to_node(const struct controller *c, const struct dep_event *ev,
                  struct dep_keys *out)
 {
     if (!ev->old || !ev->new
-        || !same_member(ev->old, ev->new, "metadata.annotations")
-        || !same_member(ev->old, ev->new, "status.addresses")) {
+        || !obj_same_at(ev->old, ev->new, "metadata.annotations")
+        || !obj_same_at(ev->old, ev->new, "status.addresses")) {
         map_self(c, ev, out);
     }
 }

@@ -62,6 +62,12 @@ same_json(const struct json *a, const struct json *b)
     return a == b || (a && b && json_equal(a, b));
 }
 
+bool
+obj_same_at(const struct json *a, const struct json *b, const char *path)
+{
+    return same_json(json_get_path(a, path), json_get_path(b, path));
+}
+
 /* True if objects 'a' and 'b' differ in their status only, and in the
  * resourceVersion that every write changes. */
 bool
@@ -69,7 +75,7 @@ obj_status_only_change(const struct json *a, const struct json *b)
 {
     const struct json *ma = json_get_member(a, "metadata");
     const struct json *mb = json_get_member(b, "metadata");
-    if (!same_json(json_get_member(a, "spec"), json_get_member(b, "spec"))
+    if (!obj_same_at(a, b, "spec")
         || !ma || !mb || ma->type != JSON_OBJECT || mb->type != JSON_OBJECT
         || shash_count(json_object(ma)) != shash_count(json_object(mb))) {
         return false;

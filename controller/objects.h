@@ -30,6 +30,11 @@ void obj_want_annotation(struct json *anns, const struct json *obj,
  * NULL (and 'anns' freed) if 'anns' is empty. */
 struct json *obj_annotations_patch(struct json *anns);
 
+/* True if objects 'a' and 'b' hold equal values (or none) at 'path'
+ * ("spec.cidrBlock"). */
+bool obj_same_at(const struct json *a, const struct json *b,
+                 const char *path);
+
 /* True if objects 'a' and 'b' differ in their status only, and in the
  * resourceVersion that every write changes. */
 bool obj_status_only_change(const struct json *a, const struct json *b);

@@ -316,8 +316,8 @@ ctl_pod_absent(const char *ns, const char *name)
     return !obj;
 }
 
-static bool
-subnet_absent(const char *name)
+bool
+ctl_subnet_absent(const char *name)
 {
     struct json *obj = itest_get(client, &kubeovn_subnets, NULL, name);
     json_destroy(obj);
@@ -345,7 +345,7 @@ ctl_subnet_purge(const char *name)
 
     /* A running controller may have put its finalizer back in between; it
      * removes it again once it sees the deletion. */
-    if (!ITEST_WAIT_FOR(subnet_absent(name), 30000)) {
+    if (!ITEST_WAIT_FOR(ctl_subnet_absent(name), 30000)) {
         itest_fatal("Subnet %s was not deleted within 30 s", name);
     }
 }

@@ -98,6 +98,9 @@ char *ctl_pod_ann(const char *ns, const char *name, const char *key);
 bool ctl_pod_allocated(const char *ns, const char *name);
 bool ctl_pod_absent(const char *ns, const char *name);
 
+/* True if Subnet 'name' does not exist (or the request failed). */
+bool ctl_subnet_absent(const char *name);
+
 /* Deletes Subnet 'name' (if it exists) without waiting for a controller,
  * and waits until it is gone: for what an earlier run left, when no
  * controller runs to remove kovn's finalizer.  Fatal on failure. */

@@ -79,14 +79,6 @@ ip_resource_absent(const char *name)
     return !obj;
 }
 
-static bool
-subnet_absent(const char *name)
-{
-    struct json *obj = itest_get(client, &kubeovn_subnets, NULL, name);
-    json_destroy(obj);
-    return !obj;
-}
-
 /* Creates Subnet 'name' with 'cidr' (its gateway the first address) for
  * the namespaces in JSON array 'namespaces_json', and waits for its
  * switch. */
@@ -715,7 +707,7 @@ static bool
 subnets_absent(void)
 {
     for (size_t i = 0; i < ARRAY_SIZE(subnets); i++) {
-        if (!subnet_absent(subnets[i])) {
+        if (!ctl_subnet_absent(subnets[i])) {
             return false;
         }
     }
@@ -742,7 +734,7 @@ test_cleanup(void)
     for (size_t i = 0; i < ARRAY_SIZE(namespaces); i++) {
         itest_delete_all(client, &k8s_pods, namespaces[i], "");
     }
-    CHECK(WAIT_FOR(subnet_absent("cleanup-sub")), "Subnet cleanup-sub gone "
+    CHECK(WAIT_FOR(ctl_subnet_absent("cleanup-sub")), "Subnet cleanup-sub gone "
           "with its pods");
     CHECK(WAIT_FOR(subnets_absent()), "every Subnet of the cases gone");
     CHECK(WAIT_FOR(itest_nb_is(dir, "", "--bare --columns=_uuid find "

@@ -159,14 +159,6 @@ subnet_status_is(const char *name, const char *want)
     return subnet_ready(name, &r) && !strcmp(r.status, want);
 }
 
-static bool
-subnet_absent(const char *name)
-{
-    struct json *obj = get_obj(&kubeovn_subnets, NULL, name);
-    json_destroy(obj);
-    return !obj;
-}
-
 /* True if Subnet 'name' carries kovn's finalizer (Kube-OVN's name) and, if
  * 'deleting', a deletionTimestamp. */
 static bool
@@ -350,7 +342,7 @@ test_startup(void)
     CHECK(WAIT_FOR(switch_exists("join")), "join switch");
     check_network("join", "100.64.0.1/16", "100.64.0.0/16", NULL);
 
-    CHECK(WAIT_FOR(!subnet_absent("ovn-default")), "Subnet ovn-default");
+    CHECK(WAIT_FOR(!ctl_subnet_absent("ovn-default")), "Subnet ovn-default");
     struct json *def = get_obj(&kubeovn_subnets, NULL, "ovn-default");
     bool is_default = false;
     const struct json *ex = json_get_path(def, "spec.excludeIps");
@@ -431,7 +423,7 @@ test_bad_subnets(void)
     /* Fixed: the same Subnet comes up.  (The deletion waits for kovn to
      * remove its finalizer, which it does at once: nothing uses it.) */
     delete_subnet("bad-cidr");
-    CHECK(WAIT_FOR(subnet_absent("bad-cidr")), "bad-cidr deleted");
+    CHECK(WAIT_FOR(ctl_subnet_absent("bad-cidr")), "bad-cidr deleted");
     create_subnet("bad-cidr", "10.21.0.0/24", "10.21.0.1", "[]", "[]");
     CHECK(WAIT_FOR(subnet_status_is("bad-cidr", "True")),
           "bad-cidr Ready once fixed");
@@ -442,7 +434,7 @@ test_bad_subnets(void)
         delete_subnet(bad_subnets[i]);
     }
     for (size_t i = 0; i < ARRAY_SIZE(bad_subnets); i++) {
-        CHECK(WAIT_FOR(subnet_absent(bad_subnets[i])), "%s deleted",
+        CHECK(WAIT_FOR(ctl_subnet_absent(bad_subnets[i])), "%s deleted",
               bad_subnets[i]);
     }
 }
@@ -463,7 +455,7 @@ test_foreign(void)
     CHECK(no_rows_named("logical_router_port", "ovn-cluster-taken"),
           "no router port for taken");
     delete_subnet("taken");
-    CHECK(WAIT_FOR(subnet_absent("taken")), "taken deleted");
+    CHECK(WAIT_FOR(ctl_subnet_absent("taken")), "taken deleted");
     ctl_sync_gone("subnets", "taken");
     CHECK(switch_exists("taken") && switch_exists("foreign"),
           "foreign switches survive");
@@ -507,7 +499,7 @@ test_delete(void)
           "del-s1's switch, and ctl-del bound to it");
 
     delete_subnet("del-s1");
-    CHECK(WAIT_FOR(subnet_absent("del-s1")), "del-s1 deleted: no pods in it");
+    CHECK(WAIT_FOR(ctl_subnet_absent("del-s1")), "del-s1 deleted: no pods in it");
     CHECK(WAIT_FOR(no_rows_named("logical_switch", "del-s1")),
           "del-s1's switch");
     check_no_network("del-s1");
@@ -564,7 +556,7 @@ test_finalizer(void)
     CHECK(!pod_ann_is("f2", "allocated", "true"), "f2 has no address");
 
     ctl_delete_pod("ctl-fin", "f1");
-    CHECK(WAIT_FOR(subnet_absent("fin")), "fin gone with its last pod");
+    CHECK(WAIT_FOR(ctl_subnet_absent("fin")), "fin gone with its last pod");
     CHECK(WAIT_FOR(no_rows_named("logical_switch", "fin")), "fin's switch");
     check_no_network("fin");
     CHECK(WAIT_FOR(pod_ann_is("f2", "logical_switch", "ovn-default")
@@ -596,7 +588,7 @@ test_restart(void)
                "10.99.0.0/16"));
 
     ctl_start_controller();
-    CHECK(WAIT_FOR(subnet_absent("rs-gone")), "rs-gone gone after restart");
+    CHECK(WAIT_FOR(ctl_subnet_absent("rs-gone")), "rs-gone gone after restart");
     CHECK(WAIT_FOR(no_rows_named("logical_switch", "rs-gone")),
           "rs-gone's rows removed after restart");
     check_no_network("rs-gone");
