@@ -2,39 +2,46 @@
 # Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
 # Version 2.0; see LICENSE.
 #
-# A local multi-node kovn cluster on one machine: a real etcd and
-# kube-apiserver (tests/integration/k8s-env.sh), real OVN central (NB, SB,
-# ovn-northd), and N "nodes" as network namespaces (tests/integration/
-# node-env.sh), each with its own ovsdb-server, ovs-vswitchd, ovn-controller
-# and kovn-daemon; kovn-controller on the host; and the sandbox kubelet
-# (sandbox/kubelet.sh), which schedules pods, gives each pod a network
-# namespace, calls the kovn CNI plugin and writes the pod's IP into its
-# status.  Needs root.  See docs/getting-started.md.
+# A local multi-node Kubernetes cluster with kovn as its network, on one
+# machine: a real etcd and kube-apiserver (tests/integration/k8s-env.sh),
+# kube-controller-manager and kube-scheduler (sandbox/control-plane.sh),
+# real OVN central (NB, SB, ovn-northd), and N nodes.  A node is a small
+# machine (tests/integration/node-env.sh, sandbox/node-machine.sh): its own
+# network and mount namespaces, its own ovsdb-server, ovs-vswitchd,
+# ovn-controller, containerd and kubelet, and kovn-daemon, whose CNI plugin
+# is the node's only network configuration.  kovn-controller runs on the
+# host.  kube-proxy is off: kovn is to implement Services itself.  Needs
+# root.  See docs/getting-started.md.
 #
-#   kovn-sandbox.sh up [--nodes N] [--no-demo]
+#   kovn-sandbox.sh up [--nodes N] [--no-demo] [--kube-proxy]
 #                         start it all (N nodes, default 3), create the demo
-#                         pods and print a summary with ping and TCP checks
+#                         Deployment and print a summary with TCP checks
+#                         between its pods (--kube-proxy: run kube-proxy on
+#                         every node too, for comparisons only)
 #   kovn-sandbox.sh status   what runs, nodes, pods and their IPs
 #   kovn-sandbox.sh down     stop everything, delete every namespace and
 #                         link, remove the state folder
 #   kovn-sandbox.sh exec [-n NAMESPACE] POD CMD...
-#                         run CMD in POD's network namespace
+#                         run the host's CMD in POD's network namespace
+#                         (kubectl exec runs the container's programs)
 #   kovn-sandbox.sh netns [-n NAMESPACE] POD
-#                         print POD's network namespace (ip netns exec ...)
+#                         print the path of POD's network namespace
+#                         (for nsenter --net=PATH)
 #   kovn-sandbox.sh node-exec NODE CMD...
-#                         run CMD in NODE (ovs-vsctl, ovn-appctl work there)
+#                         run CMD in NODE (ovs-vsctl, ovn-appctl, and
+#                         ctr -a /run/containerd/containerd.sock work there)
 #   kovn-sandbox.sh restart [--kill] controller|NODE...
 #                         restart kovn-controller or NODE's kovn-daemon
 #                         (--kill: SIGKILL, as a crash, instead of SIGTERM)
 #   kovn-sandbox.sh check    the connectivity checks of `up` again (making the
-#                         demo pods if they are missing)
+#                         demo Deployment if it is missing)
 #   kovn-sandbox.sh env      print the export line for kubectl
 #
 # Environment:
 #   KOVN_SANDBOX_DIR   state folder (default /var/run/kovn-sandbox); two
 #                      folders make two independent sandboxes
 #   KOVN_BUILD         build folder with the binaries (default build/)
-#   KOVN_CONTROLLER, KOVN_DAEMON, KOVN_PLUGIN, KOVN_CNITOOL
+#   KOVN_CONTROLLER, KOVN_DAEMON, KOVN_PLUGIN
 #                      the binaries one by one (default: in KOVN_BUILD)
 #   KOVN_SANDBOX_NODES number of nodes (default 3)
 #   KOVN_SANDBOX_LOGS  on down, copy every log there first
@@ -43,6 +50,8 @@ set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SANDBOX_SH=$TOP/sandbox/kovn-sandbox.sh
 K8S_ENV=$TOP/tests/integration/k8s-env.sh
+CONTROL_PLANE=$TOP/sandbox/control-plane.sh
+NODE_MACHINE=$TOP/sandbox/node-machine.sh
 S=${KOVN_SANDBOX_DIR:-/var/run/kovn-sandbox}
 MARKER=.kovn-sandbox
 
@@ -91,12 +100,11 @@ binaries() {
   KOVN_CONTROLLER=${KOVN_CONTROLLER:-$b/controller/kovn-controller}
   KOVN_DAEMON=${KOVN_DAEMON:-$b/daemon/kovn-daemon}
   KOVN_PLUGIN=${KOVN_PLUGIN:-$b/cni/kovn}
-  KOVN_CNITOOL=${KOVN_CNITOOL:-$b/tests/tools/cnitool}
   local f
-  for f in "$KOVN_CONTROLLER" "$KOVN_DAEMON" "$KOVN_PLUGIN" "$KOVN_CNITOOL"; do
+  for f in "$KOVN_CONTROLLER" "$KOVN_DAEMON" "$KOVN_PLUGIN"; do
     [ -x "$f" ] || die "no $f: build kovn first (make)"
   done
-  for f in KOVN_CONTROLLER KOVN_DAEMON KOVN_PLUGIN KOVN_CNITOOL; do
+  for f in KOVN_CONTROLLER KOVN_DAEMON KOVN_PLUGIN; do
     eval "$f=\$(cd \"\$(dirname \"\${$f}\")\" && pwd)/\$(basename \"\${$f}\")"
   done
 }
@@ -109,12 +117,16 @@ pidfiles() {
   echo "ovsdb-server(NB) $S/net/nb.pid"
   echo "ovsdb-server(SB) $S/net/sb.pid"
   echo "ovn-northd $S/net/northd.pid"
+  echo "kube-controller-manager $S/cp/kube-controller-manager.pid"
+  echo "kube-scheduler $S/cp/kube-scheduler.pid"
   echo "kovn-controller $S/net/controller.pid"
-  echo "sandbox-kubelet $S/kubelet/kubelet.pid"
   for n in $NODES; do
     echo "$n/ovsdb-server $S/net/$n/ovsdb-server.pid"
     echo "$n/ovs-vswitchd $S/net/$n/ovs-vswitchd.pid"
     echo "$n/ovn-controller $S/net/$n/ovn-controller.pid"
+    echo "$n/containerd $S/net/$n/containerd.pid"
+    echo "$n/kubelet $S/net/$n/kubelet.pid"
+    [ "${KUBE_PROXY:-0}" = 1 ] && echo "$n/kube-proxy $S/net/$n/kube-proxy.pid"
     echo "$n/kovn-daemon $S/net/$n/kovn-daemon.pid"
   done
 }
@@ -160,33 +172,60 @@ start_daemon() {   # NODE
   set +m
 }
 
-start_kubelet() {
-  mkdir -p "$S/kubelet"
-  setsid "$TOP/sandbox/kubelet.sh" "$S" </dev/null \
-    >>"$S/kubelet/kubelet.log" 2>&1 &
-  echo $! >"$S/kubelet/kubelet.pid"
+# The underlay's /24: the first 198.18.N.0/24 (RFC 2544's benchmarking
+# range) the host has no route for and no other sandbox uses, so that the
+# host can have a link into it (the apiserver calls the kubelets) without
+# ever sending the sandbox's traffic to a real network.
+pick_underlay() {
+  local n
+  for ((n = 0; n < 256; n++)); do
+    ip -4 route show to match "198.18.$n.1" | grep -qv '^default' && continue
+    echo "198.18.$n"
+    return 0
+  done
+  die "no free 198.18.N.0/24 for the underlay"
 }
 
-# Node NAME's status as a kubelet reports it: addresses and Ready.
-node_status() {   # NAME IP
-  local now
-  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  curl -sS -f --max-time 10 --cacert "$S/k8s/pki/ca.crt" \
-    --cert "$S/k8s/pki/admin.crt" --key "$S/k8s/pki/admin.key" \
-    -X PATCH -H 'Content-Type: application/merge-patch+json' \
-    "$API/api/v1/nodes/$1/status" --data-binary @- >/dev/null <<EOF
-{"status": {
-  "addresses": [{"type": "InternalIP", "address": "$2"},
-                {"type": "Hostname", "address": "$1"}],
-  "conditions": [{"type": "Ready", "status": "True", "reason": "KovnSandbox",
-                  "message": "a kovn sandbox node (network namespace)",
-                  "lastHeartbeatTime": "$now", "lastTransitionTime": "$now"}],
-  "nodeInfo": {"kubeletVersion": "kovn-sandbox", "kubeProxyVersion": "",
-               "machineID": "", "systemUUID": "", "bootID": "",
-               "kernelVersion": "$(uname -r)", "osImage": "kovn sandbox",
-               "containerRuntimeVersion": "netns://", "operatingSystem": "linux",
-               "architecture": "amd64"}}}
-EOF
+# kubelet refuses to start unless the kernel has these values; they are the
+# whole machine's, so they are kept in S/sysctl.saved and put back on down.
+KUBELET_SYSCTLS="vm.overcommit_memory=1 kernel.panic=10 kernel.panic_on_oops=1"
+
+set_sysctls() {
+  local kv
+  [ -f "$S/sysctl.saved" ] ||
+    for kv in $KUBELET_SYSCTLS; do
+      echo "${kv%%=*}=$(sysctl -n "${kv%%=*}")"
+    done >"$S/sysctl.saved"
+  for kv in $KUBELET_SYSCTLS; do sysctl -q -w "$kv" || return 1; done
+}
+
+# Puts the saved values back, unless another sandbox still runs kubelets
+# (it then inherits them).
+restore_sysctls() {
+  local kv other
+  [ -f "$S/sysctl.saved" ] || return 0
+  for other in $(other_sandboxes); do
+    [ -f "$other/sysctl.saved" ] || cp "$S/sysctl.saved" "$other/sysctl.saved"
+    rm -f "$S/sysctl.saved"
+    return 0
+  done
+  while read -r kv; do sysctl -q -w "$kv"; done <"$S/sysctl.saved"
+  rm -f "$S/sysctl.saved"
+}
+
+# The folders of the other sandboxes whose kubelets run now.
+other_sandboxes() {
+  local pid cmd re='--config=(/[^ ]*)/net/[^/ ]+/kubelet\.yaml'
+  for pid in $(pgrep -x kubelet); do
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    [[ $cmd =~ $re ]] || continue
+    [ "${BASH_REMATCH[1]}" = "$S" ] || echo "${BASH_REMATCH[1]}"
+  done | sort -u
+}
+
+node_ready() {   # NODE: the kubelet says Ready
+  [ "$(kubectl get node "$1" -o \
+    'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
 # Shows the end of LOG..., tears everything down, exits.
@@ -206,11 +245,13 @@ up_failed() {
 
 cmd_up() {
   local nodes=${KOVN_SANDBOX_NODES:-3} demo=1
+  KUBE_PROXY=0
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=${2:-}; shift 2 ;;
       --nodes=*) nodes=${1#*=}; shift ;;
       --no-demo) demo=0; shift ;;
+      --kube-proxy) KUBE_PROXY=1; shift ;;
       *) usage ;;
     esac
   done
@@ -228,7 +269,8 @@ cmd_up() {
   if [ -e "$S" ] && [ -n "$(ls -A "$S" 2>/dev/null)" ]; then
     die "$S exists and is not empty"
   fi
-  command -v ping >/dev/null || die "no ping: run scripts/setup.sh (make setup)"
+  command -v containerd >/dev/null ||
+    die "no containerd: run scripts/setup.sh (make setup)"
   binaries
   mkdir -p "$S"
   touch "$S/$MARKER"
@@ -239,67 +281,71 @@ cmd_up() {
   for ((i = 1; i <= nodes; i++)); do NODES+="${NODES:+ }node$i"; done
   say "kovn sandbox: $nodes nodes, state in $S"
 
+  local net
+  net=$(pick_underlay)
+  export KOVN_UNDERLAY_NET=$net
   step "etcd + kube-apiserver"
-  "$K8S_ENV" start "$S/k8s" >"$S/k8s-env.out" 2>"$S/k8s-env.log" ||
-    up_failed "$S/k8s-env.log"
+  KOVN_K8S_CLUSTER=$net.1 "$K8S_ENV" start "$S/k8s" >"$S/k8s-env.out" \
+    2>"$S/k8s-env.log" || up_failed "$S/k8s-env.log"
   API=https://127.0.0.1:$(cat "$S/k8s/apiserver.port")
   mkdir -p "$S/bin"
   cp "$S/k8s/kubeconfig" "$S/kubeconfig"
-  cat >"$S/bin/kubectl" <<EOF
-#!/bin/sh
-# kubectl for the kovn sandbox in $S
-exec $kube_dir/kubectl --kubeconfig $S/kubeconfig --cache-dir $S/kubectl-cache "\$@"
-EOF
+  printf '#!/bin/sh\n# kubectl for the kovn sandbox in %s\nexec %s --kubeconfig %s --cache-dir %s "$@"\n' \
+    "$S" "$kube_dir/kubectl" "$S/kubeconfig" "$S/kubectl-cache" >"$S/bin/kubectl"
   chmod 755 "$S/bin/kubectl"
   {
     printf 'KOVN_CONTROLLER=%q\nKOVN_DAEMON=%q\n' "$KOVN_CONTROLLER" "$KOVN_DAEMON"
-    printf 'KOVN_PLUGIN=%q\nKOVN_CNITOOL=%q\n' "$KOVN_PLUGIN" "$KOVN_CNITOOL"
-    printf 'NODES=%q\nAPI=%q\n' "$NODES" "$API"
+    printf 'KOVN_PLUGIN=%q\n' "$KOVN_PLUGIN"
+    printf 'NODES=%q\nAPI=%q\nKUBE_PROXY=%q\n' "$NODES" "$API" "$KUBE_PROXY"
   } >"$S/sandbox.env"
   lib
   ok "$API"
+
+  step "kube-controller-manager, kube-scheduler"
+  "$CONTROL_PLANE" start "$S" 2>"$S/control-plane.log" ||
+    up_failed "$S/control-plane.log"
+  ok
 
   step "OVN central (NB, SB, northd), underlay"
   mkdir -p "$S/net"
   { "$KOVN_NODE_ENV" central-start "$KOVN_DIR" &&
     "$KOVN_NODE_ENV" underlay-up "$KOVN_DIR" &&
+    "$KOVN_NODE_ENV" host-link "$KOVN_DIR" &&
     "$KOVN_NODE_ENV" apiserver-relay "$KOVN_DIR" "$KOVN_KUBECONFIG"
   } 2>"$S/net/node-env.log" || up_failed "$S/net/node-env.log"
-  ok "192.0.2.1/24, prefix $("$KOVN_NODE_ENV" prefix "$KOVN_DIR")"
+  ok "$net.1/24, prefix $("$KOVN_NODE_ENV" prefix "$KOVN_DIR")"
 
   step "kovn-controller"
   start_controller
   ok
 
+  set_sysctls || up_failed
   i=1
   for n in $NODES; do
-    step "$n: ovsdb-server, ovs-vswitchd, ovn-controller"
+    step "$n: OVS, OVN, containerd, kubelet"
     { "$KOVN_NODE_ENV" node-add "$KOVN_DIR" "$n" "$i" &&
-      kovn_node_object "$n" "192.0.2.$((10 + i))" &&
-      node_status "$n" "192.0.2.$((10 + i))"
-    } 2>>"$S/net/node-env.log" || up_failed "$S/net/node-env.log"
+      "$NODE_MACHINE" start "$S" "$n" \
+        $([ "$KUBE_PROXY" = 1 ] && echo --kube-proxy)
+    } 2>>"$S/net/node-env.log" ||
+      up_failed "$S/net/node-env.log" "$S/net/$n/containerd.log"
     start_daemon "$n"
-    ok "192.0.2.$((10 + i))"
+    ok "$net.$((10 + i))"
     i=$((i + 1))
   done
   for n in $NODES; do
-    step "$n: kovn-daemon ready"
+    step "$n: Ready (kubelet, kovn-daemon)"
     kovn_daemon_ready "$n" 90 2>/dev/null || up_failed "$S/net/$n/kovn-daemon.log"
+    kovn_wait 90 node_ready "$n" || up_failed "$S/net/$n/kubelet.log"
     ok
   done
-
-  step "sandbox kubelet"
-  start_kubelet
-  kovn_wait 10 running "$S/kubelet/kubelet.pid" ||
-    up_failed "$S/kubelet/kubelet.log"
-  ok
   trap - INT TERM
 
   if [ "$demo" = 1 ]; then
-    step "demo pods"
-    if ! demo_pods; then
+    step "demo Deployment ($((2 * nodes)) agnhost pods)"
+    if ! demo_deployment; then
       say "FAILED"
-      say "kovn-sandbox: the demo pods did not start; see $S/kubelet/kubelet.log"
+      kubectl get pods -o wide
+      say "kovn-sandbox: the demo pods did not start; see the kubelet logs in $S/net/*/kubelet.log"
       return 1
     fi
     ok
@@ -312,29 +358,25 @@ EOF
   say ""
   say "Use it:"
   say "  export KUBECONFIG=$S/kubeconfig PATH=$S/bin:\$PATH"
-  say "  kubectl get nodes; kubectl get pods -o wide"
-  say "  kubectl run web --image=busybox     # scheduled and wired by the sandbox"
-  say "  $SANDBOX_SH exec web ip addr"
+  say "  kubectl get nodes -o wide; kubectl get pods -o wide"
+  say "  kubectl create deployment web --image=$AGNHOST --replicas=6"
+  say "  kubectl exec POD -- curl -s http://OTHER-POD-IP:8080/hostname"
   say "  $SANDBOX_SH status | down           # (make demo-down)"
   return $rc
 }
 
-# The demo: NODE count + 1 pods, round robin, so that two share node1.
-demo_pods() {
-  local i n nodes=($NODES)
-  DEMO_PODS=$((${#nodes[@]} + 1))
-  for ((i = 1; i <= DEMO_PODS; i++)); do
-    n=${nodes[$(((i - 1) % ${#nodes[@]}))]}
-    kovn_pod_create_in default "demo-$i" "$n" \
-      '"labels": {"app": "kovn-demo"}' || return 1
-  done
-  kovn_wait 120 demo_running
-}
+AGNHOST=k8s.gcr.io/e2e-test-images/agnhost:2.21
+DEMO=kovn-demo
 
-demo_running() {   # every demo pod Running with an IP
-  [ "$(kubectl get pods -n default -l app=kovn-demo -o json | jq \
-    '[.items[] | select(.status.phase == "Running" and .status.podIP)]
-     | length')" = "$DEMO_PODS" ]
+# The demo: a Deployment of 2 agnhost pods per node serving HTTP on 8080
+# (agnhost netexec answers /hostname with the pod's name).
+demo_deployment() {
+  local replicas=$((2 * $(wc -w <<<"$NODES")))
+  kubectl get deployment "$DEMO" >/dev/null 2>&1 ||
+    kubectl create deployment "$DEMO" --image="$AGNHOST" \
+      --replicas="$replicas" -- /agnhost netexec --http-port=8080 >/dev/null ||
+    return 1
+  kubectl rollout status deployment "$DEMO" --timeout=120s >/dev/null
 }
 
 # --- status --------------------------------------------------------------------------
@@ -342,10 +384,12 @@ demo_running() {   # every demo pod Running with an IP
 # Prints the nodes and the pods.
 summary() {
   local n
-  printf '%-8s %-13s %-15s %s\n' NODE UNDERLAY-IP "JOIN-IP (ovn0)" KOVN-DAEMON
+  printf '%-8s %-13s %-15s %-8s %s\n' NODE UNDERLAY-IP "JOIN-IP (ovn0)" KUBELET \
+    KOVN-DAEMON
   for n in $NODES; do
-    printf '%-8s %-13s %-15s %s\n' "$n" "$(node_ip "$n")" \
+    printf '%-8s %-13s %-15s %-8s %s\n' "$n" "$(node_ip "$n")" \
       "$(node_join_ip "$n")" \
+      "$(node_ready "$n" && echo Ready || echo NotReady)" \
       "$(running "$S/net/$n/kovn-daemon.pid" && echo running || echo DOWN)"
   done
   say ""
@@ -354,7 +398,7 @@ summary() {
     (.items[] | [.metadata.namespace, .metadata.name,
                  (.spec.nodeName // "-"), (.status.podIP // "-"),
                  (.status.phase // "-")]) | @tsv' |
-    awk -F'\t' '{ printf "%-12s %-16s %-8s %-15s %s\n", $1, $2, $3, $4, $5 }'
+    awk -F'\t' '{ printf "%-12s %-28s %-8s %-15s %s\n", $1, $2, $3, $4, $5 }'
 }
 
 node_ip() { "$KOVN_NODE_ENV" node-ip "$KOVN_DIR" "$1" 2>/dev/null || echo -; }
@@ -367,17 +411,6 @@ node_join_ip() {
   echo "${ip:--}"
 }
 
-pod_netns() {   # NAMESPACE POD: the pod's network namespace, from the kubelet
-  local d
-  for d in "$S"/kubelet/pods/*/; do
-    [ -f "$d/netns" ] || continue
-    [ "$(cat "$d/ns")" = "$1" ] && [ "$(cat "$d/name")" = "$2" ] || continue
-    cat "$d/netns"
-    return 0
-  done
-  return 1
-}
-
 pod_ip() {   # NAMESPACE POD
   kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.podIP}' 2>/dev/null
 }
@@ -386,51 +419,48 @@ pod_node() {
   kubectl get pod -n "$1" "$2" -o 'jsonpath={.spec.nodeName}' 2>/dev/null
 }
 
-# ping and TCP between the demo pods; prints one line each.
+# POD's network namespace (the path of its sandbox process's).
+pod_netns() {   # NAMESPACE POD
+  local node
+  node=$(pod_node "$1" "$2")
+  [ -n "$node" ] || return 1
+  "$NODE_MACHINE" pod-netns "$S" "$node" "$1" "$2"
+}
+
+# HTTP between the demo pods, through kubectl exec: the first pod asks every
+# other for its name; a node asks a pod; a pod pings a node's ovn0.
 connectivity() {
-  local a=demo-1 rc=0 line n last
-  local nodes=($NODES)
-  last=demo-$((${#nodes[@]} + 1))
+  local rc=0 pods first p ip n nodes=($NODES)
   say ""
-  say "Connectivity:"
-  probe() {   # DESCRIPTION CMD...
+  say "Connectivity (kubectl exec into the pods, HTTP to agnhost netexec):"
+  probe() {   # DESCRIPTION EXPECTED CMD...
     local out
-    if out=$("${@:2}" 2>&1); then
-      printf '  %-52s ok   %s\n' "$1" "$out"
+    if out=$("${@:3}" 2>&1) && [[ $out == *"$2"* ]]; then
+      printf '  %-58s ok   %s\n' "$1" "$(echo "$out" | tail -n 1)"
     else
-      printf '  %-52s FAIL %s\n' "$1" "$(echo "$out" | tail -n 1)"
+      printf '  %-58s FAIL %s\n' "$1" "$(echo "$out" | tail -n 1)"
       rc=1
     fi
   }
-  ping_sum() {   # FROM_NETNS IP
-    kovn_ping "$1" "$2" 3 | sed -E 's/.* ([0-9]+) received.*/\1\/3 replies/'
-    return "${PIPESTATUS[0]}"
-  }
-  tcp() {   # FROM_NETNS TO_NETNS IP
-    local got
-    got=$(kovn_tcp "$1" "$2" "$3" 1000000)
-    echo "$got of 1000000 bytes"
-    [ "$got" = 1000000 ]
-  }
-  local na nb ip
-  na=$(pod_netns default "$a")
-  for ((i = 2; i <= ${#nodes[@]} + 1; i++)); do
-    nb=$(pod_netns default "demo-$i")
-    ip=$(pod_ip default "demo-$i")
-    probe "ping $a ($(pod_node default $a)) -> demo-$i ($(pod_node default demo-$i)) $ip" \
-      ping_sum "$na" "$ip"
-  done
-  nb=$(pod_netns default "demo-2")
-  probe "TCP  $a -> demo-2 $(pod_ip default demo-2)" \
-    tcp "$na" "$nb" "$(pod_ip default demo-2)"
-  probe "TCP  $last -> $a (same node) $(pod_ip default $a)" \
-    tcp "$(pod_netns default "$last")" "$na" "$(pod_ip default $a)"
+  pods=$(kubectl get pods -l app=$DEMO -o json | jq -r '.items
+    | sort_by(.spec.nodeName, .metadata.name)[]
+    | "\(.metadata.name) \(.spec.nodeName) \(.status.podIP)"')
+  read -r first _ <<<"$pods"
+  local from_node
+  from_node=$(pod_node default "$first")
+  while read -r p n ip; do
+    [ "$p" = "$first" ] && continue
+    probe "$first ($from_node) -> $p ($n)" "$p" \
+      kubectl exec "$first" -- curl -sS --max-time 5 "http://$ip:8080/hostname"
+  done <<<"$pods"
   n=${nodes[${#nodes[@]} - 1]}
-  probe "TCP  node $n -> $a $(pod_ip default $a)" \
-    tcp "$("$KOVN_NODE_ENV" node-netns "$KOVN_DIR" "$n")" "$na" \
-    "$(pod_ip default $a)"
-  probe "ping $a -> node ${nodes[0]}'s ovn0 $(node_join_ip "${nodes[0]}")" \
-    ping_sum "$na" "$(node_join_ip "${nodes[0]}")"
+  ip=$(pod_ip default "$first")
+  probe "node $n -> $first $ip" "$first" \
+    "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$n" \
+    curl -sS --max-time 5 "http://$ip:8080/hostname"
+  probe "$first -> node ${nodes[0]}'s ovn0 $(node_join_ip "${nodes[0]}") (ping)" \
+    " 0% packet loss" kubectl exec "$first" -- \
+    ping -c 3 -i 0.2 -W 2 "$(node_join_ip "${nodes[0]}")"
   return $rc
 }
 
@@ -456,7 +486,7 @@ cmd_status() {
 
 # The checks of up, on the demo pods (made again if missing).
 cmd_check() {
-  demo_pods || die "the demo pods did not start; see $S/kubelet/kubelet.log"
+  demo_deployment || die "the demo pods did not start; see $S/net/*/kubelet.log"
   connectivity
 }
 
@@ -479,20 +509,15 @@ cmd_down() {
   [ -f "$S/sandbox.env" ] && . "$S/sandbox.env"
   NODES=${NODES:-}
   lib
-  local n pid
-  # The kubelet first (its whole process group: watch, CNI calls), so that
-  # nothing calls the daemons while they stop.
-  if running "$S/kubelet/kubelet.pid"; then
-    pid=$(cat "$S/kubelet/kubelet.pid")
-    kill -TERM -- "-$pid" 2>/dev/null
-    kovn_wait 10 eval "! running '$S/kubelet/kubelet.pid'" ||
-      kill -KILL -- "-$pid" 2>/dev/null
-  fi
-  rm -f "$S/kubelet/kubelet.pid"
+  local n
+  # kovn-controller first, so that nothing reacts to the nodes going; then
+  # every node's kubelet and containers, then its kovn-daemon.
   kovn_stop "$S/net/controller.pid"
   for n in $NODES; do
+    [ -d "$S/net/$n" ] && "$NODE_MACHINE" stop "$S" "$n" 2>>"$S/down.log"
     kovn_stop "$S/net/$n/kovn-daemon.pid"
   done
+  [ -d "$S/cp" ] && "$CONTROL_PLANE" stop "$S" 2>>"$S/down.log"
   [ -n "${KOVN_SANDBOX_LOGS:-}" ] && copy_logs "$KOVN_SANDBOX_LOGS"
   # Nodes, OVN central, the relay, and every namespace named PREFIX-* (the
   # pods' too).  Tried again if it fails: a namespace's links vanish a
@@ -505,6 +530,7 @@ cmd_down() {
     done
   fi
   [ -d "$S/k8s" ] && "$K8S_ENV" stop "$S/k8s" 2>>"$S/down.log"
+  restore_sysctls
   local p
   p=$(cat "$S/net/prefix" 2>/dev/null)
   if leftovers "$p" >/dev/null; then
@@ -532,7 +558,7 @@ leftovers() {
              awk -F': ' -v p="$p-" 'index($2, p) == 1 { print $2 }')
     while read -r n; do
       echo "mount $n"; found=0
-    done < <(awk -v p="/$p-" 'index($2, p) { print $2 }' /proc/mounts)
+    done < <(awk -v p="/$p-" -v s="$S/" 'index($2, p) || index($2, s) == 1 { print $2 }' /proc/mounts)
   fi
   for pid in $(ls /proc | grep -E '^[0-9]+$'); do
     [ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue
@@ -562,16 +588,16 @@ cmd_exec() {
   local ns=default netns
   if [ "${1:-}" = -n ]; then ns=${2:?}; shift 2; fi
   [ $# -ge 2 ] || usage
-  netns=$(pod_netns "$ns" "$1") || die "no pod $ns/$1 wired by the sandbox"
+  netns=$(pod_netns "$ns" "$1") || die "no running pod $ns/$1"
   shift
-  exec ip netns exec "$netns" "$@"
+  exec nsenter --net="$netns" -- "$@"
 }
 
 cmd_netns() {
   local ns=default
   if [ "${1:-}" = -n ]; then ns=${2:?}; shift 2; fi
   [ $# = 1 ] || usage
-  pod_netns "$ns" "$1" || die "no pod $ns/$1 wired by the sandbox"
+  pod_netns "$ns" "$1" || die "no running pod $ns/$1"
 }
 
 cmd_restart() {

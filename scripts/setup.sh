@@ -3,7 +3,10 @@
 # two slow upstream pieces once, caching them outside the clone keyed by their
 # Debian package version:
 #   - the Open vSwitch C library (+ ovsdb-idlc) from openvswitch-source;
-#   - kube-apiserver and kubectl from the kubernetes source package (tests only).
+#   - Kubernetes (kube-apiserver, kubectl, kube-controller-manager,
+#     kube-scheduler, kubelet, kube-proxy, e2e.test, ginkgo, the agnhost and
+#     pause test programs) from the kubernetes source package: the sandbox
+#     cluster and the upstream conformance suite.
 # A second run takes seconds.  Usage: scripts/setup.sh [--no-kube]
 set -euo pipefail
 
@@ -30,9 +33,13 @@ PACKAGES=(
   # apiserver relay, pod checksum offload off, TCP probes, and the
   # bridge+host-local CNI baseline of the benchmarks
   socat ethtool netcat-openbsd containernetworking-plugins
-  # the sandbox (make demo) and the end-to-end tests: the sandbox kubelet
-  # talks to the API with curl; ping between pods
+  # the sandbox (make demo) and the end-to-end tests: curl, ping
   curl iputils-ping
+  # the sandbox nodes' container runtime, and what goes into the offline
+  # test images (busybox; agnhost's shell tools: bash, nc, curl, ip,
+  # conntrack, dig, iperf); iptables for kubelet's own chains and
+  # kube-proxy (the baseline only)
+  containerd runc busybox-static conntrack bind9-dnsutils iperf iptables
 )
 
 missing_packages() {
@@ -131,40 +138,40 @@ ensure_deb_src() {
   apt-get update -q
 }
 
-build_kube() {
-  ensure_deb_src
-  local ver dir work
-  ver=$(kube_version)
-  [ -n "$ver" ] || { apt-get update -q; ver=$(kube_version); }
-  [ -n "$ver" ] || { log "no kubernetes source package in the apt sources"; exit 1; }
-  # "-r3": the build below patches the vendored code; a change to how it
-  # is built must change this key.
-  dir="$KOVN_CACHE/kubernetes-$ver-r3"
-  if [ -x "$dir/kube-apiserver" ] && [ -x "$dir/kubectl" ]; then
-    log "kube-apiserver $ver cached in $dir"
-  else
-    log "building kube-apiserver and kubectl $ver (one time, about 5 minutes)"
-    work="$KOVN_CACHE/kubernetes-src"
-    rm -rf "$work" && mkdir -p "$work" "$dir"
-    (cd "$work" && apt-get source --download-only -q kubernetes >/dev/null)
-    tar -xzf "$(ls "$work"/kubernetes_*.orig.tar.gz | head -n 1)" -C "$work"
-    local src
-    src=$(dirname "$(find "$work" -maxdepth 2 -name go.mod | head -n 1)")
-    # Kubernetes 1.20 vendors modern-go/reflect2 1.0.1, which crashes
-    # (SIGSEGV in runtime.mapiterinit) when built with Go >= 1.18, as
-    # Debian's Go 1.19 is: kube-apiserver dies on the first custom resource
-    # it encodes.  reflect2 1.0.2 is the upstream fix; Debian packages it.
-    rm -rf "$src/vendor/github.com/modern-go/reflect2"
-    cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 \
-      "$src/vendor/github.com/modern-go/reflect2"
-    # CRD validation in 1.20 takes "" for null, so a Subnet status with
-    # activateGateway: "" (as Kube-OVN writes it) is refused with 422
-    # (kubernetes#99804, fixed upstream in kube-openapi#230).
-    local patched=0 f
-    for f in vendor/k8s.io/kube-openapi/pkg/validation/validate/type.go \
-             vendor/github.com/go-openapi/validate/type.go; do
-      [ -f "$src/$f" ] || continue
-      python3 - "$src/$f" <<'PY' || { log "$f: could not patch"; exit 1; }
+# What the sandbox cluster and the conformance run need, all built from the
+# same source tree: the control plane, the node software, the upstream e2e
+# suite, and two test-image programs (static agnhost; pause from its C file).
+KUBE_PROGRAMS=(kube-apiserver kubectl kube-controller-manager kube-scheduler
+  kubelet kube-proxy e2e.test ginkgo agnhost pause)
+
+# Where `make WHAT=...` finds each program of KUBE_PROGRAMS.
+kube_target() {
+  case $1 in
+    e2e.test) echo test/e2e/e2e.test ;;
+    ginkgo) echo vendor/github.com/onsi/ginkgo/ginkgo ;;
+    agnhost) echo test/images/agnhost ;;
+    *) echo "cmd/$1" ;;
+  esac
+}
+
+# Patches the vendored code the way kovn needs it (see each reason).
+patch_kube_source() {
+  local src=$1
+  # Kubernetes 1.20 vendors modern-go/reflect2 1.0.1, which crashes
+  # (SIGSEGV in runtime.mapiterinit) when built with Go >= 1.18, as
+  # Debian's Go 1.19 is: kube-apiserver dies on the first custom resource
+  # it encodes.  reflect2 1.0.2 is the upstream fix; Debian packages it.
+  rm -rf "$src/vendor/github.com/modern-go/reflect2"
+  cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 \
+    "$src/vendor/github.com/modern-go/reflect2"
+  # CRD validation in 1.20 takes "" for null, so a Subnet status with
+  # activateGateway: "" (as Kube-OVN writes it) is refused with 422
+  # (kubernetes#99804, fixed upstream in kube-openapi#230).
+  local patched=0 f
+  for f in vendor/k8s.io/kube-openapi/pkg/validation/validate/type.go \
+           vendor/github.com/go-openapi/validate/type.go; do
+    [ -f "$src/$f" ] || continue
+    python3 - "$src/$f" <<'PY' || { log "$f: could not patch"; exit 1; }
 import sys
 path = sys.argv[1]
 old = ("if data == nil || reflect.DeepEqual(reflect.Zero(reflect.TypeOf(data)),"
@@ -174,17 +181,64 @@ if old not in text:
     sys.exit("the expected null check is not there")
 open(path, "w").write(text.replace(old, "if data == nil {"))
 PY
-      patched=$((patched + 1))
-    done
-    [ "$patched" -gt 0 ] || { log "no CRD validation code found to patch"; exit 1; }
-    (
-      cd "$src"
-      export GOPROXY=off GOFLAGS=-mod=vendor GO111MODULE=on
-      export GOPATH="$work/gopath" GOCACHE="$work/gocache"
-      make WHAT="cmd/kube-apiserver cmd/kubectl" >"$work/build.log" 2>&1 ||
+    patched=$((patched + 1))
+  done
+  [ "$patched" -gt 0 ] || { log "no CRD validation code found to patch"; exit 1; }
+}
+
+# Builds the programs named in $@ from the source tree $1 into $2.
+build_kube_programs() {
+  local src=$1 dir=$2 work=$3; shift 3
+  local go=() p
+  for p in "$@"; do
+    case $p in agnhost|pause) ;; *) go+=("$(kube_target "$p")") ;; esac
+  done
+  (
+    cd "$src"
+    export GOPROXY=off GOFLAGS=-mod=vendor GO111MODULE=on
+    export GOPATH="$work/gopath" GOCACHE="$work/gocache"
+    if [ "${#go[@]}" -gt 0 ]; then
+      make WHAT="${go[*]}" >"$work/build.log" 2>&1 ||
         { tail -n 40 "$work/build.log"; exit 1; }
-      cp _output/bin/kube-apiserver _output/bin/kubectl "$dir/"
-    )
+    fi
+    # agnhost runs inside containers with nothing else: static.
+    if printf '%s\n' "$@" | grep -qx agnhost; then
+      make WHAT=test/images/agnhost KUBE_STATIC_OVERRIDES=agnhost \
+        >>"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log"; exit 1; }
+    fi
+    if printf '%s\n' "$@" | grep -qx pause; then
+      gcc -Os -static -o _output/bin/pause build/pause/linux/pause.c
+    fi
+    for p in "$@"; do cp "_output/bin/$p" "$dir/"; done
+  )
+}
+
+# Builds what KUBE_PROGRAMS lists from Debian's kubernetes source package,
+# once per package version and recipe; a program already in the cache is not
+# built again.
+build_kube() {
+  ensure_deb_src
+  local ver dir work missing=() p
+  ver=$(kube_version)
+  [ -n "$ver" ] || { apt-get update -q; ver=$(kube_version); }
+  [ -n "$ver" ] || { log "no kubernetes source package in the apt sources"; exit 1; }
+  # "-r4": the build patches the vendored code; a change to how it is built
+  # must change this key.
+  dir="$KOVN_CACHE/kubernetes-$ver-r4"
+  mkdir -p "$dir"
+  for p in "${KUBE_PROGRAMS[@]}"; do [ -x "$dir/$p" ] || missing+=("$p"); done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "kubernetes $ver cached in $dir"
+  else
+    log "building kubernetes $ver: ${missing[*]} (one time, about 25 minutes for all)"
+    work="$KOVN_CACHE/kubernetes-src"
+    rm -rf "$work" && mkdir -p "$work"
+    (cd "$work" && apt-get source --download-only -q kubernetes >/dev/null)
+    tar -xzf "$(ls "$work"/kubernetes_*.orig.tar.gz | head -n 1)" -C "$work"
+    local src
+    src=$(dirname "$(find "$work" -maxdepth 2 -name go.mod | head -n 1)")
+    patch_kube_source "$src"
+    build_kube_programs "$src" "$dir" "$work" "${missing[@]}"
     rm -rf "$work"
   fi
   ln -sfn "$dir" "$KOVN_CACHE/kubernetes"
@@ -194,5 +248,9 @@ PY
 mkdir -p "$KOVN_CACHE"
 install_packages
 build_ovs
-[ "$want_kube" = 1 ] && build_kube
+if [ "$want_kube" = 1 ]; then
+  build_kube
+  # The sandbox's container images, from those programs and Debian's.
+  "$(dirname "$0")/build-images.sh" "$KOVN_CACHE/images"
+fi
 log "ready: OVS library in $KOVN_CACHE/ovs${want_kube:+, kube-apiserver in $KOVN_CACHE/kubernetes}"

@@ -3,22 +3,26 @@
 # Version 2.0; see LICENSE.
 #
 # kovn end to end, on the sandbox of `make demo` (sandbox/kovn-sandbox.sh):
-# a real kube-apiserver, OVN central, three nodes as network namespaces
-# with ovsdb-server, ovs-vswitchd, ovn-controller and kovn-daemon,
-# kovn-controller, and the sandbox kubelet that wires the pods created
-# through the API.  Its own sandbox, in its own folder, beside any demo.
+# a real kube-apiserver, kube-controller-manager and kube-scheduler, OVN
+# central, three nodes, each with its own network and mount namespaces,
+# ovsdb-server, ovs-vswitchd, ovn-controller, containerd, kubelet and
+# kovn-daemon, and kovn-controller.  Its own sandbox, in its own folder,
+# beside any demo.
 #
-# Checks: pods Running with their IP in status; TCP and ping pod <-> pod on
+# Checks: a Deployment of six agnhost pods spread over the three nodes, each
+# with its kovn address, TCP between two of them across nodes through
+# kubectl exec, kubectl logs, and scaling it to zero freeing every address
+# and OVN port; pods Running with their IP in status; TCP and ping pod <-> pod on
 # one node, across nodes and across subnets (a second Subnet bound to a
 # namespace), pod -> node (ovn0's join address) and node -> pod; a
 # static-IP pod; a namespace's custom subnet; a deleted pod's NB port, OVS
 # port and namespace gone and its address reusable; an unscheduled pod
-# placed by the sandbox; a TCP stream surviving a kovn-controller restart
+# placed by the scheduler; a TCP stream surviving a kovn-controller restart
 # and a kill -9 of two kovn-daemons, new pods starting after each; no
 # sanitizer report in any log; and a teardown that leaves nothing behind.
 #
 # Usage: tests/e2e/test-e2e.sh        (as root; meson test --suite e2e)
-# Environment: KOVN_CONTROLLER, KOVN_DAEMON, KOVN_PLUGIN, KOVN_CNITOOL (the
+# Environment: KOVN_CONTROLLER, KOVN_DAEMON, KOVN_PLUGIN (the
 # binaries; default: KOVN_BUILD, default build/), KOVN_E2E_NODES (3),
 # KOVN_TEST_VERBOSE (show the logs even when everything passes).
 set -uo pipefail
@@ -39,7 +43,8 @@ t_start=$SECONDS
 show_logs() {
   local f
   for f in "$LOGS"/net/controller.log "$LOGS"/net/*/kovn-daemon.log \
-           "$LOGS"/kubelet/kubelet.log "$LOGS"/net/*.out "$LOGS"/net/*/*.out; do
+           "$LOGS"/net/*/kubelet.log "$LOGS"/net/*/containerd.log \
+           "$LOGS"/cp/*.log "$LOGS"/net/*.out "$LOGS"/net/*/*.out; do
     [ -s "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
   done
 }
@@ -105,6 +110,61 @@ for n in node1 node2 node3; do
 done
 check "sandbox status reports everything running" "$SB" status >/dev/null
 
+# ---- a Deployment, as a user makes one ----
+AGNHOST=k8s.gcr.io/e2e-test-images/agnhost:2.21
+used_ips() { kubectl get subnet ovn-default -o 'jsonpath={.status.v4usingIPs}'; }
+lsps() {   # the NB ports of pods named PREFIX-*
+  nbctl --bare --columns=name find logical_switch_port \
+    "external_ids:vendor=kovn" | grep "^$1-" || true
+}
+used_before=$(used_ips)
+kubectl create deployment web --image="$AGNHOST" --replicas=6 >/dev/null
+web_pods() { kubectl get pods -l app=web -o json; }
+six_running() {
+  [ "$(web_pods | jq '[.items[] | select(.status.phase == "Running"
+    and .status.podIP and (.status.containerStatuses[0].ready))] | length')" = 6 ]
+}
+check "kubectl create deployment web --replicas=6: six Running containers" \
+  kovn_wait 120 six_running
+check "...spread over the three nodes" test "$(web_pods | \
+  jq '[.items[].spec.nodeName] | unique | length')" = 3
+check "...each with its kovn address (status = ovn.kubernetes.io/ip_address, in 10.16.0.0/16)" \
+  test "$(web_pods | jq '[.items[] | select(.status.podIP ==
+    .metadata.annotations["ovn.kubernetes.io/ip_address"] and
+    (.status.podIP | startswith("10.16.")))] | length')" = 6
+check "...six distinct addresses" test "$(web_pods | \
+  jq '[.items[].status.podIP] | unique | length')" = 6
+check "...six NB ports" test "$(lsps web | wc -l)" = 6
+read -r web_a node_a < <(web_pods | jq -r '.items | sort_by(.spec.nodeName)
+  | first | "\(.metadata.name) \(.spec.nodeName)"')
+read -r web_b ip_b node_b < <(web_pods | jq -r --arg n "$node_a" '[.items[]
+  | select(.spec.nodeName != $n)] | first
+  | "\(.metadata.name) \(.status.podIP) \(.spec.nodeName)"')
+# B listens (netcat in the agnhost container); A connects until B is up.
+got=$(mktemp)
+kubectl exec "$web_b" -- timeout 30 nc -l 9000 >"$got" 2>&1 &
+listener=$!
+kubectl exec "$web_a" -- sh -c "for i in \$(seq 100); do
+  echo hello-from-$web_a | nc -N -w 3 $ip_b 9000 && exit 0; sleep 0.2; done;
+  exit 1" >/dev/null 2>&1
+wait $listener
+check "kubectl exec: $web_a ($node_a) -> $web_b ($node_b) over TCP" \
+  grep -q "hello-from-$web_a" "$got"
+rm -f "$got"
+check "kubectl logs $web_a (agnhost pause says Paused)" \
+  sh -c "'$S/bin/kubectl' logs '$web_a' | grep -q Paused"
+kubectl scale deployment web --replicas=0 >/dev/null
+no_web_pods() { [ "$(web_pods | jq '.items | length')" = 0 ]; }
+check "scaled to zero: no pod left" kovn_wait 90 no_web_pods
+no_web_lsps() { [ -z "$(lsps web)" ]; }
+check "...no NB port left" kovn_wait 30 no_web_lsps
+ips_back() { [ "$(used_ips)" = "$used_before" ]; }
+check "...every address free again (Subnet status: $used_before in use)" \
+  kovn_wait 30 ips_back
+check "...no IP resource of a web pod left" test -z "$(kubectl get ips.kubeovn.io \
+  -o name | grep '/web-' || true)"
+kubectl delete deployment web >/dev/null
+
 # ---- pods in the default subnet ----
 kovn_pod_create_in default a1 node1
 kovn_pod_create_in default a2 node1
@@ -119,7 +179,7 @@ check "status.podIP is the controller's address" \
   test "$ip_a1" = "$(pod_ann default a1 ip_address)"
 check "podIPs carries it too" test "$(kubectl get pod a1 \
   -o 'jsonpath={.status.podIPs[0].ip}')" = "$ip_a1"
-check "a1's eth0 has it" sh -c "ip netns exec $(netns default a1) \
+check "a1's eth0 has it" sh -c "nsenter --net=$(netns default a1) \
   ip -o addr show eth0 | grep -q 'inet $ip_a1/16'"
 check "a1 is in ovn-default (10.16.0.0/16)" \
   test "$(pod_ann default a1 logical_switch)/${ip_a1%.*.*}" = ovn-default/10.16
@@ -170,7 +230,7 @@ kovn_pod_create_in default st1 node2 \
   '"annotations": {"ovn.kubernetes.io/ip_address": "10.16.0.250"}'
 check "static-IP pod st1 Running" wait_running default st1
 check "st1 has 10.16.0.250 in its status" test "$(pod_ip default st1)" = 10.16.0.250
-check "...and on its eth0" sh -c "ip netns exec $(netns default st1) \
+check "...and on its eth0" sh -c "nsenter --net=$(netns default st1) \
   ip -o addr show eth0 | grep -q 'inet 10.16.0.250/16'"
 nst1=$(netns default st1)
 check "TCP c1 -> st1" tcp "$nc1" "$nst1" 10.16.0.250
@@ -188,7 +248,7 @@ no_lsp() { [ -z "$(nbctl --bare --columns=name find logical_switch_port \
   name="$1")" ]; }
 check "...its NB port is gone" kovn_wait 20 no_lsp st1.default
 check "...its OVS port is gone" test -z "$(st1_ovs)"
-check "...its network namespace is gone" test ! -e "/var/run/netns/$nst1"
+check "...its network namespace is gone" test ! -e "$nst1"
 kovn_pod_create_in default st2 node3 \
   '"annotations": {"ovn.kubernetes.io/ip_address": "10.16.0.250"}'
 runs_with_ip() { running "$1" "$2" && [ "$(pod_ip "$1" "$2")" = "$3" ]; }
@@ -200,7 +260,7 @@ check "TCP a2 -> st2 (10.16.0.250 on another node now)" \
 # ---- an unscheduled pod ----
 kovn_pod_create_in default u1 ""
 check "an unscheduled pod is placed on a node and Running" wait_running default u1
-check "...on a sandbox node" grep -qx 'node[0-9]*' \
+check "...by kube-scheduler, on a sandbox node" grep -qx 'node[0-9]*' \
   <<<"$(kubectl get pod u1 -o 'jsonpath={.spec.nodeName}')"
 
 # ---- restarts during a TCP stream ----
@@ -210,12 +270,12 @@ stream() {
   local from=$1 to=$2 ip=$3 port=$((20000 + RANDOM % 20000)) out srv cli rc got
   shift 3
   out=$(mktemp)
-  ip netns exec "$to" timeout 60 socat -u "TCP-LISTEN:$port,reuseaddr" \
+  kovn_in_netns "$to" timeout 60 socat -u "TCP-LISTEN:$port,reuseaddr" \
     "SYSTEM:wc -c >$out" &
   srv=$!
-  kovn_wait 5 ip netns exec "$to" sh -c "ss -Hltn | grep -q :$port"
+  kovn_wait 5 kovn_in_netns "$to" sh -c "ss -Hltn | grep -q :$port"
   (for _ in $(seq 60); do head -c 100000 /dev/zero; sleep 0.1; done) |
-    ip netns exec "$from" timeout 60 socat -u - "TCP:$ip:$port" &
+    kovn_in_netns "$from" timeout 60 socat -u - "TCP:$ip:$port" &
   cli=$!
   sleep 1
   "$@"

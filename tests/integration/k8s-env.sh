@@ -28,6 +28,15 @@
 # (a token user with no RBAC rights), bin/kubectl (kubectl with the admin
 # kubeconfig and a private cache), pki/, logs, and env (the export lines).
 #
+# With KOVN_K8S_CLUSTER set to an address ADDR (start only; kept in
+# DIR/cluster), the server is set up for a real cluster, as the sandbox
+# needs: the ServiceAccount and NodeRestriction admission plugins, the Node
+# authorizer beside RBAC, a client certificate to call kubelets (exec, logs,
+# port-forward) on their InternalIP, ADDR in its certificate and as the
+# address the "kubernetes" Service's endpoints name (where nodes and pods
+# reach it).  Without it, ServiceAccount admission is off, so that tests can
+# create pods without a kube-controller-manager making ServiceAccounts.
+#
 # Environment: KOVN_KUBE_DIR (kube-apiserver and kubectl, default
 # /var/cache/kovn/kubernetes), KOVN_CRD_DIR (default deploy/crds), ETCD
 # (default etcd), KOVN_K8S_READY_TIMEOUT (seconds to wait for /readyz,
@@ -145,8 +154,13 @@ make_pki() {
   # 192.0.2.1 is where node-env.sh relays the server to its node namespaces.
   local san="IP:127.0.0.1,IP:10.96.0.1,IP:192.0.2.1,DNS:localhost,DNS:kubernetes"
   san+=",DNS:kubernetes.default,DNS:kubernetes.default.svc"
+  [ -n "$CLUSTER_ADDR" ] && san+=",IP:$CLUSTER_ADDR"
   issue "$dir" apiserver "/CN=kube-apiserver" \
     "subjectAltName=$san\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature"
+  # The apiserver's identity towards kubelets.
+  issue "$dir" apiserver-kubelet-client \
+    "/O=system:masters/CN=kube-apiserver-kubelet-client" \
+    "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature"
   issue "$dir" admin "/O=system:masters/CN=kovn-admin" \
     "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature"
   # Service-account tokens (ES256: an RSA key would take longer to make).
@@ -270,10 +284,27 @@ start_etcd() {
 
 # --- kube-apiserver ------------------------------------------------------------
 
+# The flags that differ between a real cluster (see the header) and the
+# tests' bare API.
+mode_flags() {
+  local pki=$1/pki
+  if [ -z "$CLUSTER_ADDR" ]; then
+    echo --advertise-address=127.0.0.1 --authorization-mode=RBAC \
+      --disable-admission-plugins=ServiceAccount
+    return
+  fi
+  echo --advertise-address="$CLUSTER_ADDR" --authorization-mode=Node,RBAC \
+    --enable-admission-plugins=NodeRestriction \
+    --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types=InternalIP,Hostname
+}
+
 spawn_apiserver() {
   local dir=$1 port=$2 pki=$1/pki
+  # shellcheck disable=SC2046  # mode_flags prints flags without spaces
   spawn "$dir" apiserver "$APISERVER" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
+    --bind-address=127.0.0.1 $(mode_flags "$dir") \
     --secure-port="$port" --insecure-port=0 \
     --etcd-servers="http://127.0.0.1:$(cat "$dir/etcd.port")" \
     --tls-cert-file="$pki/apiserver.crt" \
@@ -284,9 +315,7 @@ spawn_apiserver() {
     --service-account-signing-key-file="$pki/sa.key" \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --api-audiences=https://kubernetes.default.svc.cluster.local \
-    --authorization-mode=RBAC \
     --service-cluster-ip-range=10.96.0.0/16 \
-    --disable-admission-plugins=ServiceAccount \
     --allow-privileged=true \
     --cert-dir="$dir/apiserver-certs" \
     --profiling=false \
@@ -366,6 +395,7 @@ cmd_start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   touch "$dir/$MARKER"
+  echo "$CLUSTER_ADDR" >"$dir/cluster"
   # From here on, a failure leaves nothing behind.
   trap 'status=$?; [ $status = 0 ] || cmd_stop "'"$dir"'"; exit $status' EXIT
   trap 'exit 130' INT
@@ -448,6 +478,8 @@ cmd_status() {
 }
 
 [ $# = 2 ] || [ "${1:-}" = user-kubeconfig ] || usage
+CLUSTER_ADDR=${KOVN_K8S_CLUSTER:-}
+[ "$1" != start ] && [ -f "$2/cluster" ] && CLUSTER_ADDR=$(cat "$2/cluster")
 case $1 in
   start) cmd_start "$2" ;;
   stop) cmd_stop "$2" ;;

@@ -74,18 +74,37 @@ kovn_controller_start() {
   echo $! >"$KOVN_DIR/controller.pid"
 }
 
+# Node NAME's CNI folders (configuration, plugins), as host paths: the
+# node's own /etc/cni/net.d and /opt/cni/bin when it has a mount namespace
+# (a sandbox machine), else DIR/NAME/net.d and DIR/NAME/bin.
+kovn_cni_conf_dir() {
+  if [ -e "$KOVN_DIR/$1/mnt.ready" ]; then
+    echo "$KOVN_DIR/$1/root/etc/cni/net.d"
+  else
+    echo "$KOVN_DIR/$1/net.d"
+  fi
+}
+kovn_cni_bin_dir() {
+  if [ -e "$KOVN_DIR/$1/mnt.ready" ]; then
+    echo "$KOVN_DIR/$1/root/opt/cni/bin"
+  else
+    echo "$KOVN_DIR/$1/bin"
+  fi
+}
+
 # Starts kovn-daemon inside node NAME (pid in DIR/NAME/kovn-daemon.pid).
 # Extra arguments go to kovn-daemon.  Its kubeconfig is
 # $KOVN_NODE_KUBECONFIG, by default node-env.sh's DIR/kubeconfig-node.
 kovn_daemon_start() {
-  local n=$1 d=$KOVN_DIR/$1; shift
-  mkdir -p "$d/bin" "$d/net.d"
+  local n=$1 d=$KOVN_DIR/$1 conf bin; shift
+  conf=$(kovn_cni_conf_dir "$n") bin=$(kovn_cni_bin_dir "$n")
+  mkdir -p "$bin" "$conf"
   "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$n" "$KOVN_DAEMON" \
     --kubeconfig="${KOVN_NODE_KUBECONFIG:-$KOVN_DIR/kubeconfig-node}" \
     --node-name="$n" \
     --ovs-db="unix:$d/db.sock" --ovn-sb-remote="unix:$KOVN_DIR/sb.sock" \
     --encap-iface=br-phy --socket="$d/cni.sock" \
-    --cni-bin-dir="$d/bin" --cni-conf-dir="$d/net.d" \
+    --cni-bin-dir="$bin" --cni-conf-dir="$conf" \
     --cni-plugin="$KOVN_PLUGIN" --unixctl="$d/kovn-daemon.ctl" \
     --log-file="$d/kovn-daemon.log" -vconsole:off "$@" &
   echo $! >"$d/kovn-daemon.pid"
@@ -107,7 +126,7 @@ kovn_daemon_status() {
 kovn_daemon_ready() {
   kovn_wait "${2:-60}" sh -c "ovs-appctl -t '$KOVN_DIR/$1/kovn-daemon.ctl' \
       kovn/status | grep -q 'node-setup: done' &&
-    test -f '$KOVN_DIR/$1/net.d/01-kovn.conflist'" ||
+    test -f '$(kovn_cni_conf_dir "$1")/01-kovn.conflist'" ||
     { kovn_log "kovn-daemon on $1 is not ready"; return 1; }
 }
 
@@ -126,7 +145,8 @@ kovn_pod_create() {
 }
 
 # kovn_pod_create_in NAMESPACE NAME NODE [METADATA]: the same in NAMESPACE;
-# an empty NODE leaves the pod unscheduled.
+# an empty NODE leaves the pod to the scheduler.  Its container (where a
+# kubelet runs it) is agnhost's "pause", which ends at once on SIGTERM.
 kovn_pod_create_in() {
   local node=
   [ -n "$3" ] && node="\"nodeName\": \"$3\", "
@@ -134,7 +154,9 @@ kovn_pod_create_in() {
 {"apiVersion": "v1", "kind": "Pod",
  "metadata": {"name": "$2", "namespace": "$1"${4:+, $4}},
  "spec": {$node"automountServiceAccountToken": false,
-          "containers": [{"name": "c", "image": "busybox"}]}}
+          "containers": [{"name": "c",
+                          "image": "k8s.gcr.io/e2e-test-images/agnhost:2.21",
+                          "args": ["pause"]}]}}
 EOF
 }
 
@@ -169,17 +191,27 @@ kovn_cni_call() {
     "/var/run/netns/$netns" "$id" "$podns" "$pod"
 }
 
+# kovn_in_netns NETNS CMD...: CMD in network namespace NETNS, a name of
+# `ip netns` or a path (a pod's /proc/PID/ns/net).
+kovn_in_netns() {
+  local ns=$1; shift
+  case $ns in
+    /*) nsenter --net="$ns" -- "$@" ;;
+    *) ip netns exec "$ns" "$@" ;;
+  esac
+}
+
 # kovn_tcp FROM_NETNS TO_NETNS TO_IP BYTES: sends BYTES over TCP and prints
 # how many the other side received.
 kovn_tcp() {
   local from=$1 to=$2 ip=$3 bytes=$4 port=$((20000 + RANDOM % 20000)) out
   out=$(mktemp)
-  ip netns exec "$to" timeout 30 socat -u "TCP-LISTEN:$port,reuseaddr" \
+  kovn_in_netns "$to" timeout 30 socat -u "TCP-LISTEN:$port,reuseaddr" \
     "SYSTEM:wc -c >$out" &
   local srv=$!
-  kovn_wait 5 ip netns exec "$to" sh -c "ss -Hltn | grep -q :$port"
+  kovn_wait 5 kovn_in_netns "$to" sh -c "ss -Hltn | grep -q :$port"
   head -c "$bytes" /dev/zero |
-    ip netns exec "$from" timeout 30 socat -u - "TCP:$ip:$port,connect-timeout=5"
+    kovn_in_netns "$from" timeout 30 socat -u - "TCP:$ip:$port,connect-timeout=5"
   wait "$srv"
   tr -d ' \n' <"$out"
   rm -f "$out"
@@ -189,7 +221,7 @@ kovn_tcp() {
 # prints ping's summary line ("N packets transmitted, N received, ...").
 kovn_ping() {
   local out rc
-  out=$(ip netns exec "$1" ping -n -q -c "${3:-3}" -i 0.2 -W 2 "$2" 2>&1)
+  out=$(kovn_in_netns "$1" ping -n -q -c "${3:-3}" -i 0.2 -W 2 "$2" 2>&1)
   rc=$?
   grep 'packets transmitted' <<<"$out" || echo "$out"
   return $rc

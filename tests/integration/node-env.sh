@@ -14,7 +14,14 @@
 #   node-env.sh central-start DIR      OVN NB + SB ovsdb-servers and
 #                                      ovn-northd: DIR/nb.sock, DIR/sb.sock
 #   node-env.sh underlay-up DIR        the underlay: namespace PREFIX-ul with
-#                                      a bridge carrying 192.0.2.1/24
+#                                      a bridge carrying NET.1/24, NET being
+#                                      $KOVN_UNDERLAY_NET (default 192.0.2),
+#                                      kept in DIR/underlay-net
+#   node-env.sh host-link DIR          a veth from the host into the underlay
+#                                      (host side PREFIX-host, NET.254/24), so
+#                                      that host programs (kube-apiserver)
+#                                      reach the nodes; NET must then be a
+#                                      range the host has no route for
 #   node-env.sh apiserver-relay DIR KUBECONFIG
 #                                      relay https://192.0.2.1:PORT (in the
 #                                      underlay) to the kube-apiserver at
@@ -25,12 +32,20 @@
 #                                      netdev bridge br-phy, ovsdb-server,
 #                                      ovs-vswitchd, ovn-controller (idle
 #                                      until the node is configured)
+#   node-env.sh node-mount-ns DIR NAME  give node NAME a mount namespace of
+#                                      its own (DIR/NAME/mnt): a sysfs of its
+#                                      network namespace and, bound from
+#                                      DIR/NAME/root/, the folders a machine
+#                                      owns (MACHINE_DIRS below) plus
+#                                      /run/openvswitch and /run/ovn (= DIR/
+#                                      NAME); node-exec then runs there
 #   node-env.sh node-ovn-config DIR NAME  configure the node for OVN as
 #                                      kovn-daemon does (external_ids, br-int)
 #   node-env.sh node-exec DIR NAME CMD...  run CMD in the node (exec: CMD
 #                                      keeps this pid); ovs-vsctl, ovs-appctl,
 #                                      ovn-appctl, ovn-nbctl, ovn-sbctl work
 #   node-env.sh node-ip DIR NAME       print the node's underlay IP
+#   node-env.sh underlay-net DIR       print NET (the underlay is NET.0/24)
 #   node-env.sh node-netns DIR NAME    print the node's namespace name
 #   node-env.sh nodes DIR              list the nodes
 #   node-env.sh node-del DIR NAME      stop the node's daemons (and anything
@@ -64,7 +79,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OVN_ENV=$HERE/ovn-env.sh
 VSWITCH_SCHEMA=${VSWITCH_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
 TIMEOUT=${NODE_ENV_TIMEOUT:-20}   # seconds to wait for a daemon
-UNDERLAY_NET=192.0.2               # /24; .1 the underlay, .(10+INDEX) nodes
+# The underlay is NET.0/24: .1 the underlay itself, .(10+INDEX) the nodes,
+# .254 the host (host-link).  Read from DIR/underlay-net once it exists.
+UNDERLAY_NET=${KOVN_UNDERLAY_NET:-192.0.2}
 UNDERLAY_BR=underlay               # the bridge, inside the underlay netns
 
 # shellcheck source=proc-lib.sh
@@ -189,6 +206,16 @@ node_environment() {   # NAME
   KOVN_NODE_IP=$(node_ip "$1")
 }
 
+# What a node's mount namespace has of its own (node-mount-ns): each path
+# is bound from DIR/NAME/root/PATH, so that files and hostPath volumes are
+# per node, as on separate machines.  /run/netns: the pods' network
+# namespaces (the container runtime's).
+MACHINE_DIRS="/etc/cni/net.d /opt/cni/bin /var/lib/kubelet /var/lib/cni
+  /var/lib/containerd /run/containerd /run/netns /var/log/pods
+  /var/log/containers /etc/kubernetes"
+
+node_mnt() { echo "$DIR/$1/mnt"; }
+
 # --- central ------------------------------------------------------------------
 
 cmd_central_start() {
@@ -202,6 +229,9 @@ cmd_underlay_up() {
   local ns
   ns=$(ul_ns)
   netns_exists "$ns" && die "underlay of $DIR already up ($ns)"
+  [[ $UNDERLAY_NET =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    die "bad underlay network '$UNDERLAY_NET' (want A.B.C, for A.B.C.0/24)"
+  echo "$UNDERLAY_NET" >"$DIR/underlay-net"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
   # A fixed MAC: a Linux bridge otherwise takes its ports' lowest, which
@@ -214,6 +244,28 @@ cmd_underlay_up() {
   # socket and the kernel behind br-phy would drop it otherwise.
   quiet ip netns exec "$ns" ethtool -K "$UNDERLAY_BR" tx off
   ip -n "$ns" link set "$UNDERLAY_BR" up
+}
+
+host_link() { echo "$(prefix)-host"; }
+
+cmd_host_link() {
+  local ns link
+  ns=$(ul_ns)
+  link=$(host_link)
+  netns_exists "$ns" || die "no underlay: run underlay-up first"
+  # The host must not already reach NET through a real interface: the
+  # sandbox's traffic would then leave the machine.
+  if ip -4 route show to match "$UNDERLAY_NET.1" 2>/dev/null |
+     grep -qv '^default'; then
+    die "the host already has a route to $UNDERLAY_NET.0/24; pick another KOVN_UNDERLAY_NET"
+  fi
+  ip link add "$link" type veth peer name host netns "$ns"
+  ip -n "$ns" link set host master "$UNDERLAY_BR" up
+  ip addr add "$UNDERLAY_NET.254/24" dev "$link"
+  # As for the underlay bridge: the nodes' OVS reads this raw, so the host
+  # must send full checksums and MTU-sized segments.
+  quiet ethtool -K "$link" tx off tso off gso off
+  ip link set "$link" up
 }
 
 # --- apiserver relay ------------------------------------------------------------
@@ -360,7 +412,97 @@ cmd_node_exec() {
   [ $# -gt 0 ] || die "node-exec: no command"
   need_node "$name"
   node_environment "$name"
+  if [ -e "$DIR/$name/mnt.ready" ]; then
+    exec nsenter --mount="$(node_mnt "$name")" \
+      --net="/run/netns/$(node_ns "$name")" -- "$@"
+  fi
   exec ip netns exec "$(node_ns "$name")" "$@"
+}
+
+# The node's mount namespace, made by unshare and kept by a bind mount on
+# DIR/NAME/mnt, itself on a private bind of DIR/NAME/mnt.d (unshare needs a
+# mount point that does not propagate).  Inside, run by node_mount_setup.
+cmd_node_mount_ns() {
+  local name=$1 d=$DIR/$1 ns path
+  need_node "$name"
+  ns=$(node_ns "$name")
+  [ -e "$d/mnt.ready" ] && die "node $name has a mount namespace already"
+  for path in $MACHINE_DIRS; do mkdir -p "$d/root$path"; done
+  mkdir -p "$d/mnt.d" "$d/sys"
+  mountpoint -q "$d/mnt.d" || mount --bind "$d/mnt.d" "$d/mnt.d"
+  mount --make-private "$d/mnt.d"
+  touch "$d/mnt.d/ns"
+  ln -sfn mnt.d/ns "$d/mnt"
+  nsenter --net="/run/netns/$ns" -- unshare --mount="$d/mnt.d/ns" \
+    --propagation private -- "$0" node-mount-setup "$DIR" "$name" ||
+    die "$name: could not set up its mount namespace"
+  touch "$d/mnt.ready"
+}
+
+# Runs inside the new mount namespace (and the node's network namespace).
+node_mount_setup() {
+  local name=$1 d=$DIR/$1 path
+  # A sysfs of this network namespace, with the host's cgroup hierarchy
+  # (the kubelet and runc need it) bound back in.
+  mount -t sysfs sysfs "$d/sys"
+  mount --rbind /sys/fs/cgroup "$d/sys/fs/cgroup"
+  mount --move "$d/sys" /sys
+  for path in $MACHINE_DIRS; do
+    mkdir -p "$path"
+    mount --bind "$d/root$path" "$path"
+  done
+  mkdir -p /run/openvswitch /run/ovn
+  mount --bind "$d" /run/openvswitch
+  mount --bind "$d" /run/ovn
+}
+
+# Pids of the processes in node NAME's mount namespace and of all their
+# descendants: the containers too, which have mount and network namespaces
+# of their own but are children of the runtime's shims.
+node_tree_pids() {   # NAME
+  local ino p pid ppid stat
+  ino=$(stat -L -c %i "$DIR/$1/mnt.d/ns" 2>/dev/null) || return 0
+  declare -A parent_of=() in_tree=()
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    stat=$(cat "$p/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    ppid=$(echo "$stat" | cut -d' ' -f2)
+    parent_of[$pid]=$ppid
+    [ "$(stat -L -c %i "$p/ns/mnt" 2>/dev/null)" = "$ino" ] && in_tree[$pid]=1
+  done
+  local grew=1
+  while [ $grew = 1 ]; do
+    grew=0
+    for pid in "${!parent_of[@]}"; do
+      [ -z "${in_tree[$pid]:-}" ] && [ -n "${in_tree[${parent_of[$pid]}]:-}" ] &&
+        { in_tree[$pid]=1; grew=1; }
+    done
+  done
+  echo "${!in_tree[@]}"
+}
+
+# Kills what still runs in node NAME's mount namespace, and its children.
+kill_node_tree() {   # NAME
+  local pids pid
+  pids=$(node_tree_pids "$1")
+  [ -n "$pids" ] || return 0
+  for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait_for 5 eval '[ -z "$(node_tree_pids "$1")" ]' && return 0
+  for pid in $(node_tree_pids "$1"); do
+    log "killing pid $pid ($(cmdline "$pid" || true)), left in node $1"
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait_for 5 eval '[ -z "$(node_tree_pids "$1")" ]' || true
+}
+
+cmd_node_mount_del() {
+  local name=$1 d=$DIR/$1
+  rm -f "$d/mnt.ready" "$d/mnt"
+  if mountpoint -q "$d/mnt.d" 2>/dev/null; then
+    umount "$d/mnt.d/ns" 2>/dev/null || true
+    umount "$d/mnt.d" 2>/dev/null || umount -l "$d/mnt.d" || true
+  fi
 }
 
 netns_empty() { [ -z "$(ip netns pids "$1" 2>/dev/null)" ]; }
@@ -399,17 +541,21 @@ cmd_node_del() {
     stop_pidfile "$d/$daemon.pid" 0 ovs-appctl \
       "$d/$daemon.$(cat "$d/$daemon.pid" 2>/dev/null).ctl"
   done
+  [ -e "$d/mnt.d/ns" ] && kill_node_tree "$name"
   if netns_exists "$ns"; then
     kill_netns_pids "$ns"
     ip netns del "$ns"
   fi
+  cmd_node_mount_del "$name"
   # The peer of the node's veth goes by itself a moment after its
   # namespace: deleting it here may find it gone already.
   if netns_exists "$ul"; then
     ip -n "$ul" link del "$name" 2>/dev/null || true
   fi
-  # Keep the logs; the rest goes, so that the name can be added again.
-  find "$d" -mindepth 1 ! -name '*.log' -delete
+  # Keep the daemons' logs; the rest goes (the node's own folders, with
+  # its containers' logs, entirely), so that the name can be added again.
+  rm -rf "$d/root" "$d/sys" "$d/mnt.d"
+  find "$d" -mindepth 1 ! -name '*.log' -delete 2>/dev/null || true
 }
 
 # --- all ----------------------------------------------------------------------------
@@ -420,6 +566,9 @@ cmd_stop_all() {
     cmd_node_del "$name"
   done
   stop_relay
+  if [ -s "$DIR/prefix" ]; then
+    ip link del "$(host_link)" 2>/dev/null || true
+  fi
   "$OVN_ENV" stop-all "$DIR"
   # The underlay, and any namespace a caller named PREFIX-* (pods, an
   # "external" host...).
@@ -481,13 +630,18 @@ cmd=$1 DIR=$2
 shift 2
 [ -d "$DIR" ] || die "$DIR: not a directory"
 DIR=$(cd "$DIR" && pwd)
+[ -s "$DIR/underlay-net" ] && UNDERLAY_NET=$(cat "$DIR/underlay-net")
 
 case $cmd in
   central-start)   [ $# = 0 ] || usage; cmd_central_start ;;
   underlay-up)     [ $# = 0 ] || usage; cmd_underlay_up ;;
   apiserver-relay) [ $# = 1 ] || usage; cmd_apiserver_relay "$1" ;;
   node-add)        [ $# = 2 ] || usage; cmd_node_add "$1" "$2" ;;
+  host-link)       [ $# = 0 ] || usage; cmd_host_link ;;
+  node-mount-ns)   [ $# = 1 ] || usage; cmd_node_mount_ns "$1" ;;
+  node-mount-setup) [ $# = 1 ] || usage; node_mount_setup "$1" ;;
   node-ovn-config) [ $# = 1 ] || usage; cmd_node_ovn_config "$1" ;;
+  underlay-net)    [ $# = 0 ] || usage; echo "$UNDERLAY_NET" ;;
   node-exec)       [ $# -ge 1 ] || usage; cmd_node_exec "$@" ;;
   node-ip)         [ $# = 1 ] || usage; need_node "$1"; node_ip "$1" ;;
   node-netns)      [ $# = 1 ] || usage; need_node "$1"; node_ns "$1" ;;
