@@ -142,7 +142,7 @@ read -r web_b ip_b node_b < <(web_pods | jq -r --arg n "$node_a" '[.items[]
   | "\(.metadata.name) \(.status.podIP) \(.spec.nodeName)"')
 # B listens (netcat in the agnhost container); A connects until B is up.
 got=$(mktemp)
-kubectl exec "$web_b" -- timeout 30 nc -l 9000 >"$got" 2>&1 &
+kubectl exec "$web_b" -- timeout 30 nc -l -p 9000 >"$got" 2>&1 &
 listener=$!
 kubectl exec "$web_a" -- sh -c "for i in \$(seq 100); do
   echo hello-from-$web_a | nc -N -w 3 $ip_b 9000 && exit 0; sleep 0.2; done;
