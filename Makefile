@@ -3,11 +3,13 @@
 #   make          install what kovn needs (Debian packages, cached OVS library
 #                 and kube-apiserver) and build kovn
 #   make check    all tests: unit, integration and end to end, built with AddressSanitizer
-#                 and UndefinedBehaviorSanitizer, against real OVN and a real
-#                 kube-apiserver
-#   make demo     the main job: a local 3-node kovn cluster (real
-#                 kube-apiserver, real OVN, nodes as network namespaces) with
-#                 pods on different nodes talking; make demo-status and
+#                 and UndefinedBehaviorSanitizer, against real OVN, a real
+#                 kube-apiserver and real kubelets; then the upstream
+#                 [sig-network] e2e tests (make conformance)
+#   make demo     the main job: a local 3-node Kubernetes cluster on kovn
+#                 (real control plane, OVN, containerd and kubelets; nodes as
+#                 network + mount namespaces) with pods on different nodes
+#                 talking; make demo-status and
 #                 make demo-down show and remove it (sandbox/kovn-sandbox.sh)
 #   make bench    the benchmarks (release build), kovn-controller beside the
 #                 previous one (bench/BASELINE, built once by bench/baseline.sh);
@@ -42,7 +44,7 @@ check: build $(ASAN_BUILD)/build.ninja $(RELEASE_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	rm -f $(ASAN_BUILD)/meson-logs/check-*.json
 	$(MAKE) check-unit check-ovn check-k8s check-net check-controller check-cni \
-		check-node check-daemon check-e2e
+		check-node check-daemon check-e2e check-conformance
 	tests/summary.sh $(ASAN_BUILD)
 
 check-unit:
@@ -72,6 +74,19 @@ check-daemon:
 # Starts its own sandbox (apiserver included) in a folder of its own.
 check-e2e:
 	$(MESON_TEST) -C $(ASAN_BUILD) --suite e2e
+
+# The upstream [sig-network] e2e tests (e2e.test) on a fresh sandbox of their
+# own: tests/conformance/run.sh, docs/conformance.md.  Results (table, merged
+# JUnit, logs of failed tests) in $(BUILD)/conformance.  Fails when a test
+# fails that tests/conformance/expected-failures.txt does not list, or when
+# a listed test passes.
+.PHONY: conformance check-conformance
+conformance: build
+	KOVN_BUILD=$(BUILD) tests/conformance/run.sh --out $(BUILD)/conformance
+
+# The same inside make check, on the sanitizer build.
+check-conformance:
+	KOVN_BUILD=$(ASAN_BUILD) tests/conformance/run.sh --out $(ASAN_BUILD)/conformance
 
 # The sandbox: state in $(KOVN_SANDBOX_DIR) (default /var/run/kovn-sandbox).
 demo: build

@@ -33,7 +33,7 @@
 #                                      ovs-vswitchd, ovn-controller (idle
 #                                      until the node is configured)
 #   node-env.sh node-mount-ns DIR NAME  give node NAME a mount namespace of
-#                                      its own (DIR/NAME/mnt): a sysfs of its
+#                                      its own (held by DIR/NAME/mnt.pid): a sysfs of its
 #                                      network namespace and, bound from
 #                                      DIR/NAME/root/, the folders a machine
 #                                      owns (MACHINE_DIRS below) plus
@@ -213,8 +213,6 @@ node_environment() {   # NAME
 MACHINE_DIRS="/etc/cni/net.d /opt/cni/bin /var/lib/kubelet /var/lib/cni
   /var/lib/containerd /run/containerd /run/netns /var/log/pods
   /var/log/containers /etc/kubernetes"
-
-node_mnt() { echo "$DIR/$1/mnt"; }
 
 # --- central ------------------------------------------------------------------
 
@@ -413,31 +411,33 @@ cmd_node_exec() {
   need_node "$name"
   node_environment "$name"
   if [ -e "$DIR/$name/mnt.ready" ]; then
-    exec nsenter --mount="$(node_mnt "$name")" \
+    exec nsenter --target="$(mnt_holder "$name")" --mount \
       --net="/run/netns/$(node_ns "$name")" -- "$@"
   fi
   exec ip netns exec "$(node_ns "$name")" "$@"
 }
 
-# The node's mount namespace, made by unshare and kept by a bind mount on
-# DIR/NAME/mnt, itself on a private bind of DIR/NAME/mnt.d (unshare needs a
-# mount point that does not propagate).  Inside, run by node_mount_setup.
+# The node's mount namespace, made by unshare and kept by a process that
+# lives in it (DIR/NAME/mnt.pid, named after DIR so that it is never taken
+# for another's): node-exec enters it through that process.  (Keeping it
+# by a bind mount of the namespace file instead failed now and then with
+# EINVAL here.)
 cmd_node_mount_ns() {
   local name=$1 d=$DIR/$1 ns path
   need_node "$name"
   ns=$(node_ns "$name")
   [ -e "$d/mnt.ready" ] && die "node $name has a mount namespace already"
   for path in $MACHINE_DIRS; do mkdir -p "$d/root$path"; done
-  mkdir -p "$d/mnt.d" "$d/sys"
-  mountpoint -q "$d/mnt.d" || mount --bind "$d/mnt.d" "$d/mnt.d"
-  mount --make-private "$d/mnt.d"
-  touch "$d/mnt.d/ns"
-  ln -sfn mnt.d/ns "$d/mnt"
-  nsenter --net="/run/netns/$ns" -- unshare --mount="$d/mnt.d/ns" \
-    --propagation private -- "$0" node-mount-setup "$DIR" "$name" ||
-    die "$name: could not set up its mount namespace"
-  touch "$d/mnt.ready"
+  mkdir -p "$d/sys"
+  setsid nsenter --net="/run/netns/$ns" -- unshare --mount \
+    --propagation private -- "$0" node-mount-setup "$DIR" "$name" \
+    </dev/null >/dev/null 2>>"$d/mnt.log" &
+  echo $! >"$d/mnt.pid"
+  wait_for "$TIMEOUT" test -e "$d/mnt.ready" ||
+    die "$name: could not set up its mount namespace; see $d/mnt.log"
 }
+
+mnt_holder() { cat "$DIR/$1/mnt.pid" 2>/dev/null; }
 
 # Runs inside the new mount namespace (and the node's network namespace).
 node_mount_setup() {
@@ -454,14 +454,15 @@ node_mount_setup() {
   mkdir -p /run/openvswitch /run/ovn
   mount --bind "$d" /run/openvswitch
   mount --bind "$d" /run/ovn
+  touch "$d/mnt.ready"
+  exec -a "kovn-node-mount-ns $d" sleep infinity
 }
 
-# Pids of the processes in node NAME's mount namespace and of all their
-# descendants: the containers too, which have mount and network namespaces
-# of their own but are children of the runtime's shims.
-node_tree_pids() {   # NAME
-  local ino p pid ppid stat
-  ino=$(stat -L -c %i "$DIR/$1/mnt.d/ns" 2>/dev/null) || return 0
+# Pids of the processes in the mount namespace with inode INO and of all
+# their descendants: the containers too, which have mount and network
+# namespaces of their own but are children of the runtime's shims.
+mount_ns_tree_pids() {   # INO
+  local p pid ppid stat
   declare -A parent_of=() in_tree=()
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
@@ -469,7 +470,7 @@ node_tree_pids() {   # NAME
     stat=${stat##*) }
     ppid=$(echo "$stat" | cut -d' ' -f2)
     parent_of[$pid]=$ppid
-    [ "$(stat -L -c %i "$p/ns/mnt" 2>/dev/null)" = "$ino" ] && in_tree[$pid]=1
+    [ "$(stat -L -c %i "$p/ns/mnt" 2>/dev/null)" = "$1" ] && in_tree[$pid]=1
   done
   local grew=1
   while [ $grew = 1 ]; do
@@ -482,27 +483,27 @@ node_tree_pids() {   # NAME
   echo "${!in_tree[@]}"
 }
 
-# Kills what still runs in node NAME's mount namespace, and its children.
+# Kills what still runs in node NAME's mount namespace (its holder too),
+# and their children.
 kill_node_tree() {   # NAME
-  local pids pid
-  pids=$(node_tree_pids "$1")
-  [ -n "$pids" ] || return 0
+  local ino pids pid
+  is_ours "$(mnt_holder "$1")" || return 0
+  ino=$(stat -L -c %i "/proc/$(mnt_holder "$1")/ns/mnt" 2>/dev/null) || return 0
+  pids=$(mount_ns_tree_pids "$ino")
   for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait_for 5 eval '[ -z "$(node_tree_pids "$1")" ]' && return 0
-  for pid in $(node_tree_pids "$1"); do
+  wait_for 5 eval '[ -z "$(mount_ns_tree_pids "$ino")" ]' && return 0
+  for pid in $(mount_ns_tree_pids "$ino"); do
     log "killing pid $pid ($(cmdline "$pid" || true)), left in node $1"
     kill -KILL "$pid" 2>/dev/null || true
   done
-  wait_for 5 eval '[ -z "$(node_tree_pids "$1")" ]' || true
+  wait_for 5 eval '[ -z "$(mount_ns_tree_pids "$ino")" ]' || true
 }
 
 cmd_node_mount_del() {
   local name=$1 d=$DIR/$1
-  rm -f "$d/mnt.ready" "$d/mnt"
-  if mountpoint -q "$d/mnt.d" 2>/dev/null; then
-    umount "$d/mnt.d/ns" 2>/dev/null || true
-    umount "$d/mnt.d" 2>/dev/null || umount -l "$d/mnt.d" || true
-  fi
+  rm -f "$d/mnt.ready"
+  [ -f "$d/mnt.pid" ] && stop_pidfile "$d/mnt.pid" 0
+  return 0
 }
 
 netns_empty() { [ -z "$(ip netns pids "$1" 2>/dev/null)" ]; }
@@ -541,7 +542,7 @@ cmd_node_del() {
     stop_pidfile "$d/$daemon.pid" 0 ovs-appctl \
       "$d/$daemon.$(cat "$d/$daemon.pid" 2>/dev/null).ctl"
   done
-  [ -e "$d/mnt.d/ns" ] && kill_node_tree "$name"
+  [ -f "$d/mnt.pid" ] && kill_node_tree "$name"
   if netns_exists "$ns"; then
     kill_netns_pids "$ns"
     ip netns del "$ns"
@@ -554,7 +555,7 @@ cmd_node_del() {
   fi
   # Keep the daemons' logs; the rest goes (the node's own folders, with
   # its containers' logs, entirely), so that the name can be added again.
-  rm -rf "$d/root" "$d/sys" "$d/mnt.d"
+  rm -rf "$d/root" "$d/sys"
   find "$d" -mindepth 1 ! -name '*.log' -delete 2>/dev/null || true
 }
 
