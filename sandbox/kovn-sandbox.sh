@@ -282,6 +282,10 @@ cmd_up() {
   say "kovn sandbox: $nodes nodes, state in $S"
 
   local net
+  # Two sandboxes starting at once must not pick the same underlay: the
+  # pick holds a lock until the host link (and its route) exists.
+  exec 9>/run/lock/kovn-sandbox-underlay.lock
+  flock 9
   net=$(pick_underlay)
   export KOVN_UNDERLAY_NET=$net
   step "etcd + kube-apiserver"
@@ -313,6 +317,7 @@ cmd_up() {
     "$KOVN_NODE_ENV" host-link "$KOVN_DIR" &&
     "$KOVN_NODE_ENV" apiserver-relay "$KOVN_DIR" "$KOVN_KUBECONFIG"
   } 2>"$S/net/node-env.log" || up_failed "$S/net/node-env.log"
+  exec 9>&-
   ok "$net.1/24, prefix $("$KOVN_NODE_ENV" prefix "$KOVN_DIR")"
 
   step "kovn-controller"
@@ -328,6 +333,10 @@ cmd_up() {
         $([ "$KUBE_PROXY" = 1 ] && echo --kube-proxy)
     } 2>>"$S/net/node-env.log" ||
       up_failed "$S/net/node-env.log" "$S/net/$n/containerd.log"
+    # The host reaches pods, nodes' ovn0 and Services through the first
+    # node, never through its own default route.
+    [ "$i" = 1 ] && "$KOVN_NODE_ENV" host-routes "$KOVN_DIR" "$n" \
+      10.16.0.0/12 100.64.0.0/16 10.96.0.0/12 2>>"$S/net/node-env.log"
     start_daemon "$n"
     ok "$net.$((10 + i))"
     i=$((i + 1))

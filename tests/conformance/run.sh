@@ -107,7 +107,7 @@ parse_args() {
     die "--kubeconfig: cannot read $KUBECONFIG_FILE"
   # Each e2e.test runs in a folder of its own: absolute paths.
   case $KUBECONFIG_FILE in /*|'') ;; *) KUBECONFIG_FILE=$PWD/$KUBECONFIG_FILE ;; esac
-  [ -x "$E2E" ] && [ -x "$KUBECTL" ] ||
+  { [ -x "$E2E" ] && [ -x "$KUBECTL" ]; } ||
     die "no e2e.test/kubectl in $KUBE_DIR: run scripts/setup.sh (make setup)"
   command -v python3 >/dev/null || die "no python3: run scripts/setup.sh"
   case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac

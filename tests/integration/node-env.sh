@@ -32,6 +32,10 @@
 #                                      netdev bridge br-phy, ovsdb-server,
 #                                      ovs-vswitchd, ovn-controller (idle
 #                                      until the node is configured)
+#   node-env.sh host-routes DIR NAME CIDR...
+#                                      route CIDR... from the host into node
+#                                      NAME over the host link (ranges the
+#                                      host routes elsewhere are skipped)
 #   node-env.sh node-mount-ns DIR NAME  give node NAME a mount namespace of
 #                                      its own (held by DIR/NAME/mnt.pid): a sysfs of its
 #                                      network namespace and, bound from
@@ -264,6 +268,24 @@ cmd_host_link() {
   # must send full checksums and MTU-sized segments.
   quiet ethtool -K "$link" tx off tso off gso off
   ip link set "$link" up
+}
+
+# Routes CIDR... from the host into node NAME (its underlay IP), over the
+# host link: the apiserver's proxy to pods and Services must reach the
+# sandbox, never the machine's default route.  A range the host already
+# routes elsewhere (not by default) is left alone.  The routes go with the
+# link.
+cmd_host_routes() {
+  local name=$1 cidr
+  shift
+  need_node "$name"
+  for cidr in "$@"; do
+    if ip -4 route show to match "${cidr%/*}" | grep -qv '^default'; then
+      log "the host already routes $cidr; not routing it into the sandbox"
+      continue
+    fi
+    ip route add "$cidr" via "$(node_ip "$name")" dev "$(host_link)"
+  done
 }
 
 # --- apiserver relay ------------------------------------------------------------
@@ -639,6 +661,7 @@ case $cmd in
   apiserver-relay) [ $# = 1 ] || usage; cmd_apiserver_relay "$1" ;;
   node-add)        [ $# = 2 ] || usage; cmd_node_add "$1" "$2" ;;
   host-link)       [ $# = 0 ] || usage; cmd_host_link ;;
+  host-routes)     [ $# -ge 2 ] || usage; cmd_host_routes "$@" ;;
   node-mount-ns)   [ $# = 1 ] || usage; cmd_node_mount_ns "$1" ;;
   node-mount-setup) [ $# = 1 ] || usage; node_mount_setup "$1" ;;
   node-ovn-config) [ $# = 1 ] || usage; cmd_node_ovn_config "$1" ;;
