@@ -46,6 +46,8 @@ SANDBOX=$TOP/sandbox/kovn-sandbox.sh
 SKIPS=$HERE/skips.txt
 EXPECTED=$HERE/expected-failures.txt
 JUNIT=$HERE/junit.py
+# shellcheck source=../integration/proc-lib.sh
+. "$TOP/tests/integration/proc-lib.sh"   # wait_for
 
 # What is selected, as a ginkgo focus: a Go regexp on the suite's name,
 # "[Top Level]" and the test's name ("Kubernetes e2e suite [Top Level] NAME").
@@ -254,12 +256,8 @@ __import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
 srv.serve_forever()
 PY
   STANDIN_PID=$!
-  local i
-  for ((i = 0; i < 50; i++)); do
-    [ -s "$portfile" ] && break
-    sleep 0.1
-  done
-  [ -s "$portfile" ] || die "the Internet stand-in did not start; see $OUT/standin.log"
+  wait_for 5 test -s "$portfile" ||
+    die "the Internet stand-in did not start; see $OUT/standin.log"
   STANDIN_PORT=$(cat "$portfile")
 }
 
@@ -389,16 +387,13 @@ run_all() {
 # trap that interrupted `wait -n`, bash's `wait PID` can miss the end of PID
 # and block; and a Ctrl-C has already ended run_one's subshells.
 stop_running() {
-  local i n pids=()
+  local i pids=()
   for i in "${RUNNING[@]}"; do
     pids+=("$(cat "$OUT/tests/$i/pid" 2>/dev/null)")
   done
   [ "${#pids[@]}" -gt 0 ] || return 0
   kill -TERM "${pids[@]}" 2>/dev/null
-  for ((n = 0; n < 400; n++)); do
-    kill -0 "${pids[@]}" 2>/dev/null || break
-    sleep 0.2
-  done
+  wait_for 80 eval '! kill -0 "${pids[@]}" 2>/dev/null'
   RUNNING=()
 }
 
