@@ -11,6 +11,7 @@
 #include "k8s/k8s-informer.h"
 #include "k8s/k8s-resource.h"
 #include "nb/nb-index.h"
+#include "nb/nb-lb.h"
 #include "nb/nb-network.h"
 #include "nb/nb-router.h"
 #include "ovn/ovn-names.h"
@@ -38,6 +39,7 @@ struct cluster_ctl {
     bool checked;
     unsigned int seqno;
     const struct nbrec_logical_router *router;
+    const struct nbrec_load_balancer_group *lb_group;
 };
 
 struct cluster_ctl *
@@ -101,6 +103,7 @@ ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
         .gateways = { { cl->c->join_cidr.family,
                         cl->c->join_cidr.network + 1 } },
         .excludes = &excludes,
+        .lb_group = cl->lb_group,
     };
     char buf[CIDR_IP_STRLEN];
     svec_add(&excludes, cidr_ip_format(spec.gateways[0].family,
@@ -186,13 +189,23 @@ cluster_run(struct cluster_ctl *cl, struct ovn_txn *t)
     unsigned int seqno = ovn_idl_seqno(cl->c->nb);
     if (!cl->checked || cl->seqno != seqno) {
         cl->router = ensure_router(cl, t);
+        cl->lb_group = nb_lb_group_ensure(t, cl->c->nbi,
+                                          OVN_SERVICES_LB_GROUP);
         if (cl->router) {
             ensure_join(cl, t, cl->router);
         }
         cl->checked = true;
         cl->seqno = seqno;
     }
-    return cl->router;
+    /* Switches are created with the group of Services on them: nothing
+     * goes ahead without it. */
+    return cl->lb_group ? cl->router : NULL;
+}
+
+const struct nbrec_load_balancer_group *
+cluster_lb_group(const struct cluster_ctl *cl)
+{
+    return cl->router ? cl->lb_group : NULL;
 }
 
 void

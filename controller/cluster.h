@@ -6,7 +6,9 @@
 
 /* What the cluster needs before any subnet: the cluster router
  * (--cluster-router, "ovn-cluster"), the join switch (--join-cidr) with its
- * ports to the router, and the default Subnet resource ("ovn-default").
+ * ports to the router, the Load_Balancer_Group of Services that every switch
+ * of the cluster router carries, and the default Subnet resource
+ * ("ovn-default").
  *
  * Runs only while leading, from PHASE_CLUSTER on (startup.h).  A
  * same-named router or join row that is not kovn's is reported (log, rate
@@ -19,6 +21,7 @@
 
 struct controller;
 struct ovn_txn;
+struct nbrec_load_balancer_group;
 struct nbrec_logical_router;
 
 struct cluster_ctl *cluster_create(struct controller *);
@@ -32,6 +35,11 @@ void cluster_destroy(struct cluster_ctl *);
 const struct nbrec_logical_router *cluster_run(struct cluster_ctl *,
                                                struct ovn_txn *t);
 void cluster_wait(struct cluster_ctl *);
+
+/* The Load_Balancer_Group of the default VPC's Services (committed), once
+ * cluster_run() returned the router. */
+const struct nbrec_load_balancer_group *cluster_lb_group(
+    const struct cluster_ctl *);
 
 /* True when the default Subnet's creation is not in flight. */
 bool cluster_is_idle(const struct cluster_ctl *);

@@ -144,12 +144,17 @@ connect_nb(struct controller *c)
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router);
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_port);
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_static_route);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_policy);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_address_set);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_port_group);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_load_balancer);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_load_balancer_group);
     /* Reconcilers rewrite what they want on every pass: writes of values a
      * row has already are dropped, so that they neither cost the IDL a
      * re-parse of the row (a switch's 'ports' hold every pod's port) nor
      * hide the row from the name indexes for the transaction. */
     ovsdb_idl_set_write_changed_only_all(c->nb->idl, true);
-    c->nbi = nb_index_create(c->nb->idl, false);
+    c->nbi = nb_index_create(c->nb->idl, NB_INDEX_ACL | NB_INDEX_LB);
 }
 
 struct controller *
@@ -394,6 +399,7 @@ reconcile_pass(struct controller *c)
 
     struct ovn_txn *t = ovn_txn_begin(c->nb);
     c->router = cluster_run(c->cluster, t);
+    c->lb_group = cluster_lb_group(c->cluster);
     startup_advance(c);
     if (c->router) {
         for (int i = 0; i < N_KINDS; i++) {

@@ -37,6 +37,7 @@ struct k8s_resource;
 struct k8s_workqueue;
 struct kind;
 struct nb_index;
+struct nbrec_load_balancer_group;
 struct nbrec_logical_router;
 struct ovn_idl;
 struct ovn_txn;
@@ -86,6 +87,8 @@ struct controller {
 
     enum startup_phase phase;
     const struct nbrec_logical_router *router;  /* Committed, kovn's. */
+    const struct nbrec_load_balancer_group *lb_group;   /* Services', with
+                                                         * 'router'. */
     struct ovn_txn *txn;            /* In flight, or NULL. */
     long long int next_gc;
 

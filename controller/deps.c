@@ -14,6 +14,7 @@
 #include "openvswitch/json.h"
 #include "reconciler.h"
 #include "sts.h"
+#include "svc/svc-model.h"
 #include "util.h"
 #include "util/json-util.h"
 
@@ -167,6 +168,20 @@ map_ip_to_pod(const struct controller *c, const struct dep_event *ev,
     free(key);
 }
 
+/* An EndpointSlice -> the Service it belongs to, before and after (the
+ * label could be edited). */
+static void
+map_slice_to_service(const struct controller *c OVS_UNUSED,
+                     const struct dep_event *ev, struct dep_keys *out)
+{
+    if (ev->old) {
+        svc_index_slice_service(ev->old, &out->keys);
+    }
+    if (ev->new) {
+        svc_index_slice_service(ev->new, &out->keys);
+    }
+}
+
 /* ---- the table ---- */
 
 const struct dependency dependencies[] = {
@@ -188,6 +203,10 @@ const struct dependency dependencies[] = {
       "a StatefulSet shrinks or goes -> the pods it no longer re-creates" },
     { IN_IPS, KIND_POD, map_ip_to_pod,
       "an IP resource whose pod is gone -> that pod" },
+    { IN_SERVICES, KIND_SERVICE, map_self,
+      "a Service -> its load balancers" },
+    { IN_ENDPOINTSLICES, KIND_SERVICE, map_slice_to_service,
+      "an EndpointSlice -> its Service (label kubernetes.io/service-name)" },
 };
 const size_t n_dependencies = ARRAY_SIZE(dependencies);
 

@@ -10,8 +10,10 @@
 #include "pod-obj.h"
 #include "pod.h"
 #include "reconciler.h"
+#include "service.h"
 #include "sts.h"
 #include "subnet.h"
+#include "svc/svc-model.h"
 
 /* One informer per resource, whichever kinds read it.  Transforms drop what
  * no kind reads, to save memory at scale. */
@@ -23,6 +25,9 @@ const struct informer_spec informer_specs[N_INFORMERS] = {
     [IN_PODS] = { "pods", &k8s_pods, pod_transform },
     [IN_IPS] = { "ips", &kubeovn_ips, NULL },
     [IN_STATEFULSETS] = { "statefulsets", &k8s_statefulsets, NULL },
+    [IN_SERVICES] = { "services", &k8s_services, NULL },
+    [IN_ENDPOINTSLICES] = { "endpointslices", &k8s_endpoint_slices_v1, NULL,
+                            SERVICE_INDEX_SLICES, svc_index_slice_service },
 };
 
 /* The kinds, in the order a pass runs them. */
@@ -31,6 +36,7 @@ const struct kind_class *const kind_classes[N_KINDS] = {
     [KIND_NAMESPACE] = &namespace_class,
     [KIND_NODE] = &node_class,
     [KIND_POD] = &pod_class,
+    [KIND_SERVICE] = &service_class,
 };
 
 const char *

@@ -32,6 +32,8 @@ enum controller_input {
     IN_PODS,
     IN_IPS,
     IN_STATEFULSETS,
+    IN_SERVICES,
+    IN_ENDPOINTSLICES,
     N_INFORMERS,
 
     /* Signals, raised by reconcilers with the key of what they concern. */
@@ -45,6 +47,7 @@ enum kind_id {
     KIND_NAMESPACE,
     KIND_NODE,
     KIND_POD,
+    KIND_SERVICE,
     N_KINDS
 };
 

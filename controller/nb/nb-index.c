@@ -15,11 +15,13 @@ struct nb_index {
     struct ovsdb_idl_index *router_ports;
     struct ovsdb_idl_index *address_sets;   /* NULL if not replicated. */
     struct ovsdb_idl_index *port_groups;    /* NULL if not replicated. */
+    struct ovsdb_idl_index *lbs;            /* NULL if not replicated. */
+    struct ovsdb_idl_index *lb_groups;      /* NULL if not replicated. */
 };
 
 
 struct nb_index *
-nb_index_create(struct ovsdb_idl *idl, bool acl_tables)
+nb_index_create(struct ovsdb_idl *idl, unsigned int tables)
 {
     struct nb_index *x = xmalloc(sizeof *x);
     x->idl = idl;
@@ -31,6 +33,8 @@ nb_index_create(struct ovsdb_idl *idl, bool acl_tables)
                                          &nbrec_logical_router_col_name);
     x->router_ports = ovsdb_idl_index_create1(
         idl, &nbrec_logical_router_port_col_name);
+    bool acl_tables = tables & NB_INDEX_ACL;
+    bool lb_tables = tables & NB_INDEX_LB;
     x->address_sets = (acl_tables
                        ? ovsdb_idl_index_create1(idl,
                                                  &nbrec_address_set_col_name)
@@ -39,6 +43,13 @@ nb_index_create(struct ovsdb_idl *idl, bool acl_tables)
                       ? ovsdb_idl_index_create1(idl,
                                                 &nbrec_port_group_col_name)
                       : NULL);
+    x->lbs = (lb_tables
+              ? ovsdb_idl_index_create1(idl, &nbrec_load_balancer_col_name)
+              : NULL);
+    x->lb_groups = (lb_tables
+                    ? ovsdb_idl_index_create1(
+                        idl, &nbrec_load_balancer_group_col_name)
+                    : NULL);
     return x;
 }
 
@@ -128,4 +139,30 @@ nb_find_port_group(struct nb_index *x, const char *name)
         = nbrec_port_group_index_find(x->port_groups, key);
     nbrec_port_group_index_destroy_row(key);
     return pg;
+}
+
+const struct nbrec_load_balancer *
+nb_find_lb(struct nb_index *x, const char *name)
+{
+    ovs_assert(x->lbs);
+    struct nbrec_load_balancer *key
+        = nbrec_load_balancer_index_init_row(x->lbs);
+    nbrec_load_balancer_index_set_name(key, name);
+    const struct nbrec_load_balancer *lb
+        = nbrec_load_balancer_index_find(x->lbs, key);
+    nbrec_load_balancer_index_destroy_row(key);
+    return lb;
+}
+
+const struct nbrec_load_balancer_group *
+nb_find_lb_group(struct nb_index *x, const char *name)
+{
+    ovs_assert(x->lb_groups);
+    struct nbrec_load_balancer_group *key
+        = nbrec_load_balancer_group_index_init_row(x->lb_groups);
+    nbrec_load_balancer_group_index_set_name(key, name);
+    const struct nbrec_load_balancer_group *g
+        = nbrec_load_balancer_group_index_find(x->lb_groups, key);
+    nbrec_load_balancer_group_index_destroy_row(key);
+    return g;
 }

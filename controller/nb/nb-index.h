@@ -22,7 +22,15 @@
 
 struct ovsdb_idl;
 
-struct nb_index *nb_index_create(struct ovsdb_idl *, bool acl_tables);
+/* Which optional tables are indexed (their 'name' columns must be
+ * replicated): the controller replicates only the tables some kind
+ * reads. */
+enum nb_index_tables {
+    NB_INDEX_ACL = 1 << 0,      /* Address_Set, Port_Group. */
+    NB_INDEX_LB = 1 << 1,       /* Load_Balancer, Load_Balancer_Group. */
+};
+
+struct nb_index *nb_index_create(struct ovsdb_idl *, unsigned int tables);
 void nb_index_destroy(struct nb_index *);
 
 struct ovsdb_idl *nb_index_idl(const struct nb_index *);
@@ -36,12 +44,17 @@ const struct nbrec_logical_router_port *nb_find_lrp(struct nb_index *,
 const struct nbrec_logical_switch_port *nb_find_lsp(struct nb_index *,
                                                     const char *name);
 
-/* Address sets and port groups by name: only with 'acl_tables' (the IDL
- * must replicate their 'name' columns then); else these assert.  The
- * controller replicates only the tables some kind reads. */
+/* Address sets and port groups by name: only with NB_INDEX_ACL; else
+ * these assert. */
 const struct nbrec_address_set *nb_find_address_set(struct nb_index *,
                                                     const char *name);
 const struct nbrec_port_group *nb_find_port_group(struct nb_index *,
                                                   const char *name);
+
+/* Load balancers and their groups by name: only with NB_INDEX_LB. */
+const struct nbrec_load_balancer *nb_find_lb(struct nb_index *,
+                                             const char *name);
+const struct nbrec_load_balancer_group *nb_find_lb_group(struct nb_index *,
+                                                         const char *name);
 
 #endif /* nb/nb-index.h */

@@ -97,6 +97,18 @@ switch_other_config(const struct network_spec *spec, struct smap *oc)
     ds_destroy(&ex);
 }
 
+static bool
+has_lb_group(const struct nbrec_logical_switch *ls,
+             const struct nbrec_load_balancer_group *group)
+{
+    for (size_t i = 0; i < ls->n_load_balancer_group; i++) {
+        if (ls->load_balancer_group[i] == group) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static const struct nbrec_logical_switch *
 ensure_switch(struct ovn_txn *t, struct nb_index *x,
               const struct network_spec *spec)
@@ -112,6 +124,10 @@ ensure_switch(struct ovn_txn *t, struct nb_index *x,
     switch_other_config(spec, &oc);
     nbrec_logical_switch_set_external_ids(ls, &ids);
     nbrec_logical_switch_set_other_config(ls, &oc);
+    if (spec->lb_group && !has_lb_group(ls, spec->lb_group)) {
+        nbrec_logical_switch_update_load_balancer_group_addvalue(
+            ls, spec->lb_group);
+    }
     smap_destroy(&ids);
     smap_destroy(&oc);
     return ls;

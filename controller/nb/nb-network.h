@@ -23,6 +23,7 @@
 
 struct nb_index;
 struct ovn_txn;
+struct nbrec_load_balancer_group;
 struct nbrec_logical_router;
 struct nbrec_logical_switch_port;
 struct svec;
@@ -33,6 +34,8 @@ struct network_spec {
     struct ip_cidr cidrs[2];
     struct ip_addr gateways[2];     /* gateways[i] lies in cidrs[i]. */
     const struct svec *excludes;    /* excludeIps entries, as written. */
+    const struct nbrec_load_balancer_group *lb_group;  /* Services on the
+                                                        * switch, or NULL. */
 };
 
 /* Returns a malloc'd message if a row that network 'name' on 'router'

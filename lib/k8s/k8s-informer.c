@@ -391,6 +391,15 @@ list_page_done(struct k8s_request *req, const struct k8s_response *r,
             inf->state = S_NEED_LIST;
             return;
         }
+        if (r->status == 404 && inf->res->older && !inf->synced) {
+            /* An older server: use the version it serves. */
+            VLOG_INFO("%s: %s not served, using %s", inf->res->plural,
+                      inf->res->api_version, inf->res->older->api_version);
+            inf->res = inf->res->older;
+            listing_clear(inf);
+            inf->state = S_NEED_LIST;
+            return;
+        }
         VLOG_WARN_RL(&rl, "listing %s failed: %s", inf->res->plural, r->error);
         inf->list_from_etcd = true; /* E.g. "Too large resource version". */
         listing_clear(inf);

@@ -24,10 +24,12 @@ CORE(k8s_events, "events", "Event", true);
 GROUPED(k8s_leases, "coordination.k8s.io", "v1", "leases", "Lease", true);
 GROUPED(k8s_network_policies, "networking.k8s.io", "v1", "networkpolicies",
         "NetworkPolicy", true);
-GROUPED(k8s_endpoint_slices_v1, "discovery.k8s.io", "v1", "endpointslices",
-        "EndpointSlice", true);
 GROUPED(k8s_endpoint_slices_v1beta1, "discovery.k8s.io", "v1beta1",
         "endpointslices", "EndpointSlice", true);
+const struct k8s_resource k8s_endpoint_slices_v1 = {
+    "discovery.k8s.io", "v1", "discovery.k8s.io/v1", "endpointslices",
+    "EndpointSlice", true, &k8s_endpoint_slices_v1beta1,
+};
 GROUPED(kubeovn_subnets, "kubeovn.io", "v1", "subnets", "Subnet", false);
 GROUPED(kubeovn_ips, "kubeovn.io", "v1", "ips", "IP", false);
 GROUPED(kubeovn_vpcs, "kubeovn.io", "v1", "vpcs", "Vpc", false);

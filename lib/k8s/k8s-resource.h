@@ -15,6 +15,10 @@ struct k8s_resource {
     const char *plural;         /* "pods", "subnets". */
     const char *kind;           /* "Pod", "Subnet". */
     bool namespaced;
+
+    /* What a server that does not serve this version (404 on a list) serves
+     * instead, or NULL: informers fall back to it. */
+    const struct k8s_resource *older;
 };
 
 extern const struct k8s_resource k8s_pods;
@@ -24,6 +28,7 @@ extern const struct k8s_resource k8s_services;
 extern const struct k8s_resource k8s_events;
 extern const struct k8s_resource k8s_leases;
 extern const struct k8s_resource k8s_network_policies;
+/* discovery.k8s.io/v1, falling back to v1beta1 (a 1.20 apiserver). */
 extern const struct k8s_resource k8s_endpoint_slices_v1;
 extern const struct k8s_resource k8s_endpoint_slices_v1beta1;
 extern const struct k8s_resource kubeovn_subnets;

@@ -15,6 +15,10 @@
 #define OVN_JOIN_SWITCH     "join"          /* Nodes <-> cluster router. */
 #define OVN_NODE_IFACE      "ovn0"          /* A node port's interface. */
 
+/* The Load_Balancer_Group of the default VPC's Services, attached to every
+ * switch of it (kovn's own name: Kube-OVN has no group). */
+#define OVN_SERVICES_LB_GROUP "kovn-cluster-services"
+
 /* Router port linking 'router' to 'sw': "ovn-cluster-ovn-default". */
 char *ovn_name_router_port(const char *router, const char *sw);
 

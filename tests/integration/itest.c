@@ -391,13 +391,24 @@ itest_trace_icmp(const char *dir, const char *ls, const char *inport,
                  const char *src_mac, const char *src_ip,
                  const char *dst_mac, const char *dst_ip)
 {
+    char *flow = xasprintf("inport == \"%s\" && eth.src == %s && "
+                           "eth.dst == %s && ip4.src == %s && "
+                           "ip4.dst == %s && ip.ttl == 64 && "
+                           "icmp4.type == 8", inport, src_mac, dst_mac,
+                           src_ip, dst_ip);
+    char *out = itest_trace(dir, ls, "", flow);
+    free(flow);
+    return out;
+}
+
+char *
+itest_trace(const char *dir, const char *ls, const char *opts,
+            const char *flow)
+{
     char *out;
     itest_sh_out(&out, "ovn-nbctl --db=unix:%s/nb.sock --timeout=10 "
-                 "--wait=sb sync && ovn-trace --db=unix:%s/sb.sock %s "
-                 "'inport == \"%s\" && eth.src == %s && eth.dst == %s && "
-                 "ip4.src == %s && ip4.dst == %s && ip.ttl == 64 && "
-                 "icmp4.type == 8' 2>&1", dir, dir, ls, inport, src_mac,
-                 dst_mac, src_ip, dst_ip);
+                 "--wait=sb sync && ovn-trace --db=unix:%s/sb.sock %s %s "
+                 "'%s' 2>&1", dir, dir, opts, ls, flow);
     return out;
 }
 

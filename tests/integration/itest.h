@@ -147,6 +147,11 @@ char *itest_trace_icmp(const char *dir, const char *ls, const char *inport,
                        const char *src_mac, const char *src_ip,
                        const char *dst_mac, const char *dst_ip);
 
+/* The same for any microflow 'flow' (ovn-trace's syntax) entering 'ls',
+ * with ovn-trace options 'opts' (e.g. "--lb-dst=10.16.0.5:80", or ""). */
+char *itest_trace(const char *dir, const char *ls, const char *opts,
+                  const char *flow);
+
 /* Starts 'bin' with --ovn-nb-remotes=unix:DIR/nb.sock, --kubeconfig,
  * --unixctl=DIR/controller.ctl, a 5 s lease, 'extra' (one more option, or
  * NULL) and console logs appended to DIR/controller.log; the child dies

@@ -347,7 +347,7 @@ start(void)
     if (error) {
         itest_fatal("%s", error);
     }
-    nbi = nb_index_create(nb->idl, true);
+    nbi = nb_index_create(nb->idl, NB_INDEX_ACL | NB_INDEX_LB);
     if (!ovn_idl_wait_synced(nb, 10000)) {
         itest_fatal("NB not synced");
     }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "controller.h"
+#include "reconciler.h"
 #include "itest.h"
 #include "k8s/k8s-informer.h"
 #include "openvswitch/json.h"
@@ -267,6 +268,288 @@ test_namespace(void)
     log_from = 0;
 }
 
+/* ---- Services: NB rows, and ovn-trace as the oracle ---- */
+
+/* Port 'lsp''s MAC and IP, from its addresses in NB ("MAC IP"). */
+static bool
+port_addr(const char *lsp, char mac[32], char ip[64])
+{
+    char *a = itest_nbctl(dir, "get logical_switch_port %s addresses", lsp);
+    bool ok = a && sscanf(a, "[\"%31s %63[^\"]\"]", mac, ip) == 2;
+    free(a);
+    return ok;
+}
+
+/* Puts pod 'name' on node n1 and returns its IP in 'ip'. */
+static void
+make_pod(const char *name, char ip[64])
+{
+    char *obj = xasprintf("{\"metadata\":{\"name\":\"%s\",\"namespace\":"
+                          "\"ns\",\"resourceVersion\":\"5\"},\"spec\":"
+                          "{\"nodeName\":\"n1\"}}", name);
+    put(IN_PODS, obj);
+    free(obj);
+    CHECK(settle(), "idle");
+    char mac[32], *port = xasprintf("%s.ns", name);
+    if (!port_addr(port, mac, ip)) {
+        itest_fatal("pod %s has no address in NB", name);
+    }
+    free(port);
+}
+
+/* ovn-trace of a 'proto' ("tcp", "udp") packet from port 'from' on switch
+ * 'ls' to 'vip':'port'; 'lb_dst' picks the backend ("" lets ovn-trace
+ * say). */
+static char *
+trace_to_vip(const char *ls, const char *from, const char *proto,
+             const char *vip, int port, const char *lb_dst)
+{
+    char mac[32], ip[64];
+    if (!port_addr(from, mac, ip)) {
+        return xstrdup("(no such port)");
+    }
+    char *lrp = xasprintf("ovn-cluster-%s", ls);
+    char *gw_mac = itest_nbctl(dir, "--bare --columns=mac list "
+                               "logical_router_port %s", lrp);
+    char *flow = xasprintf("inport == \"%s\" && eth.src == %s && "
+                           "eth.dst == %s && ip4.src == %s && "
+                           "ip4.dst == %s && ip.ttl == 64 && "
+                           "%s.src == 33333 && %s.dst == %d",
+                           from, mac, gw_mac ? gw_mac : "00:00:00:00:00:00",
+                           ip, vip, proto, proto, port);
+    /* A new connection: ovn-trace picks 'lb_dst' or the first backend. */
+    char *opts = (lb_dst[0] ? xasprintf("--ct=new --lb-dst=%s", lb_dst)
+                  : xstrdup("--ct=new"));
+    char *out = itest_trace(dir, ls, opts, flow);
+    free(opts);
+    free(flow);
+    free(gw_mac);
+    free(lrp);
+    return out;
+}
+
+#define SERVICE(NAME, CLUSTER_IP, EXTRA)                                \
+    "{\"metadata\":{\"name\":\"" NAME "\",\"namespace\":\"ns\","       \
+    "\"resourceVersion\":\"9\"},\"spec\":{\"clusterIP\":\""             \
+    CLUSTER_IP "\",\"clusterIPs\":[\"" CLUSTER_IP "\"]," EXTRA "}}"
+
+static void
+put_slice(const char *name, const char *service, const char *ports,
+          const char *endpoints)
+{
+    char *obj = xasprintf("{\"metadata\":{\"name\":\"%s\",\"namespace\":"
+                          "\"ns\",\"labels\":{\"kubernetes.io/service-name\""
+                          ":\"%s\"}},\"addressType\":\"IPv4\",\"ports\":%s,"
+                          "\"endpoints\":%s}", name, service, ports,
+                          endpoints);
+    put(IN_ENDPOINTSLICES, obj);
+    free(obj);
+}
+
+static bool
+trace_reaches(const char *trace, const char *port)
+{
+    char *want = xasprintf("output to \"%s\"", port);
+    bool ok = trace && strstr(trace, want);
+    free(want);
+    return ok;
+}
+
+/* A Service with two ports (a named targetPort resolved from the slice),
+ * two ready endpoints and one not ready: a load balancer per protocol in
+ * the group, on every switch; every VIP DNATs to every backend, from a pod
+ * and from a node (the join switch); a pod reaches itself (hairpin). */
+static void
+test_service(void)
+{
+    char ip1[64], ip2[64], ip3[64];
+    put(IN_NODES, "{\"metadata\":{\"name\":\"n1\"},\"status\":{\"addresses\""
+        ":[{\"type\":\"InternalIP\",\"address\":\"192.0.2.11\"}]}}");
+    make_pod("web1", ip1);
+    make_pod("web2", ip2);
+    make_pod("client", ip3);
+    put(IN_SERVICES, SERVICE("web", "10.96.0.10",
+        "\"ports\":[{\"name\":\"http\",\"port\":80,\"targetPort\":\"web\"},"
+        "{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"}]"));
+    char *eps = xasprintf("[{\"addresses\":[\"%s\"]},{\"addresses\":[\"%s\"],"
+                          "\"conditions\":{\"ready\":true}},{\"addresses\":"
+                          "[\"10.16.0.250\"],\"conditions\":{\"ready\":"
+                          "false}}]", ip1, ip2);
+    put_slice("web-abc", "web", "[{\"name\":\"http\",\"port\":8080},"
+              "{\"name\":\"dns\",\"port\":5353,\"protocol\":\"UDP\"}]", eps);
+    free(eps);
+    CHECK(settle(), "idle");
+
+    char *want = xasprintf("\"%s:8080,%s:8080\"", ip1, ip2);
+    CHECK(nb_is(want, "get load_balancer kovn-svc:ns/web:tcp "
+                "vips:\\\"10.96.0.10:80\\\""), "tcp VIP: %s", want);
+    free(want);
+    want = xasprintf("\"%s:5353,%s:5353\"", ip1, ip2);
+    CHECK(nb_is(want, "get load_balancer kovn-svc:ns/web:udp "
+                "vips:\\\"10.96.0.10:53\\\""), "udp VIP: %s", want);
+    free(want);
+    CHECK(nb_is("\"true\"", "get load_balancer kovn-svc:ns/web:tcp "
+                "options:reject"), "reject");
+    CHECK(nb_is("\"ns/web\"", "get load_balancer kovn-svc:ns/web:tcp "
+                "external_ids:service"), "owner");
+    char *lbs = itest_nbctl(dir, "--bare --columns=load_balancer list "
+                            "load_balancer_group kovn-cluster-services");
+    char *tcp = itest_nbctl(dir, "--bare --columns=_uuid find load_balancer "
+                            "'name=\"kovn-svc:ns/web:tcp\"'");
+    CHECK(lbs && tcp && tcp[0] && strstr(lbs, tcp), "in the group");
+    free(lbs);
+    free(tcp);
+    char *group = itest_nbctl(dir, "--bare --columns=_uuid list "
+                              "load_balancer_group");
+    for (int i = 0; i < 2; i++) {
+        const char *ls = i ? "join" : "ovn-default";
+        char *g = itest_nbctl(dir, "--bare --columns=load_balancer_group "
+                              "list logical_switch %s", ls);
+        CHECK(g && group && !strcmp(g, group), "%s carries the group", ls);
+        free(g);
+    }
+    free(group);
+
+    for (int i = 0; i < 2; i++) {
+        const char *ip = i ? ip2 : ip1, *port = i ? "web2.ns" : "web1.ns";
+        char *dst = xasprintf("%s:8080", ip);
+        char *t = trace_to_vip("ovn-default", "client.ns", "tcp",
+                               "10.96.0.10", 80, dst);
+        CHECK(trace_reaches(t, port), "client -> VIP:80 -> %s:\n%s", dst, t);
+        free(t);
+        t = trace_to_vip("join", "node-n1", "tcp", "10.96.0.10", 80, dst);
+        CHECK(trace_reaches(t, port), "node -> VIP:80 -> %s:\n%s", dst, t);
+        free(t);
+        free(dst);
+        dst = xasprintf("%s:5353", ip);
+        t = trace_to_vip("ovn-default", "client.ns", "udp", "10.96.0.10", 53,
+                         dst);
+        CHECK(trace_reaches(t, port), "client -> VIP:53/udp -> %s:\n%s",
+              dst, t);
+        free(t);
+        free(dst);
+    }
+    char *dst = xasprintf("%s:8080", ip1);
+    char *t = trace_to_vip("ovn-default", "web1.ns", "tcp", "10.96.0.10", 80,
+                           dst);
+    CHECK(trace_reaches(t, "web1.ns"), "hairpin: web1 -> VIP -> web1:\n%s",
+          t);
+    free(t);
+    free(dst);
+}
+
+/* No ready endpoint: the VIP stays, without backends, and refuses. */
+static void
+test_service_reject(void)
+{
+    put(IN_SERVICES, SERVICE("empty", "10.96.0.11",
+                             "\"ports\":[{\"port\":80}]"));
+    CHECK(settle(), "idle");
+    CHECK(nb_is("\"\"", "get load_balancer kovn-svc:ns/empty:tcp "
+                "vips:\\\"10.96.0.11:80\\\""), "VIP without backends");
+    char ip[64];
+    make_pod("client", ip);
+    char *t = trace_to_vip("ovn-default", "client.ns", "tcp", "10.96.0.11",
+                           80, "");
+    CHECK(t && strstr(t, "tcp_reset"), "refused with a TCP reset:\n%s",
+          t ? t : "");
+    free(t);
+}
+
+/* ClientIP affinity: the Service's own timeout, and OVN's affinity flows
+ * in the trace. */
+static void
+test_service_affinity(void)
+{
+    char ip1[64];
+    make_pod("web1", ip1);
+    put(IN_SERVICES, SERVICE("sticky", "10.96.0.12",
+        "\"ports\":[{\"port\":80}],\"sessionAffinity\":\"ClientIP\","
+        "\"sessionAffinityConfig\":{\"clientIP\":{\"timeoutSeconds\":7}}"));
+    char *eps = xasprintf("[{\"addresses\":[\"%s\"]}]", ip1);
+    put_slice("sticky-1", "sticky", "[{\"port\":80}]", eps);
+    free(eps);
+    put(IN_SERVICES, SERVICE("plain", "10.96.0.13",
+                             "\"ports\":[{\"port\":80}]"));
+    CHECK(settle(), "idle");
+    CHECK(nb_is("\"7\"", "get load_balancer kovn-svc:ns/sticky:tcp "
+                "options:affinity_timeout"), "its own timeout");
+    CHECK(nb_is("", "--bare --columns=options find load_balancer "
+                "'name=\"kovn-svc:ns/plain:tcp\"' "
+                "options:affinity_timeout=7"),
+          "not another Service's");
+    char ip[64];
+    make_pod("client", ip);
+    char *t = trace_to_vip("ovn-default", "client.ns", "tcp", "10.96.0.12",
+                           80, "");
+    CHECK(t && strstr(t, "chk_lb_aff"), "affinity checked:\n%s",
+          t ? t : "");
+    /* ovn-trace stops at commit_lb_aff: the DNAT before it is the
+     * oracle. */
+    char *dnat = xasprintf("ct_lb_mark(backends=%s:80)", ip1);
+    CHECK(t && strstr(t, dnat) && strstr(t, "commit_lb_aff"),
+          "DNAT to the backend, affinity learnt:\n%s", t ? t : "");
+    free(dnat);
+    free(t);
+}
+
+/* The _uuid and _version of every load balancer and group: a row rewritten
+ * gets a new _version. */
+static char *
+lb_versions(void)
+{
+    char *out = NULL;
+    itest_sh_out(&out, "ovsdb-client transact unix:%s/nb.sock "
+                 "'[\"OVN_Northbound\",{\"op\":\"select\",\"table\":"
+                 "\"Load_Balancer\",\"where\":[],\"columns\":[\"_uuid\","
+                 "\"_version\"]},{\"op\":\"select\",\"table\":"
+                 "\"Load_Balancer_Group\",\"where\":[],\"columns\":"
+                 "[\"_version\"]}]'", dir);
+    return out;
+}
+
+/* Later switches get the group; an edit of the ports drops the old VIPs; a
+ * resync rewrites nothing; a deletion removes the load balancers. */
+static void
+test_service_lifecycle(void)
+{
+    put(IN_SUBNETS, "{\"metadata\":{\"name\":\"later\",\"resourceVersion\":"
+        "\"4\"},\"spec\":{\"cidrBlock\":\"10.79.0.0/24\"}}");
+    put(IN_SERVICES, SERVICE("edit", "10.96.0.14",
+                             "\"ports\":[{\"port\":80}]"));
+    CHECK(settle(), "idle");
+    char *group = itest_nbctl(dir, "--bare --columns=_uuid list "
+                              "load_balancer_group");
+    char *g = itest_nbctl(dir, "--bare --columns=load_balancer_group "
+                          "list logical_switch later");
+    CHECK(g && group && !strcmp(g, group), "a later switch carries it");
+    free(g);
+    free(group);
+
+    put(IN_SERVICES, SERVICE("edit", "10.96.0.14",
+                             "\"ports\":[{\"port\":81,\"protocol\":"
+                             "\"UDP\"}]"));
+    CHECK(settle(), "idle");
+    CHECK(nb_is("", "--bare --columns=_uuid find load_balancer "
+                "'name=\"kovn-svc:ns/edit:tcp\"'"), "tcp load balancer gone");
+    CHECK(nb_is("{\"10.96.0.14:81\"=\"\"}", "get load_balancer "
+                "kovn-svc:ns/edit:udp vips"), "udp VIP only");
+
+    char *before = lb_versions();
+    kind_enqueue_all(c->kinds[KIND_SERVICE]);
+    CHECK(settle(), "idle after a resync");
+    char *after = lb_versions();
+    CHECK(before && after && !strcmp(before, after),
+          "a resync rewrote no load balancer: %s / %s", before, after);
+    free(before);
+    free(after);
+
+    k8s_informer_remove(controller_cache(c, IN_SERVICES), "ns/edit");
+    CHECK(settle(), "idle");
+    CHECK(nb_is("", "--bare --columns=_uuid find load_balancer "
+                "external_ids:service=ns/edit"), "gone with the Service");
+}
+
 static const struct itest_case_def cases[] = {
     { "startup", test_startup },
     { "pod", test_pod },
@@ -274,6 +557,10 @@ static const struct itest_case_def cases[] = {
     { "defaults", test_defaults },
     { "node", test_node },
     { "namespace", test_namespace },
+    { "service", test_service },
+    { "service-reject", test_service_reject },
+    { "service-affinity", test_service_affinity },
+    { "service-lifecycle", test_service_lifecycle },
 };
 
 static void
@@ -289,8 +576,9 @@ start(void)
     if (!mkdtemp(dir)) {
         itest_fatal("mkdtemp failed");
     }
-    if (itest_sh("%s start-nb %s", env_script, dir)) {
-        itest_fatal("could not start the NB");
+    if (itest_sh("%s start-nb %s && %s start-northd %s", env_script, dir,
+                 env_script, dir)) {
+        itest_fatal("could not start the NB and ovn-northd");
     }
 
     struct controller_options o;

@@ -1,0 +1,65 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+#include "nb/nb-lb.h"
+
+#include "nb/nb-index.h"
+#include "ovn-nb-idl.h"
+#include "ovn/ovn-idl.h"
+#include "ovn/ovn-owner.h"
+#include "smap.h"
+
+const struct nbrec_load_balancer_group *
+nb_lb_group_ensure(struct ovn_txn *t, struct nb_index *x, const char *name)
+{
+    const struct nbrec_load_balancer_group *g = nb_find_lb_group(x, name);
+    if (!g) {
+        g = nbrec_load_balancer_group_insert(t->txn);
+        nbrec_load_balancer_group_set_name(g, name);
+        return NULL;
+    }
+    return g;
+}
+
+bool
+nb_lb_ensure(struct ovn_txn *t, struct nb_index *x,
+             const struct nbrec_load_balancer_group *group,
+             const struct nb_lb_spec *spec)
+{
+    const struct nbrec_load_balancer *lb = nb_find_lb(x, spec->name);
+    if (lb && !ovn_owner_is_kovn(&lb->external_ids)) {
+        return false;
+    }
+    if (!lb) {
+        lb = nbrec_load_balancer_insert(t->txn);
+        nbrec_load_balancer_set_name(lb, spec->name);
+        /* Joined by mutation, so that concurrent joins of other load
+         * balancers do not overwrite each other, and at once: a load
+         * balancer is never seen outside its group. */
+        nbrec_load_balancer_group_update_load_balancer_addvalue(group, lb);
+    }
+    /* Whole-column writes of what the caller wants: the IDL drops those
+     * that change nothing (ovsdb_idl_set_write_changed_only_all()), so a
+     * resync writes nothing. */
+    nbrec_load_balancer_set_protocol(lb, spec->protocol);
+    nbrec_load_balancer_set_vips(lb, spec->vips);
+    nbrec_load_balancer_set_options(lb, spec->options);
+    nbrec_load_balancer_set_external_ids(lb, spec->external_ids);
+    return true;
+}
+
+bool
+nb_lb_remove(struct nb_index *x,
+             const struct nbrec_load_balancer_group *group, const char *name)
+{
+    const struct nbrec_load_balancer *lb = nb_find_lb(x, name);
+    if (!lb || !ovn_owner_is_kovn(&lb->external_ids)) {
+        return false;
+    }
+    if (group) {
+        nbrec_load_balancer_group_update_load_balancer_delvalue(group, lb);
+    }
+    nbrec_load_balancer_delete(lb);
+    return true;
+}
