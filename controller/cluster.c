@@ -15,6 +15,7 @@
 #include "nb/nb-network.h"
 #include "nb/nb-router.h"
 #include "ovn/ovn-names.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovn-nb-idl.h"
@@ -112,6 +113,34 @@ ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
     svec_destroy(&excludes);
 }
 
+/* The router's own policies and route.  ClusterIPs are DNATed on the
+ * switches: one that reaches the router has no Service behind it, and must
+ * be routed (to nowhere), not sent to a node as pods' outbound traffic is
+ * (node-gateway.h). */
+static void
+ensure_service_policies(struct cluster_ctl *cl, struct ovn_txn *t,
+                        const struct nbrec_logical_router *router)
+{
+    struct ip_cidr cidrs[2];
+    size_t n = 0;
+    char *error = cidr_parse_block(cl->c->opts.service_cidr, cidrs, &n);
+    if (error) {
+        free(error);                /* main.c checked it. */
+        return;
+    }
+    nb_policies_allow_cidrs(t, router, OVN_OWNER_VPC, router->name, cidrs,
+                            n);
+
+    /* Policies apply to routed packets only: a default route (via the
+     * router's own join address, as Kube-OVN's) lets pods' outbound
+     * traffic reach the policy that sends it to their node. */
+    const struct ip_cidr *j = &cl->c->join_cidr;
+    char gw[CIDR_IP_STRLEN];
+    cidr_ip_format(j->family, j->network + 1, gw);
+    nb_routes_ensure(t, router, OVN_OWNER_VPC, router->name,
+                     j->family == AF_INET ? "0.0.0.0/0" : "::/0", gw);
+}
+
 /* The default Subnet, as Kube-OVN's controller creates it from its
  * flags. */
 static struct json *
@@ -193,6 +222,7 @@ cluster_run(struct cluster_ctl *cl, struct ovn_txn *t)
                                           OVN_SERVICES_LB_GROUP);
         if (cl->router) {
             ensure_join(cl, t, cl->router);
+            ensure_service_policies(cl, t, cl->router);
         }
         cl->checked = true;
         cl->seqno = seqno;

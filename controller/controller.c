@@ -107,6 +107,7 @@ controller_options_init(struct controller_options *o)
     o->default_gateway = xstrdup("10.16.0.1");
     o->default_excludes = xstrdup("");
     o->join_cidr = xstrdup("100.64.0.0/16");
+    o->service_cidr = xstrdup("10.96.0.0/12");
     o->cluster_router = xstrdup("ovn-cluster");
     o->leader_namespace = xstrdup("kube-system");
     o->lease_duration_ms = 15000;
@@ -214,6 +215,7 @@ options_destroy(struct controller_options *o)
     free(o->default_gateway);
     free(o->default_excludes);
     free(o->join_cidr);
+    free(o->service_cidr);
     free(o->cluster_router);
     free(o->leader_namespace);
     free(o->identity);

@@ -52,6 +52,7 @@ struct controller_options {
     char *default_gateway;          /* "10.16.0.1". */
     char *default_excludes;         /* Comma separated; "" = the gateway. */
     char *join_cidr;                /* "100.64.0.0/16". */
+    char *service_cidr;             /* "10.96.0.0/12" (or v4,v6). */
     char *cluster_router;           /* "ovn-cluster". */
     char *leader_namespace;         /* "kube-system". */
     char *identity;                 /* Hostname by default. */

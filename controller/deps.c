@@ -10,6 +10,7 @@
 #include "ip-resource.h"
 #include "k8s/k8s-informer.h"
 #include "namespace.h"
+#include "node-gateway.h"
 #include "objects.h"
 #include "openvswitch/json.h"
 #include "reconciler.h"
@@ -168,6 +169,15 @@ map_ip_to_pod(const struct controller *c, const struct dep_event *ev,
     free(key);
 }
 
+/* A pod came, went, moved or got its address -> its node's gateway rows
+ * (the address set of its pods). */
+static void
+map_pod_to_nodes(const struct controller *c OVS_UNUSED,
+                 const struct dep_event *ev, struct dep_keys *out)
+{
+    node_gateway_pod_nodes(ev->old, ev->new, &out->keys);
+}
+
 /* An EndpointSlice -> the Service it belongs to, before and after (the
  * label could be edited). */
 static void
@@ -199,6 +209,8 @@ const struct dependency dependencies[] = {
       "a Node's annotations or addresses -> itself" },
     { IN_PODS, KIND_POD, map_self,
       "a Pod -> itself" },
+    { IN_PODS, KIND_NODE, map_pod_to_nodes,
+      "a Pod comes, goes or gets its address -> its node's pod set" },
     { IN_STATEFULSETS, KIND_POD, map_sts_to_pods,
       "a StatefulSet shrinks or goes -> the pods it no longer re-creates" },
     { IN_IPS, KIND_POD, map_ip_to_pod,

@@ -52,6 +52,10 @@ usage(void)
            "  --cluster-router=NAME      cluster router (ovn-cluster)\n"
            "  --join-cidr=CIDR           node join network "
            "(100.64.0.0/16)\n"
+           "  --service-cidr=CIDR[,CIDR] Service ClusterIP range(s), as "
+           "kube-apiserver's\n"
+           "                             --service-cluster-ip-range "
+           "(10.96.0.0/12)\n"
            "\nDefault subnet:\n"
            "  --default-subnet=NAME      its name (ovn-default)\n"
            "  --default-subnet-cidr=CIDR      cidrBlock (10.16.0.0/16)\n"
@@ -100,6 +104,7 @@ parse_options(int argc, char *argv[], struct controller_options *o)
         OPT_DEFAULT_GATEWAY,
         OPT_DEFAULT_EXCLUDES,
         OPT_JOIN_CIDR,
+        OPT_SERVICE_CIDR,
         OPT_CLUSTER_ROUTER,
         OPT_LEADER_NAMESPACE,
         OPT_IDENTITY,
@@ -118,6 +123,7 @@ parse_options(int argc, char *argv[], struct controller_options *o)
         {"default-subnet-exclude-ips", required_argument, NULL,
          OPT_DEFAULT_EXCLUDES},
         {"join-cidr", required_argument, NULL, OPT_JOIN_CIDR},
+        {"service-cidr", required_argument, NULL, OPT_SERVICE_CIDR},
         {"cluster-router", required_argument, NULL, OPT_CLUSTER_ROUTER},
         {"leader-election-namespace", required_argument, NULL,
          OPT_LEADER_NAMESPACE},
@@ -155,6 +161,9 @@ parse_options(int argc, char *argv[], struct controller_options *o)
             main_set_option(&o->default_excludes, optarg);
             break;
         case OPT_JOIN_CIDR: main_set_option(&o->join_cidr, optarg); break;
+        case OPT_SERVICE_CIDR:
+            main_set_option(&o->service_cidr, optarg);
+            break;
         case OPT_CLUSTER_ROUTER:
             main_set_option(&o->cluster_router, optarg);
             break;
@@ -207,6 +216,9 @@ check_networks(const struct controller_options *o)
 
     if ((error = cidr_parse(o->join_cidr, &join, NULL))) {
         main_bad_option("--join-cidr=%s: %s", o->join_cidr, error);
+    }
+    if ((error = cidr_parse_block(o->service_cidr, cidrs, &n))) {
+        main_bad_option("--service-cidr=%s: %s", o->service_cidr, error);
     }
     if ((error = cidr_parse_block(o->default_cidr, cidrs, &n))) {
         main_bad_option("--default-subnet-cidr=%s: %s", o->default_cidr,

@@ -12,6 +12,7 @@
 #include "k8s/k8s-informer.h"
 #include "k8s/k8s-resource.h"
 #include "nb/nb-index.h"
+#include "node-gateway.h"
 #include "nb/nb-router.h"
 #include "nb/nb-switch.h"
 #include "objects.h"
@@ -71,6 +72,14 @@ node_enqueue_all(struct kind *k)
     const struct nbrec_logical_router_static_route *route;
     NBREC_LOGICAL_ROUTER_STATIC_ROUTE_FOR_EACH (route, k->c->nb->idl) {
         const char *name = ovn_owner_get(&route->external_ids,
+                                         OVN_OWNER_NODE);
+        if (name) {
+            kind_enqueue(k, name, 0);
+        }
+    }
+    const struct nbrec_logical_router_policy *policy;
+    NBREC_LOGICAL_ROUTER_POLICY_FOR_EACH (policy, k->c->nb->idl) {
+        const char *name = ovn_owner_get(&policy->external_ids,
                                          OVN_OWNER_NODE);
         if (name) {
             kind_enqueue(k, name, 0);
@@ -192,6 +201,7 @@ remove_node(struct kind *k, struct ovn_txn *t, const char *name)
     }
     changed |= nb_routes_ensure(t, c->router, OVN_OWNER_NODE, name, NULL,
                                 NULL);
+    changed |= node_gateway_ensure(c, t, name, NULL, NULL);
     if (changed) {
         VLOG_INFO("Node %s deleted: removing its port, route and lease",
                   name);
@@ -305,6 +315,7 @@ node_reconcile(struct kind *k, const char *name, struct ovn_txn *t,
 
     ensure_port(k, t, join, lsp, name, lease);
     ensure_route(k, t, obj, name, lease);
+    node_gateway_ensure(c, t, name, obj, lease);
     return RECONCILE_PENDING;
 }
 

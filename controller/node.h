@@ -17,6 +17,7 @@
  *     address (external_ids vendor=kovn node=<name>), so that pods reach
  *     the node; a Node without an InternalIP gets no route (log line and
  *     Warning Event "NoInternalIP"), but still its port;
+ *   - its pods' distributed gateway: see node-gateway.h;
  *   - once NB has them, the annotations ovn.kubernetes.io/ip_address,
  *     mac_address, cidr, gateway, port_name, logical_switch (join) and
  *     allocated=true (merge patch, only when one differs: an edited
@@ -34,7 +35,8 @@
  * does not depend on the pods' rebuild.
  *
  * Node updates queue the Node only when what the kind reads changed (our
- * annotations, the addresses): kubelets update their Node often. */
+ * annotations, the addresses): kubelets update their Node often.  A pod
+ * that comes, goes, or gets its address queues its node. */
 
 struct json;
 

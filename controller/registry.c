@@ -4,9 +4,11 @@
 #include <config.h>
 #include "registry.h"
 
+#include "k8s/k8s-informer.h"
 #include "k8s/k8s-resource.h"
 #include "namespace.h"
 #include "node.h"
+#include "node-gateway.h"
 #include "pod-obj.h"
 #include "pod.h"
 #include "reconciler.h"
@@ -22,7 +24,8 @@ const struct informer_spec informer_specs[N_INFORMERS] = {
                      SUBNET_INDEX_NAMESPACES, subnet_index_namespaces },
     [IN_NAMESPACES] = { "namespaces", &k8s_namespaces, NULL },
     [IN_NODES] = { "nodes", &k8s_nodes, node_transform },
-    [IN_PODS] = { "pods", &k8s_pods, pod_transform },
+    [IN_PODS] = { "pods", &k8s_pods, pod_transform,
+                  NODE_INDEX_PODS, k8s_index_by_node },
     [IN_IPS] = { "ips", &kubeovn_ips, NULL },
     [IN_STATEFULSETS] = { "statefulsets", &k8s_statefulsets, NULL },
     [IN_SERVICES] = { "services", &k8s_services, NULL },

@@ -5,8 +5,10 @@
 #include "nb/nb-network.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "nb/nb-index.h"
+#include "nb/nb-router.h"
 #include "nb/nb-switch.h"
 #include "openvswitch/dynamic-string.h"
 #include "ovn-nb-idl.h"
@@ -215,6 +217,17 @@ ensure_switch_port(struct ovn_txn *t, struct nb_index *x,
     free(name);
 }
 
+/* Traffic to the network is routed as usual, before the policies that send
+ * pods' outbound traffic to their node. */
+static void
+ensure_allow_policies(struct ovn_txn *t,
+                      const struct nbrec_logical_router *router,
+                      const struct network_spec *spec)
+{
+    nb_policies_allow_cidrs(t, router, OVN_OWNER_SUBNET, spec->name,
+                            spec->cidrs, spec->n_cidrs);
+}
+
 void
 network_ensure(struct ovn_txn *t, struct nb_index *x,
                const struct nbrec_logical_router *router,
@@ -223,6 +236,7 @@ network_ensure(struct ovn_txn *t, struct nb_index *x,
     const struct nbrec_logical_switch *ls = ensure_switch(t, x, spec);
     ensure_router_port(t, x, router, spec);
     ensure_switch_port(t, x, ls, router->name, spec);
+    ensure_allow_policies(t, router, spec);
 }
 
 bool
@@ -244,6 +258,9 @@ network_remove(struct ovn_txn *t, struct nb_index *x,
         changed = true;
     }
     free(lrp_name);
+
+    changed |= nb_policies_ensure(t, router, OVN_OWNER_SUBNET, name, NULL,
+                                  0);
 
     const struct nbrec_logical_switch *ls = nb_find_switch(x, name);
     if (ls && owned(&ls->external_ids, name)) {

@@ -5,6 +5,9 @@
 #include "nb/nb-router.h"
 
 #include <string.h>
+#include <sys/socket.h>
+#include "ipam/cidr.h"
+#include "openvswitch/dynamic-string.h"
 
 #include "ovn-nb-idl.h"
 #include "ovn/ovn-idl.h"
@@ -153,5 +156,33 @@ nb_policies_ensure(struct ovn_txn *t,
         }
     }
     free(have);
+    return changed;
+}
+
+bool
+nb_policies_allow_cidrs(struct ovn_txn *t,
+                        const struct nbrec_logical_router *router,
+                        const char *owner_key, const char *owner,
+                        const struct ip_cidr *cidrs, size_t n)
+{
+    struct nb_policy_spec *want = xcalloc(n ? n : 1, sizeof *want);
+    struct ds *matches = xcalloc(n ? n : 1, sizeof *matches);
+    for (size_t i = 0; i < n; i++) {
+        ds_init(&matches[i]);
+        ds_put_format(&matches[i], "%s.dst == ",
+                      cidrs[i].family == AF_INET ? "ip4" : "ip6");
+        cidr_put(&cidrs[i], &matches[i]);
+        want[i] = (struct nb_policy_spec) {
+            .priority = NB_POLICY_ALLOW_INTERNAL,
+            .match = ds_cstr(&matches[i]),
+            .action = "allow",
+        };
+    }
+    bool changed = nb_policies_ensure(t, router, owner_key, owner, want, n);
+    for (size_t i = 0; i < n; i++) {
+        ds_destroy(&matches[i]);
+    }
+    free(matches);
+    free(want);
     return changed;
 }

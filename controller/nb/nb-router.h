@@ -28,6 +28,12 @@ bool nb_routes_ensure(struct ovn_txn *, const struct nbrec_logical_router *,
                       const char *owner_key, const char *owner,
                       const char *prefix, const char *nexthop);
 
+/* Priorities of the cluster router's policies, as Kube-OVN's: traffic to
+ * the cluster's own networks and nodes is routed as usual ("allow"); the
+ * rest that pods send goes to their node (node-gateway.h). */
+#define NB_POLICY_ALLOW_INTERNAL 31000
+#define NB_POLICY_REROUTE_GATEWAY 29000
+
 /* A router policy, as the caller wants it.  Strings are the caller's. */
 struct nb_policy_spec {
     int64_t priority;
@@ -46,5 +52,13 @@ struct nb_policy_spec {
 bool nb_policies_ensure(struct ovn_txn *, const struct nbrec_logical_router *,
                         const char *owner_key, const char *owner,
                         const struct nb_policy_spec *want, size_t n_want);
+
+/* nb_policies_ensure() with one NB_POLICY_ALLOW_INTERNAL "allow" policy
+ * "ip4.dst == CIDR" (or ip6) per CIDR of 'cidrs'. */
+struct ip_cidr;
+bool nb_policies_allow_cidrs(struct ovn_txn *,
+                             const struct nbrec_logical_router *,
+                             const char *owner_key, const char *owner,
+                             const struct ip_cidr *cidrs, size_t n);
 
 #endif /* nb/nb-router.h */

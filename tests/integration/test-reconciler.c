@@ -550,6 +550,52 @@ test_service_lifecycle(void)
                 "external_ids:service=ns/edit"), "gone with the Service");
 }
 
+/* The node as its pods' gateway: their addresses in its address set, and
+ * what they send out of the cluster goes to the node's ovn0 (ovn-trace);
+ * what they send to other pods and to nodes does not. */
+static void
+test_gateway(void)
+{
+    put(IN_NODES, "{\"metadata\":{\"name\":\"gw-1\"},\"status\":"
+        "{\"addresses\":[{\"type\":\"InternalIP\",\"address\":"
+        "\"192.0.2.21\"}]}}");
+    char ip[64];
+    make_pod("client", ip);
+    /* The pod as the API has it once kovn annotated it, on node gw-1. */
+    char *obj = xasprintf("{\"metadata\":{\"name\":\"client\","
+                          "\"namespace\":\"ns\",\"resourceVersion\":\"6\","
+                          "\"annotations\":{\"ovn.kubernetes.io/ip_address\""
+                          ":\"%s\"}},\"spec\":{\"nodeName\":\"gw-1\"}}", ip);
+    put(IN_PODS, obj);
+    free(obj);
+    CHECK(settle(), "idle");
+    char *want = xasprintf("[\"%s\"]", ip);
+    CHECK(nb_is(want, "get address_set kovn.node.gw_1_ip4 addresses"),
+          "the pod's address in its node's set");
+    free(want);
+
+    char mac[32], join_ip[64];
+    CHECK(port_addr("node-gw-1", mac, join_ip), "node port");
+    char *out = trace_to_vip("ovn-default", "client.ns", "tcp",
+                             "198.51.100.7", 80, "");
+    CHECK(out && strstr(out, join_ip) && trace_reaches(out, "node-gw-1"),
+          "out of the cluster: to the node's ovn0 (%s):\n%s", join_ip,
+          out ? out : "");
+    free(out);
+    out = trace_to_vip("ovn-default", "client.ns", "tcp", "192.0.2.21", 22,
+                       "");
+    CHECK(trace_reaches(out, "node-gw-1"), "to its node:\n%s",
+          out ? out : "");
+    free(out);
+
+    k8s_informer_remove(controller_cache(c, IN_NODES), "gw-1");
+    CHECK(settle(), "idle");
+    CHECK(nb_is("", "--bare --columns=_uuid find address_set "
+                "name=kovn.node.gw_1_ip4"), "set gone with the node");
+    CHECK(nb_is("", "--bare --columns=_uuid find logical_router_policy "
+                "external_ids:node=gw-1"), "policies gone with the node");
+}
+
 static const struct itest_case_def cases[] = {
     { "startup", test_startup },
     { "pod", test_pod },
@@ -561,6 +607,7 @@ static const struct itest_case_def cases[] = {
     { "service-reject", test_service_reject },
     { "service-affinity", test_service_affinity },
     { "service-lifecycle", test_service_lifecycle },
+    { "gateway", test_gateway },
 };
 
 static void
