@@ -40,6 +40,10 @@ PACKAGES=(
   # conntrack, dig, iperf); iptables for kubelet's own chains and
   # kube-proxy (the baseline only)
   containerd runc busybox-static conntrack bind9-dnsutils iperf iptables
+  # nft, for the sandbox's own rules (kovn-daemon uses libnftables)
+  nftables
+  # the cluster DNS (dns/kovn-dns drives unbound through unbound-control)
+  unbound
 )
 
 missing_packages() {

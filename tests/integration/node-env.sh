@@ -274,11 +274,21 @@ cmd_host_link() {
 # host link: the apiserver's proxy to pods and Services must reach the
 # sandbox, never the machine's default route.  A range the host already
 # routes elsewhere (not by default) is left alone.  The routes go with the
-# link.
+# link.  NAME masquerades what the host sends into OVN, as a gateway node
+# in front of an outside network would: pods answer through their own
+# node (node-gateway.h), which never saw the connection otherwise.
 cmd_host_routes() {
   local name=$1 cidr
   shift
   need_node "$name"
+  ip netns exec "$(node_ns "$name")" nft -f - <<NFT
+table ip kovn-sandbox {
+  chain postrouting {
+    type nat hook postrouting priority srcnat;
+    ip saddr $UNDERLAY_NET.254 oifname "ovn0" masquerade
+  }
+}
+NFT
   for cidr in "$@"; do
     if ip -4 route show to match "${cidr%/*}" | grep -qv '^default'; then
       log "the host already routes $cidr; not routing it into the sandbox"
