@@ -446,6 +446,45 @@ test_deps_nodes_pods(void **state OVS_UNUSED)
     controller_destroy(c);
 }
 
+#define POD_ON(NODE, IP)                                                \
+    "{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"annotations\":" \
+    "{\"ovn.kubernetes.io/ip_address\":\"" IP "\"}},\"spec\":"            \
+    "{\"nodeName\":\"" NODE "\"}}"
+
+static void
+test_deps_services(void **state OVS_UNUSED)
+{
+    struct controller *c = make_controller();
+
+    /* A slice: its Service, before and after a label change. */
+    const char *s1 = "{\"metadata\":{\"name\":\"web-x\",\"namespace\":"
+                     "\"ns\",\"labels\":{\"kubernetes.io/service-name\":"
+                     "\"web\"}}}";
+    const char *s2 = "{\"metadata\":{\"name\":\"web-x\",\"namespace\":"
+                     "\"ns\",\"labels\":{\"kubernetes.io/service-name\":"
+                     "\"web2\"}}}";
+    check_fan_out(c, IN_ENDPOINTSLICES, NULL, s1, KIND_SERVICE, "ns/web", 0);
+    check_fan_out(c, IN_ENDPOINTSLICES, s1, s2, KIND_SERVICE,
+                  "ns/web,ns/web2", 0);
+    check_fan_out(c, IN_SERVICES, NULL, "{\"metadata\":{\"name\":\"web\","
+                  "\"namespace\":\"ns\"}}", KIND_SERVICE, "ns/web", 0);
+
+    /* A pod's address or node changes: its node's gateway set; anything
+     * else of the pod: no node. */
+    check_fan_out(c, IN_PODS, NULL, POD_ON("n1", "10.16.0.5"), KIND_NODE,
+                  "n1", 0);
+    check_fan_out(c, IN_PODS, POD_ON("n1", "10.16.0.5"),
+                  POD_ON("n1", "10.16.0.5"), KIND_NODE, "", 0);
+    check_fan_out(c, IN_PODS, POD_ON("n1", "10.16.0.5"),
+                  POD_ON("n2", "10.16.0.5"), KIND_NODE, "n1,n2", 0);
+    check_fan_out(c, IN_PODS, POD_ON("n1", "10.16.0.5"), NULL, KIND_NODE,
+                  "n1", 0);
+    check_fan_out(c, IN_PODS, NULL, "{\"metadata\":{\"name\":\"p\","
+                  "\"namespace\":\"ns\"},\"spec\":{\"nodeName\":\"n1\"}}",
+                  KIND_NODE, "", 0);
+    controller_destroy(c);
+}
+
 /* Usage: test-controller-logic [PATTERN]: only the tests whose names match
  * (cmocka's filter, "*" as a wildcard). */
 int
@@ -463,6 +502,7 @@ main(int argc, char *argv[])
         cmocka_unit_test(test_ip_resource),
         cmocka_unit_test(test_deps_subnets),
         cmocka_unit_test(test_deps_nodes_pods),
+        cmocka_unit_test(test_deps_services),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
