@@ -298,13 +298,17 @@ normalize_backends(struct svc_port *sp)
 
 /* ---- the model ---- */
 
+/* As kube-proxy: a Service that names another proxy, or that its
+ * controller marks headless, is not load-balanced. */
 static bool
 has_vips(const struct json *svc)
 {
     const char *type = json_get_string(svc, "spec.type");
     const char *ip = json_get_string(svc, "spec.clusterIP");
     return !(type && !strcmp(type, "ExternalName"))
-           && ip && ip[0] && strcmp(ip, "None");
+           && ip && ip[0] && strcmp(ip, "None")
+           && !k8s_obj_label(svc, SVC_PROXY_NAME_LABEL)
+           && !k8s_obj_label(svc, SVC_HEADLESS_LABEL);
 }
 
 static void

@@ -11,7 +11,10 @@
  * anything else that must agree with them.
  *
  * The rules (Kubernetes' own):
- *   - headless (clusterIP "None") and ExternalName Services have no VIP;
+ *   - headless (clusterIP "None") and ExternalName Services have no VIP,
+ *     nor, as for kube-proxy, a Service labelled
+ *     service.kubernetes.io/service-proxy-name (another proxy's) or
+ *     service.kubernetes.io/headless;
  *   - the VIPs are spec.clusterIPs (or clusterIP), spec.externalIPs and
  *     status.loadBalancer.ingress[].ip, each with its family;
  *   - an EndpointSlice belongs to the Service named by its label
@@ -33,6 +36,8 @@ struct svec;
 
 /* The label that ties an EndpointSlice to its Service. */
 #define SVC_SLICE_SERVICE_LABEL "kubernetes.io/service-name"
+#define SVC_PROXY_NAME_LABEL "service.kubernetes.io/service-proxy-name"
+#define SVC_HEADLESS_LABEL "service.kubernetes.io/headless"
 
 enum svc_proto { SVC_TCP, SVC_UDP, SVC_SCTP, N_SVC_PROTOS };
 

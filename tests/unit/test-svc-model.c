@@ -128,6 +128,23 @@ test_no_vips(void **state OVS_UNUSED)
                       "\"externalName\":\"example.org\"}}", NULL, NULL, &m));
     assert_false(m.has_vips);
     svc_model_destroy(&m);
+
+    /* Another proxy's, or marked headless: not ours to load-balance. */
+    static const char *const labels[] = {
+        "service.kubernetes.io/service-proxy-name",
+        "service.kubernetes.io/headless",
+    };
+    for (int i = 0; i < 2; i++) {
+        char *svc = xasprintf("{\"metadata\":{\"name\":\"web\","
+                              "\"namespace\":\"ns\",\"labels\":{\"%s\":"
+                              "\"x\"}},\"spec\":{\"clusterIP\":"
+                              "\"10.96.0.10\",\"ports\":[{\"port\":80}]}}",
+                              labels[i]);
+        assert_null(build(svc, NULL, NULL, &m));
+        assert_false(m.has_vips);
+        svc_model_destroy(&m);
+        free(svc);
+    }
 }
 
 /* Dual stack, externalIPs, load balancer ingress, affinity, Local. */
