@@ -23,7 +23,7 @@ MESON_TEST = meson test --print-errorlogs --num-processes 1 --logbase $@
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 
-.PHONY: all setup build check check-unit check-ovn check-k8s check-net check-controller check-cni check-node check-daemon check-e2e demo demo-status demo-down bench clean
+.PHONY: all setup build check check-unit check-ovn check-k8s check-net check-controller check-cni check-node check-daemon check-dns check-e2e demo demo-status demo-down bench clean
 
 all: build
 
@@ -44,7 +44,7 @@ check: build $(ASAN_BUILD)/build.ninja $(RELEASE_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	rm -f $(ASAN_BUILD)/meson-logs/check-*.json
 	$(MAKE) check-unit check-ovn check-k8s check-net check-controller check-cni \
-		check-node check-daemon check-e2e check-conformance
+		check-node check-daemon check-dns check-e2e check-conformance
 	tests/summary.sh $(ASAN_BUILD)
 
 check-unit:
@@ -70,6 +70,9 @@ check-node:
 
 check-daemon:
 	tests/integration/with-k8s.sh $(MESON_TEST) -C $(ASAN_BUILD) --suite daemon
+
+check-dns:
+	tests/integration/with-k8s.sh $(MESON_TEST) -C $(ASAN_BUILD) --suite dns
 
 # Starts its own sandbox (apiserver included) in a folder of its own.
 check-e2e:

@@ -9,11 +9,15 @@
  * their own state. */
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "ipam/cidr.h"
 
 struct cni_ops;
 struct cni_server;
 struct k8s_client;
 struct k8s_informer;
+struct node_services;
 struct node_setup;
 struct ovn_idl;
 
@@ -34,6 +38,7 @@ struct daemon_options {
                                  * NULL. */
     char *cni_plugin;           /* The plugin binary to install. */
     char *unixctl_path;         /* NULL: OVS default. */
+    char *service_cidr;         /* Service CIDR(s), "a" or "a,b". */
     int mtu;                    /* Pod MTU; 0: from the encap interface. */
     int cni_timeout_s;          /* Longest an ADD may wait. */
 };
@@ -44,14 +49,19 @@ struct daemon {
     char *encap_ip;             /* Resolved Geneve endpoint, or NULL. */
     int pod_mtu;                /* --mtu, or the underlay's less Geneve's
                                  * overhead. */
+    struct ip_cidr service_cidrs[2];    /* --service-cidr, parsed. */
+    size_t n_service_cidrs;
 
     struct k8s_client *client;
     struct k8s_informer *pods;      /* This node's pods. */
     struct k8s_informer *node;      /* This node's Node. */
     struct k8s_informer *subnets;   /* Subnets, for ovn0's routes. */
+    struct k8s_informer *services;  /* All Services... */
+    struct k8s_informer *slices;    /* ...and EndpointSlices: NodePort. */
     struct ovn_idl *ovs;            /* The local Open_vSwitch db. */
 
     struct node_setup *setup;
+    struct node_services *services_nft;
     struct cni_ops *ops;
     struct cni_server *server;
 };

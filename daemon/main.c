@@ -28,6 +28,7 @@
 #include "k8s/k8s-resource.h"
 #include "net/addr.h"
 #include "net/link.h"
+#include "node-services.h"
 #include "node-setup.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -72,6 +73,10 @@ usage(void)
            "  --mtu=N                 pod MTU (default: the encap "
            "interface's - %d,\n"
            "                          or 1400)\n"
+           "\nServices:\n"
+           "  --service-cidr=CIDR[,CIDR]  the cluster's Service CIDR(s), "
+           "routed via\n"
+           "                          ovn0 (10.96.0.0/12)\n"
            "\nCNI:\n"
            "  --socket=PATH           CNI server socket (%s)\n"
            "  --cni-timeout=SECONDS   longest an ADD waits for annotations "
@@ -128,6 +133,7 @@ set_defaults(struct daemon_options *o)
     o->cni_bin_dir = xstrdup("/opt/cni/bin");
     o->cni_conf_dir = xstrdup("/etc/cni/net.d");
     o->cni_timeout_s = 100;
+    o->service_cidr = xstrdup("10.96.0.0/12");
 }
 
 static void
@@ -137,7 +143,7 @@ parse_options(int argc, char *argv[], struct daemon_options *o)
         OPT_KUBECONFIG = UCHAR_MAX + 1, OPT_NODE_NAME, OPT_OVS_DB,
         OPT_SB_REMOTE, OPT_ENCAP_IP, OPT_ENCAP_IFACE, OPT_DATAPATH,
         OPT_BRIDGE, OPT_MTU, OPT_SOCKET, OPT_CNI_TIMEOUT, OPT_CNI_BIN,
-        OPT_CNI_CONF, OPT_CNI_PLUGIN, OPT_UNIXCTL,
+        OPT_CNI_CONF, OPT_CNI_PLUGIN, OPT_UNIXCTL, OPT_SERVICE_CIDR,
         VLOG_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
@@ -156,6 +162,7 @@ parse_options(int argc, char *argv[], struct daemon_options *o)
         {"cni-conf-dir", required_argument, NULL, OPT_CNI_CONF},
         {"cni-plugin", required_argument, NULL, OPT_CNI_PLUGIN},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"service-cidr", required_argument, NULL, OPT_SERVICE_CIDR},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -189,6 +196,9 @@ parse_options(int argc, char *argv[], struct daemon_options *o)
         case OPT_CNI_CONF: main_set_option(&o->cni_conf_dir, optarg); break;
         case OPT_CNI_PLUGIN: main_set_option(&o->cni_plugin, optarg); break;
         case OPT_UNIXCTL: main_set_option(&o->unixctl_path, optarg); break;
+        case OPT_SERVICE_CIDR:
+            main_set_option(&o->service_cidr, optarg);
+            break;
         case 'h': usage();
         case 'V':
             printf("kovn-daemon %s\n", KOVN_VERSION);
@@ -222,7 +232,7 @@ options_destroy(struct daemon_options *o)
         &o->kubeconfig, &o->node_name, &o->ovs_remote, &o->ovn_sb_remote,
         &o->encap_ip, &o->encap_iface, &o->datapath_type, &o->bridge,
         &o->socket_path, &o->cni_bin_dir, &o->cni_conf_dir, &o->cni_plugin,
-        &o->unixctl_path,
+        &o->unixctl_path, &o->service_cidr,
     };
     for (size_t i = 0; i < ARRAY_SIZE(strings); i++) {
         free(*strings[i]);
@@ -308,6 +318,7 @@ on_node_change(const struct json *obj OVS_UNUSED, void *d_)
 {
     struct daemon *d = d_;
     node_setup_changed(d->setup);
+    node_services_networks_changed(d->services_nft);
 }
 
 static void
@@ -316,6 +327,37 @@ on_node_update(const struct json *old OVS_UNUSED,
 {
     struct daemon *d = d_;
     node_setup_changed(d->setup);
+    node_services_networks_changed(d->services_nft);
+}
+
+static void
+on_service_change(const struct json *obj, void *d_)
+{
+    struct daemon *d = d_;
+    node_services_service_changed(d->services_nft, obj);
+}
+
+static void
+on_service_update(const struct json *old OVS_UNUSED, const struct json *new,
+                  void *d_)
+{
+    struct daemon *d = d_;
+    node_services_service_changed(d->services_nft, new);
+}
+
+static void
+on_slice_change(const struct json *obj, void *d_)
+{
+    struct daemon *d = d_;
+    node_services_slice_changed(d->services_nft, obj);
+}
+
+static void
+on_slice_update(const struct json *old, const struct json *new, void *d_)
+{
+    struct daemon *d = d_;
+    node_services_slice_changed(d->services_nft, old);  /* It may move. */
+    node_services_slice_changed(d->services_nft, new);
 }
 
 static void
@@ -336,6 +378,7 @@ connect_all(struct daemon *d)
 
     d->setup = node_setup_create(d);
     d->ops = cni_ops_create(d);
+    /* node_services_create() follows the informers it reads. */
 
     char *on_node = xasprintf("spec.nodeName=%s", d->opts.node_name);
     char *named = xasprintf("metadata.name=%s", d->opts.node_name);
@@ -357,6 +400,27 @@ connect_all(struct daemon *d)
                                   &node_handlers, d);
     d->subnets = k8s_informer_create(d->client, &kubeovn_subnets, &all,
                                      &node_handlers, d);
+    static const struct k8s_informer_handlers service_handlers = {
+        .on_add = on_service_change, .on_update = on_service_update,
+        .on_delete = on_service_change,
+    };
+    static const struct k8s_informer_handlers slice_handlers = {
+        .on_add = on_slice_change, .on_update = on_slice_update,
+        .on_delete = on_slice_change,
+    };
+    d->services = k8s_informer_create(d->client, &k8s_services, &all,
+                                      &service_handlers, d);
+    d->slices = k8s_informer_create(d->client, &k8s_endpoint_slices_v1,
+                                    &all, &slice_handlers, d);
+    struct node_services_config nft_cfg = {
+        .node_name = d->opts.node_name,
+        .services = d->services, .slices = d->slices,
+        .subnets = d->subnets, .node = d->node,
+        .service_cidrs = d->service_cidrs,
+        .n_service_cidrs = d->n_service_cidrs,
+        .set_forwarding = true,
+    };
+    d->services_nft = node_services_create(&nft_cfg);
     free(on_node);
     free(named);
 
@@ -422,6 +486,14 @@ unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   node_setup_done(d->setup) ? "done" : "pending",
                   cni_ops_n_pending(d->ops), cni_server_n_conns(d->server),
                   k8s_informer_count(d->pods));
+    struct node_services_stats st;
+    node_services_get_stats(d->services_nft, &st);
+    ds_put_format(&s, "nft: %s, %"PRIuSIZE" services, %"PRIuSIZE" map "
+                  "elements, %llu transactions (%llu commands, %llu "
+                  "refused), %llu resyncs (%llu replaced the table)\n",
+                  st.synced ? "synced" : "pending", st.n_services,
+                  st.n_elems, st.n_txns, st.n_commands, st.n_errors,
+                  st.n_resyncs, st.n_replaces);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
@@ -434,8 +506,11 @@ run_all(struct daemon *d)
     k8s_informer_run(d->pods);
     k8s_informer_run(d->node);
     k8s_informer_run(d->subnets);
+    k8s_informer_run(d->services);
+    k8s_informer_run(d->slices);
     cni_server_run(d->server);
     node_setup_run(d->setup);
+    node_services_run(d->services_nft);
     cni_ops_run(d->ops);
 }
 
@@ -447,8 +522,11 @@ wait_all(struct daemon *d, struct ovn_txn *txn)
     k8s_informer_wait(d->pods);
     k8s_informer_wait(d->node);
     k8s_informer_wait(d->subnets);
+    k8s_informer_wait(d->services);
+    k8s_informer_wait(d->slices);
     cni_server_wait(d->server);
     node_setup_wait(d->setup);
+    node_services_wait(d->services_nft);
     cni_ops_wait(d->ops);
     if (txn) {
         ovn_txn_wait(txn);
@@ -462,6 +540,9 @@ destroy_all(struct daemon *d, struct ovn_txn *txn)
     cni_ops_destroy(d->ops);        /* Answers pending calls first. */
     cni_server_destroy(d->server);
     node_setup_destroy(d->setup);
+    node_services_destroy(d->services_nft);     /* The table stays. */
+    k8s_informer_destroy(d->services);
+    k8s_informer_destroy(d->slices);
     k8s_informer_destroy(d->pods);
     k8s_informer_destroy(d->node);
     k8s_informer_destroy(d->subnets);
@@ -485,6 +566,12 @@ main(int argc, char *argv[])
     parse_options(argc, argv, &d.opts);
     main_catch_signals();
     d.datapath_type = resolve_datapath(d.opts.datapath_type);
+    char *cidr_error = cidr_parse_block(d.opts.service_cidr, d.service_cidrs,
+                                        &d.n_service_cidrs);
+    if (cidr_error) {
+        main_bad_option("--service-cidr=%s: %s", d.opts.service_cidr,
+                        cidr_error);
+    }
     resolve_underlay(&d);
 
     int error = unixctl_server_create(d.opts.unixctl_path, &unixctl);

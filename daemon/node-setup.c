@@ -241,6 +241,20 @@ subnet_routes(const struct node_setup *ns, struct ip_cidr *out, size_t *n,
     }
 }
 
+/* The Service CIDRs of the join network's family (--service-cidr): the
+ * node reaches ClusterIPs through OVN's load balancers on the join switch. */
+static void
+service_routes(const struct node_setup *ns, struct ip_cidr *out, size_t *n,
+               size_t max)
+{
+    const struct ovn_ann_addr *join = &ns->net.addrs[0];
+    for (size_t i = 0; i < ns->d->n_service_cidrs && *n < max; i++) {
+        if (ns->d->service_cidrs[i].family == join->ip.family) {
+            out[(*n)++] = ns->d->service_cidrs[i];
+        }
+    }
+}
+
 /* Removes routes via the join gateway on ovn0 that no subnet wants. */
 static char *
 prune_routes(const struct ovn_ann_addr *join, const struct ip_cidr *want,
@@ -344,6 +358,7 @@ node_setup_run(struct node_setup *ns)
     struct ip_cidr routes[64];
     size_t n_routes;
     subnet_routes(ns, routes, &n_routes, ARRAY_SIZE(routes));
+    service_routes(ns, routes, &n_routes, ARRAY_SIZE(routes));
     /* Applied every time (it is idempotent and cheap), logged only when it
      * changes. */
     char *fp = fingerprint(ns, routes, n_routes, link.ifindex);

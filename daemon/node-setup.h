@@ -12,8 +12,9 @@
  *   - the integration bridge (br-int) exists with that datapath type;
  *   - the internal port ovn0 is bound to the node's OVN port node-<name>
  *     with the join address and MAC from the Node's annotations, and the
- *     node routes every subnet of the cluster router through the join
- *     gateway on it, so that the node reaches pods and pods the node.
+ *     node routes every subnet of the cluster router, and the Service
+ *     CIDRs (--service-cidr), through the join gateway on it, so that the
+ *     node reaches pods and ClusterIPs and pods the node.
  *
  * Like cni-ops.h: node_setup_run() each pass; node_setup_write() into the
  * main loop's local OVSDB transaction. */

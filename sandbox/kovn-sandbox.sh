@@ -347,6 +347,10 @@ cmd_up() {
     kovn_wait 90 node_ready "$n" || up_failed "$S/net/$n/kubelet.log"
     ok
   done
+  step "cluster DNS (unbound on node1, kovn-dns)"   # docs/dns.md
+  n=$("$TOP/sandbox/cluster-dns.sh" start "$S" 2>"$S/cluster-dns.log") ||
+    up_failed "$S/cluster-dns.log"
+  ok "$n"
   trap - INT TERM
 
   if [ "$demo" = 1 ]; then
@@ -522,6 +526,7 @@ cmd_down() {
   # kovn-controller first, so that nothing reacts to the nodes going; then
   # every node's kubelet and containers, then its kovn-daemon.
   kovn_stop "$S/net/controller.pid"
+  "$TOP/sandbox/cluster-dns.sh" stop "$S" 2>>"$S/down.log"
   for n in $NODES; do
     [ -d "$S/net/$n" ] && "$NODE_MACHINE" stop "$S" "$n" 2>>"$S/down.log"
     kovn_stop "$S/net/$n/kovn-daemon.pid"

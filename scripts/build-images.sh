@@ -15,6 +15,12 @@
 #                                                  /agnhost, busybox for the
 #                                                  basics, and the real tools
 #                                                  the e2e tests run inside it
+#   OUTDIR/dnsutils.tar gcr.io/kubernetes-e2e-test-images/dnsutils:1.1 and
+#                       gcr.io/kubernetes-e2e-test-images/jessie-dnsutils:1.0
+#                                                  (one image, two names): the
+#                                                  DNS tests' queriers; busybox,
+#                                                  bash as /bin/sh, dig, nslookup,
+#                                                  host, getent, hostname
 # The names are those of 1.20's test/utils/image/manifest.go.  pause and agnhost
 # are the static programs scripts/setup.sh builds into $KOVN_CACHE/kubernetes.
 #
@@ -38,10 +44,10 @@
 # and renamed into place.
 #
 # Usage: scripts/build-images.sh [OUTDIR]
-#          build OUTDIR/{pause,busybox,agnhost}.tar (default $KOVN_CACHE/images,
+#          build OUTDIR/{pause,busybox,agnhost,dnsutils}.tar (default $KOVN_CACHE/images,
 #          KOVN_CACHE defaults to /var/cache/kovn)
 #        scripts/build-images.sh --import CONTAINERD_SOCKET [OUTDIR]
-#          build as above, then import all three into namespace k8s.io of the
+#          build as above, then import all of them into namespace k8s.io of the
 #          containerd listening on CONTAINERD_SOCKET and check they are listed
 set -euo pipefail
 export LC_ALL=C
@@ -49,7 +55,7 @@ umask 022
 
 # The recipe: its revision, and this file's sha256 in the key as well, so that
 # any edit here rebuilds.  Bump RECIPE when what goes into the images changes.
-RECIPE=1
+RECIPE=2
 
 KOVN_CACHE=${KOVN_CACHE:-/var/cache/kovn}
 PAUSE_BIN=$KOVN_CACHE/kubernetes/pause
@@ -58,7 +64,10 @@ AGNHOST_BIN=$KOVN_CACHE/kubernetes/agnhost
 PAUSE_REF=k8s.gcr.io/pause:3.2
 BUSYBOX_REF=docker.io/library/busybox:1.29
 AGNHOST_REF=k8s.gcr.io/e2e-test-images/agnhost:2.21
-IMAGES=(pause busybox agnhost)
+# The DNS tests' images (1.20's Dnsutils and JessieDnsutils).
+DNSUTILS_REFS=(gcr.io/kubernetes-e2e-test-images/dnsutils:1.1
+               gcr.io/kubernetes-e2e-test-images/jessie-dnsutils:1.0)
+IMAGES=(pause busybox agnhost dnsutils)
 
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 EPOCH=0 # every mtime in the tarballs, and "created" in the image configs
@@ -90,6 +99,15 @@ AGNHOST_TOOLS=(
   "/usr/bin/hostname  /bin/hostname      hostname"
   "/usr/bin/iperf     /usr/bin/iperf     iperf?"
 )
+# Real tools in dnsutils, as in AGNHOST_TOOLS.
+DNSUTILS_TOOLS=(
+  "/usr/bin/bash      /bin/bash          bash"
+  "/usr/bin/dig       /usr/bin/dig       bind9-dnsutils"
+  "/usr/bin/nslookup  /usr/bin/nslookup  bind9-dnsutils"
+  "/usr/bin/host      /usr/bin/host      bind9-host"
+  "/usr/bin/getent    /usr/bin/getent    libc-bin"
+  "/usr/bin/hostname  /bin/hostname      hostname"
+)
 
 log() { printf 'build-images: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -105,7 +123,7 @@ usage() {
 packages() {
   local t dest src pkg
   printf '%s\n' busybox-static
-  for t in "${AGNHOST_TOOLS[@]}"; do
+  for t in "${AGNHOST_TOOLS[@]}" "${DNSUTILS_TOOLS[@]}"; do
     read -r dest src pkg <<<"$t"
     printf '%s\n' "$pkg"
   done | awk '!seen[$0]++'
@@ -311,14 +329,17 @@ root_busybox() {
   busybox_applets
 }
 
-root_agnhost() {
+# tools NAME TOOL...: busybox, each real TOOL ("dest src package") in place
+# of its applet, and bash as sh.
+tools() {
+  local name=$1 t dest src pkg
+  shift
   skeleton
   busybox_applets
-  local t dest src pkg
-  for t in "${AGNHOST_TOOLS[@]}"; do
+  for t in "$@"; do
     read -r dest src pkg <<<"$t"
     if [ "${PKG_VERSIONS[${pkg%\?}]}" = absent ]; then
-      log "warning: ${pkg%\?} is not installed: agnhost has no ${dest##*/}"
+      log "warning: ${pkg%\?} is not installed: $name has no ${dest##*/}"
       continue
     fi
     drop_applet "${dest##*/}"
@@ -327,6 +348,14 @@ root_agnhost() {
   done
   drop_applet sh
   ln -s bash "$ROOT/usr/bin/sh"
+}
+
+root_dnsutils() {
+  tools dnsutils "${DNSUTILS_TOOLS[@]}"
+}
+
+root_agnhost() {
+  tools agnhost "${AGNHOST_TOOLS[@]}"
   if [ -e "$ROOT/usr/bin/nc" ]; then ln -s nc "$ROOT/usr/bin/nc.openbsd"; fi
   if [ -e "$ROOT/usr/bin/iperf" ]; then # where upstream's tests run it
     ln -s /usr/bin/iperf "$ROOT/usr/local/bin/iperf"
@@ -344,6 +373,9 @@ config_pause() {
   jq -nc --arg path "PATH=$IMAGE_PATH" '{Env: [$path], Entrypoint: ["/pause"]}'
 }
 config_busybox() {
+  jq -nc --arg path "PATH=$IMAGE_PATH" '{Env: [$path], Cmd: ["sh"]}'
+}
+config_dnsutils() {
   jq -nc --arg path "PATH=$IMAGE_PATH" '{Env: [$path], Cmd: ["sh"]}'
 }
 config_agnhost() {
@@ -371,10 +403,11 @@ go_arch() {
   esac
 }
 
-# build_image NAME REF: OUTDIR-private WORK/NAME.tar, a docker-archive of one
+# build_image NAME REF...: OUTDIR-private WORK/NAME.tar, a docker-archive of one
 # layer: <diff id>/layer.tar, <config digest>.json and manifest.json.
 build_image() {
-  local name=$1 ref=$2 arch dir layer diff cfg cfgsha
+  local name=$1 arch dir layer diff cfg cfgsha refs
+  refs=$(printf '%s\n' "${@:2}" | jq -R . | jq -sc .)
   ROOT=$WORK/$name.root
   mkdir "$ROOT"
   "root_$name"
@@ -396,11 +429,11 @@ build_image() {
     }' >"$cfg"
   cfgsha=$(sha256sum <"$cfg" | cut -d' ' -f1)
   mv "$cfg" "$dir/$cfgsha.json"
-  jq -nc --arg cfg "$cfgsha.json" --arg ref "$ref" --arg layer "$diff/layer.tar" \
-    '[{Config: $cfg, RepoTags: [$ref], Layers: [$layer]}]' >"$dir/manifest.json"
+  jq -nc --arg cfg "$cfgsha.json" --argjson refs "$refs" --arg layer "$diff/layer.tar" \
+    '[{Config: $cfg, RepoTags: $refs, Layers: [$layer]}]' >"$dir/manifest.json"
   det_tar "$dir" "$WORK/$name.tar"
   rm -rf "$ROOT" "$dir"
-  log "$ref: $(du -h "$WORK/$name.tar" | cut -f1), config sha256:$cfgsha"
+  log "${*:2}: $(du -h "$WORK/$name.tar" | cut -f1), config sha256:$cfgsha"
 }
 
 build() {
@@ -425,6 +458,7 @@ build() {
   build_image pause "$PAUSE_REF"
   build_image busybox "$BUSYBOX_REF"
   build_image agnhost "$AGNHOST_REF"
+  build_image dnsutils "${DNSUTILS_REFS[@]}"
   for n in "${IMAGES[@]}"; do mv -f "$WORK/$n.tar" "$OUTDIR/$n.tar"; done
   {
     printf '%s\n' "$want"
@@ -453,11 +487,11 @@ import_images() {
   done
   # "REF TYPE DIGEST complete (2/2) SIZE/SIZE true": all content, unpacked.
   listed=$(ctr -a "$sock" -n k8s.io images check)
-  for ref in "$PAUSE_REF" "$BUSYBOX_REF" "$AGNHOST_REF"; do
+  for ref in "$PAUSE_REF" "$BUSYBOX_REF" "$AGNHOST_REF" "${DNSUTILS_REFS[@]}"; do
     awk -v r="$ref" '$1 == r && $4 == "complete" && $NF == "true" { ok = 1 } END { exit !ok }' \
       <<<"$listed" || die "$ref is not listed, complete and unpacked in containerd at $sock after import"
   done
-  log "imported into $sock (namespace k8s.io): $PAUSE_REF $BUSYBOX_REF $AGNHOST_REF"
+  log "imported into $sock (namespace k8s.io): $PAUSE_REF $BUSYBOX_REF $AGNHOST_REF ${DNSUTILS_REFS[*]}"
 }
 
 SOCK=

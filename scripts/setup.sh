@@ -23,6 +23,7 @@ PACKAGES=(
   # kovn's libraries
   libcurl4-openssl-dev libfyaml-dev libnl-3-dev libnl-route-3-dev
   libmicrohttpd-dev libcmocka-dev
+  libnftables-dev
   # real parts the tests run against
   openvswitch-switch ovn-central ovn-host etcd-server openssl iproute2 jq
   # to build kube-apiserver from Debian's source package

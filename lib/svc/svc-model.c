@@ -176,12 +176,12 @@ build_ports(const struct json *svc, struct svc_model *m)
     return NULL;
 }
 
-static bool
-endpoint_serves(const struct json *ep, bool all)
+bool
+svc_endpoint_serves(const struct json *ep, bool publish_not_ready)
 {
     bool ready = true;
     json_get_bool(ep, "conditions.ready", &ready);
-    return all || ready;
+    return publish_not_ready || ready;
 }
 
 static const char *
@@ -242,7 +242,7 @@ add_slice(const struct json *slice, bool all, struct svc_model *m)
         int port = slice_port(slice, sp);
         for (size_t j = 0; port && j < array_n(eps); j++) {
             const struct json *ep = eps->array.elems[j];
-            if (!endpoint_serves(ep, all)) {
+            if (!svc_endpoint_serves(ep, all)) {
                 continue;
             }
             const struct json *addrs = array_at(ep, "addresses");
@@ -283,6 +283,9 @@ backend_destroy(struct svc_backend *b)
 static void
 normalize_backends(struct svc_port *sp)
 {
+    if (!sp->n_backends) {
+        return;                     /* qsort() wants a nonnull array. */
+    }
     qsort(sp->backends, sp->n_backends, sizeof *sp->backends,
           compare_backends);
     size_t n = 0;
@@ -298,16 +301,22 @@ normalize_backends(struct svc_port *sp)
 
 /* ---- the model ---- */
 
-/* As kube-proxy: a Service that names another proxy, or that its
- * controller marks headless, is not load-balanced. */
 static bool
-has_vips(const struct json *svc)
+has_cluster_ip(const struct json *svc)
 {
     const char *type = json_get_string(svc, "spec.type");
     const char *ip = json_get_string(svc, "spec.clusterIP");
     return !(type && !strcmp(type, "ExternalName"))
-           && ip && ip[0] && strcmp(ip, "None")
-           && !k8s_obj_label(svc, SVC_PROXY_NAME_LABEL)
+           && ip && ip[0] && strcmp(ip, "None");
+}
+
+/* As kube-proxy: a Service that names another proxy, or that its
+ * controller marks headless, is not load-balanced (it still has its
+ * ClusterIP, for DNS). */
+static bool
+is_proxied(const struct json *svc)
+{
+    return !k8s_obj_label(svc, SVC_PROXY_NAME_LABEL)
            && !k8s_obj_label(svc, SVC_HEADLESS_LABEL);
 }
 
@@ -334,7 +343,7 @@ svc_model_build(const struct json *svc, const struct json *const *slices,
     const char *ns = k8s_obj_namespace(svc), *name = k8s_obj_name(svc);
     m->ns = xstrdup(ns ? ns : "");
     m->name = xstrdup(name ? name : "");
-    if (!has_vips(svc)) {
+    if (!has_cluster_ip(svc)) {
         return NULL;
     }
     char *error = build_vips(svc, m);
@@ -350,7 +359,7 @@ svc_model_build(const struct json *svc, const struct json *const *slices,
         m->name = name_;
         return error;
     }
-    m->has_vips = true;
+    m->has_vips = is_proxied(svc);
     read_policies(svc, m);
 
     bool all = false;

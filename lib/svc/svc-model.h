@@ -11,10 +11,11 @@
  * anything else that must agree with them.
  *
  * The rules (Kubernetes' own):
- *   - headless (clusterIP "None") and ExternalName Services have no VIP,
- *     nor, as for kube-proxy, a Service labelled
+ *   - headless (clusterIP "None") and ExternalName Services have no VIP;
+ *     as for kube-proxy, a Service labelled
  *     service.kubernetes.io/service-proxy-name (another proxy's) or
- *     service.kubernetes.io/headless;
+ *     service.kubernetes.io/headless is not load-balanced, though its
+ *     model is filled (DNS still names its ClusterIP);
  *   - the VIPs are spec.clusterIPs (or clusterIP), spec.externalIPs and
  *     status.loadBalancer.ingress[].ip, each with its family;
  *   - an EndpointSlice belongs to the Service named by its label
@@ -68,7 +69,10 @@ struct svc_vip {
 
 struct svc_model {
     char *ns, *name;
-    bool has_vips;              /* False: headless or ExternalName. */
+    bool has_vips;              /* Load-balanced: false for headless and
+                                 * ExternalName Services (nothing else is
+                                 * filled then) and for those labelled
+                                 * for another proxy (the rest is). */
     bool local_traffic;         /* externalTrafficPolicy: Local. */
     int affinity_timeout;       /* ClientIP affinity, seconds; 0: none. */
     struct svc_vip *cluster_ips;    /* spec.clusterIPs. */
@@ -89,6 +93,10 @@ char *svc_model_build(const struct json *svc,
                       const struct json *const *slices, size_t n_slices,
                       struct svc_model *m);
 void svc_model_destroy(struct svc_model *);
+
+/* Whether endpoint 'ep' of a slice serves: ready (or readiness unknown),
+ * or any with 'publish_not_ready' (spec.publishNotReadyAddresses). */
+bool svc_endpoint_serves(const struct json *ep, bool publish_not_ready);
 
 /* Index function for EndpointSlice informers: the "namespace/name" key of
  * the Service a slice belongs to. */

@@ -142,6 +142,7 @@ test_no_vips(void **state OVS_UNUSED)
                               labels[i]);
         assert_null(build(svc, NULL, NULL, &m));
         assert_false(m.has_vips);
+        assert_int_equal(m.n_cluster_ips, 1);   /* For DNS. */
         svc_model_destroy(&m);
         free(svc);
     }

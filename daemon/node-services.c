@@ -1,0 +1,1348 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#include <config.h>
+
+#include "node-services.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmapx.h"
+#include "ipam/cidr.h"
+#include "k8s/k8s-informer.h"
+#include "nft.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovn/ovn-annotations.h"
+#include "ovn/ovn-names.h"
+#include "sha1.h"
+#include "simap.h"
+#include "svc/svc-model.h"
+#include "timeval.h"
+#include "util.h"
+#include "util/json-util.h"
+
+VLOG_DEFINE_THIS_MODULE(node_services);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* Changes whenever the skeleton (maps, base chains, the services chain)
+ * changes meaning: a table of another version is replaced whole. */
+#define NSVC_SCHEMA "kovn-nft-1"
+
+#define SLICE_INDEX "service"
+
+/* ==== the pure part ==== */
+
+static const char *const map_names[N_NSVC_MAPS] = {
+    [NSVC_NODEPORTS] = "nodeports",
+    [NSVC_EXTERNAL4] = "external4",
+    [NSVC_EXTERNAL6] = "external6",
+};
+
+static const char *const map_types[N_NSVC_MAPS] = {
+    [NSVC_NODEPORTS] = "inet_proto . inet_service",
+    [NSVC_EXTERNAL4] = "ipv4_addr . inet_proto . inet_service",
+    [NSVC_EXTERNAL6] = "ipv6_addr . inet_proto . inet_service",
+};
+
+/* The chains of the skeleton, in the order they are written. */
+static const char *const fixed_chains[] = {
+    "services", "prerouting", "output", "postrouting",
+};
+
+const char *
+nsvc_map_name(enum nsvc_map m)
+{
+    return m < N_NSVC_MAPS ? map_names[m] : "?";
+}
+
+bool
+nsvc_is_fixed_chain(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fixed_chains); i++) {
+        if (!strcmp(name, fixed_chains[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void
+nsvc_frag_init(struct nsvc_frag *f)
+{
+    shash_init(&f->chains);
+    for (int i = 0; i < N_NSVC_MAPS; i++) {
+        sset_init(&f->elems[i]);
+    }
+    f->maps_seen = 0;
+}
+
+static void
+chain_destroy(struct nsvc_chain *c)
+{
+    if (c) {
+        free(c->header);
+        svec_destroy(&c->rules);
+        free(c->sig);
+        free(c);
+    }
+}
+
+void
+nsvc_frag_destroy(struct nsvc_frag *f)
+{
+    if (!f) {
+        return;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, &f->chains) {
+        chain_destroy(node->data);
+    }
+    shash_destroy(&f->chains);
+    for (int i = 0; i < N_NSVC_MAPS; i++) {
+        sset_destroy(&f->elems[i]);
+    }
+}
+
+size_t
+nsvc_frag_n_elems(const struct nsvc_frag *f)
+{
+    size_t n = 0;
+    for (int i = 0; i < N_NSVC_MAPS; i++) {
+        n += sset_count(&f->elems[i]);
+    }
+    return n;
+}
+
+/* Exchanges the contents of 'a' and 'b' (hash maps must not be copied as
+ * structs). */
+static void
+frag_swap(struct nsvc_frag *a, struct nsvc_frag *b)
+{
+    shash_swap(&a->chains, &b->chains);
+    for (int i = 0; i < N_NSVC_MAPS; i++) {
+        sset_swap(&a->elems[i], &b->elems[i]);
+    }
+    unsigned int seen = a->maps_seen;
+    a->maps_seen = b->maps_seen;
+    b->maps_seen = seen;
+}
+
+static struct nsvc_chain *
+chain_add(struct nsvc_frag *f, const char *name, const char *header)
+{
+    struct nsvc_chain *c = xzalloc(sizeof *c);
+    c->header = header ? xstrdup(header) : NULL;
+    svec_init(&c->rules);
+    chain_destroy(shash_replace(&f->chains, name, c));
+    return c;
+}
+
+static void OVS_PRINTF_FORMAT(2, 3)
+chain_rule(struct nsvc_chain *c, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    svec_add_nocopy(&c->rules, xvasprintf(format, args));
+    va_end(args);
+}
+
+/* Signs 'c': a hash of what it holds, and its number of rules. */
+static void
+chain_seal(struct nsvc_chain *c, const char *name)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "%s\n", NSVC_SCHEMA);
+    for (size_t i = 0; i < N_NSVC_MAPS; i++) {
+        /* The maps' types are part of every chain's meaning. */
+        ds_put_format(&s, "%s: %s\n", map_names[i], map_types[i]);
+    }
+    ds_put_format(&s, "%s\n%s\n", name, c->header ? c->header : "");
+    for (size_t i = 0; i < c->rules.n; i++) {
+        ds_put_format(&s, "%s\n", c->rules.names[i]);
+    }
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    sha1_bytes(s.string, s.length, digest);
+    char hex[SHA1_DIGEST_SIZE * 2 + 1];
+    sha1_to_hex(digest, hex);
+    free(c->sig);
+    c->sig = xasprintf("kovn:%.16s:%"PRIuSIZE, hex, c->rules.n);
+    ds_destroy(&s);
+}
+
+static const char *
+nfproto(int family)
+{
+    return family == AF_INET6 ? "ipv6" : "ipv4";
+}
+
+static const char *
+l3(int family)
+{
+    return family == AF_INET6 ? "ip6" : "ip";
+}
+
+static const struct svc_vip *
+first_vip(const struct svc_vip *vips, size_t n, int family)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (vips[i].family == family) {
+            return &vips[i];
+        }
+    }
+    return NULL;
+}
+
+/* "10.96.0.10:80" or "[fd00::10]:80". */
+static void
+put_addr_port(struct ds *s, int family, const char *ip, int port)
+{
+    svc_put_endpoint(s, family, ip, port);
+}
+
+/* externalTrafficPolicy Cluster: to the ClusterIP of the packet's family,
+ * marked for masquerade. */
+static void
+cluster_rules(const struct svc_model *m, const struct svc_port *p,
+              struct nsvc_chain *c)
+{
+    static const int families[] = { AF_INET, AF_INET6 };
+    for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+        int fam = families[i];
+        const struct svc_vip *vip = first_vip(m->cluster_ips,
+                                              m->n_cluster_ips, fam);
+        if (vip) {
+            struct ds to = DS_EMPTY_INITIALIZER;
+            put_addr_port(&to, fam, vip->ip, p->port);
+            chain_rule(c, "meta nfproto %s meta l4proto %s meta mark set "
+                       "meta mark | 0x%08x dnat %s to %s", nfproto(fam),
+                       svc_proto_name(p->proto), NSVC_MASQ_MARK, l3(fam),
+                       ds_cstr(&to));
+            ds_destroy(&to);
+        }
+    }
+}
+
+/* externalTrafficPolicy Local: to a ready endpoint on 'node', at random,
+ * the client's address kept; dropped when there is none. */
+static void
+local_rules(const struct svc_model *m, const struct svc_port *p,
+            const char *node, struct nsvc_chain *c)
+{
+    static const int families[] = { AF_INET, AF_INET6 };
+    for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+        int fam = families[i];
+        if (!first_vip(m->cluster_ips, m->n_cluster_ips, fam)
+            && !first_vip(m->external_ips, m->n_external_ips, fam)) {
+            continue;
+        }
+        struct ds map = DS_EMPTY_INITIALIZER;
+        const struct svc_backend *one = NULL;
+        size_t n = 0;
+        for (size_t j = 0; j < p->n_backends; j++) {
+            const struct svc_backend *b = &p->backends[j];
+            if (b->family == fam && b->node && !strcmp(b->node, node)) {
+                ds_put_format(&map, "%s%"PRIuSIZE" : %s . %d",
+                              n ? ", " : "", n, b->ip, b->port);
+                one = b;
+                n++;
+            }
+        }
+        if (!n) {
+            chain_rule(c, "meta nfproto %s drop", nfproto(fam));
+        } else if (n == 1) {
+            struct ds to = DS_EMPTY_INITIALIZER;
+            put_addr_port(&to, fam, one->ip, one->port);
+            chain_rule(c, "meta nfproto %s meta l4proto %s dnat %s to %s",
+                       nfproto(fam), svc_proto_name(p->proto), l3(fam),
+                       ds_cstr(&to));
+            ds_destroy(&to);
+        } else {
+            chain_rule(c, "meta nfproto %s meta l4proto %s dnat %s to "
+                       "numgen random mod %"PRIuSIZE" map { %s }",
+                       nfproto(fam), svc_proto_name(p->proto), l3(fam), n,
+                       ds_cstr(&map));
+        }
+        ds_destroy(&map);
+    }
+}
+
+void
+nsvc_service_frag(const struct svc_model *m, const char *node,
+                  struct nsvc_frag *f)
+{
+    if (!m->has_vips) {
+        return;
+    }
+    for (size_t i = 0; i < m->n_ports; i++) {
+        const struct svc_port *p = &m->ports[i];
+        const char *proto = svc_proto_name(p->proto);
+        if (!p->node_port && !m->n_external_ips) {
+            continue;
+        }
+        char *name = xasprintf("svc/%s/%s/%s/%d", m->ns, m->name, proto,
+                               p->port);
+        struct nsvc_chain *c = chain_add(f, name, NULL);
+        if (m->local_traffic) {
+            local_rules(m, p, node, c);
+        } else {
+            cluster_rules(m, p, c);
+        }
+        if (!c->rules.n) {
+            chain_rule(c, "drop");
+        }
+        chain_seal(c, name);
+
+        if (p->node_port) {
+            sset_add_and_free(&f->elems[NSVC_NODEPORTS],
+                              xasprintf("%s . %d : goto %s", proto,
+                                        p->node_port, name));
+        }
+        for (size_t j = 0; j < m->n_external_ips; j++) {
+            const struct svc_vip *v = &m->external_ips[j];
+            enum nsvc_map map = (v->family == AF_INET6 ? NSVC_EXTERNAL6
+                                 : NSVC_EXTERNAL4);
+            sset_add_and_free(&f->elems[map],
+                              xasprintf("%s . %s . %d : goto %s", v->ip,
+                                        proto, p->port, name));
+        }
+        free(name);
+    }
+}
+
+/* "{ 10.16.0.0/16, 100.64.0.0/16 }" of the CIDRs of 'family'; false if
+ * there is none. */
+static bool
+put_cidr_set(struct ds *s, const struct ip_cidr *cidrs, size_t n,
+             int family)
+{
+    size_t k = 0;
+    ds_put_cstr(s, "{ ");
+    for (size_t i = 0; i < n; i++) {
+        if (cidrs[i].family == family) {
+            ds_put_cstr(s, k++ ? ", " : "");
+            cidr_put(&cidrs[i], s);
+        }
+    }
+    ds_put_cstr(s, " }");
+    return k > 0;
+}
+
+void
+nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f)
+{
+    struct nsvc_chain *c = chain_add(f, "services", NULL);
+    chain_rule(c, "ip daddr . meta l4proto . th dport vmap @%s",
+               map_names[NSVC_EXTERNAL4]);
+    chain_rule(c, "ip6 daddr . meta l4proto . th dport vmap @%s",
+               map_names[NSVC_EXTERNAL6]);
+    chain_rule(c, "fib daddr type local ip daddr != 127.0.0.0/8 "
+               "meta l4proto . th dport vmap @%s", map_names[NSVC_NODEPORTS]);
+    chain_rule(c, "fib daddr type local ip6 daddr != ::1 "
+               "meta l4proto . th dport vmap @%s", map_names[NSVC_NODEPORTS]);
+    chain_seal(c, "services");
+
+    c = chain_add(f, "prerouting",
+                  "type nat hook prerouting priority dstnat; policy accept;");
+    chain_rule(c, "jump services");
+    chain_seal(c, "prerouting");
+
+    c = chain_add(f, "output",
+                  "type nat hook output priority -100; policy accept;");
+    chain_rule(c, "jump services");
+    chain_seal(c, "output");
+
+    c = chain_add(f, "postrouting",
+                  "type nat hook postrouting priority srcnat; "
+                  "policy accept;");
+    chain_rule(c, "meta mark & 0x%08x == 0x%08x meta mark set meta mark & "
+               "0x%08x masquerade", NSVC_MASQ_MARK, NSVC_MASQ_MARK,
+               ~(unsigned int) NSVC_MASQ_MARK);
+    static const int families[] = { AF_INET, AF_INET6 };
+    for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+        int fam = families[i];
+        struct ds pods = DS_EMPTY_INITIALIZER;
+        struct ds cluster = DS_EMPTY_INITIALIZER;
+        if (put_cidr_set(&pods, nets->pods, nets->n_pods, fam)
+            && put_cidr_set(&cluster, nets->cluster, nets->n_cluster, fam)) {
+            chain_rule(c, "%s saddr %s %s daddr != %s oifname != \"%s\" "
+                       "masquerade", l3(fam), ds_cstr(&pods), l3(fam),
+                       ds_cstr(&cluster), OVN_NODE_IFACE);
+        }
+        ds_destroy(&pods);
+        ds_destroy(&cluster);
+    }
+    chain_seal(c, "postrouting");
+}
+
+/* ---- commands ---- */
+
+static void
+put_chain_rules(struct ds *cmds, const char *name, const struct nsvc_chain *c)
+{
+    for (size_t i = 0; i < c->rules.n; i++) {
+        ds_put_format(cmds, "add rule %s %s %s", NSVC_TABLE, name,
+                      c->rules.names[i]);
+        if (!i) {
+            ds_put_format(cmds, " comment \"%s\"", c->sig);
+        }
+        ds_put_char(cmds, '\n');
+    }
+}
+
+static void
+put_add_chain(struct ds *cmds, const char *name, const struct nsvc_chain *c)
+{
+    ds_put_format(cmds, "add chain %s %s", NSVC_TABLE, name);
+    if (c->header) {
+        ds_put_format(cmds, " { %s }", c->header);
+    }
+    ds_put_char(cmds, '\n');
+}
+
+/* The key of element "KEY : VERDICT". */
+static char *
+elem_key(const char *elem)
+{
+    const char *colon = strstr(elem, " : ");
+    return colon ? xmemdup0(elem, colon - elem) : xstrdup(elem);
+}
+
+/* One "VERB element" command per map for the elements of 'a' not in 'b'
+ * ('keys_only' for deletions). */
+static void
+put_elems(struct ds *cmds, const char *verb, enum nsvc_map map,
+          const struct sset *a, const struct sset *b, bool keys_only)
+{
+    const char **sorted = sset_sort(a);
+    size_t k = 0;
+    for (size_t i = 0; i < sset_count(a); i++) {
+        if (b && sset_contains(b, sorted[i])) {
+            continue;
+        }
+        if (!k++) {
+            ds_put_format(cmds, "%s element %s %s { ", verb, NSVC_TABLE,
+                          map_names[map]);
+        } else {
+            ds_put_cstr(cmds, ", ");
+        }
+        if (keys_only) {
+            char *key = elem_key(sorted[i]);
+            ds_put_cstr(cmds, key);
+            free(key);
+        } else {
+            ds_put_cstr(cmds, sorted[i]);
+        }
+    }
+    if (k) {
+        ds_put_cstr(cmds, " }\n");
+    }
+    free(sorted);
+}
+
+void
+nsvc_diff(const struct nsvc_frag *old, const struct nsvc_frag *new,
+          struct ds *cmds)
+{
+    const struct shash_node **sorted = shash_sort(&new->chains);
+    size_t n = shash_count(&new->chains);
+
+    /* New chains first: rules and elements may refer to them. */
+    for (size_t i = 0; i < n; i++) {
+        if (!shash_find(&old->chains, sorted[i]->name)) {
+            put_add_chain(cmds, sorted[i]->name, sorted[i]->data);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct nsvc_chain *c = sorted[i]->data;
+        const struct nsvc_chain *was = shash_find_data(&old->chains,
+                                                       sorted[i]->name);
+        if (was && was->sig && c->sig && !strcmp(was->sig, c->sig)) {
+            continue;
+        }
+        if (was) {
+            ds_put_format(cmds, "flush chain %s %s\n", NSVC_TABLE,
+                          sorted[i]->name);
+        }
+        put_chain_rules(cmds, sorted[i]->name, c);
+    }
+    free(sorted);
+
+    for (int m = 0; m < N_NSVC_MAPS; m++) {
+        put_elems(cmds, "delete", m, &old->elems[m], &new->elems[m], true);
+    }
+    for (int m = 0; m < N_NSVC_MAPS; m++) {
+        put_elems(cmds, "add", m, &new->elems[m], &old->elems[m], false);
+    }
+
+    /* Gone chains last, once no element refers to them. */
+    sorted = shash_sort(&old->chains);
+    n = shash_count(&old->chains);
+    for (size_t i = 0; i < n; i++) {
+        if (!shash_find(&new->chains, sorted[i]->name)) {
+            ds_put_format(cmds, "flush chain %s %s\ndelete chain %s %s\n",
+                          NSVC_TABLE, sorted[i]->name, NSVC_TABLE,
+                          sorted[i]->name);
+        }
+    }
+    free(sorted);
+}
+
+void
+nsvc_replace(const struct nsvc_frag *all, struct ds *cmds)
+{
+    ds_put_format(cmds, "add table %s\ndelete table %s\nadd table %s\n",
+                  NSVC_TABLE, NSVC_TABLE, NSVC_TABLE);
+    for (int m = 0; m < N_NSVC_MAPS; m++) {
+        ds_put_format(cmds, "add map %s %s { type %s : verdict; }\n",
+                      NSVC_TABLE, map_names[m], map_types[m]);
+    }
+    struct nsvc_frag empty;
+    nsvc_frag_init(&empty);
+    nsvc_diff(&empty, all, cmds);
+    nsvc_frag_destroy(&empty);
+}
+
+/* ---- reading the table back ---- */
+
+/* nft's text listing, not its JSON: see nft.h. */
+
+static char *
+trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == ',')) {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
+static int
+map_index(const char *name)
+{
+    for (int m = 0; m < N_NSVC_MAPS; m++) {
+        if (!strcmp(name, map_names[m])) {
+            return m;
+        }
+    }
+    return -1;
+}
+
+/* Adds the elements in 'text' ("a : goto x, b : goto y", maybe with the
+ * braces) to map 'm' of 'f'. */
+static void
+add_elements(struct nsvc_frag *f, int m, char *text)
+{
+    char *save = NULL;
+    for (char *e = strtok_r(text, ",{}", &save); e;
+         e = strtok_r(NULL, ",{}", &save)) {
+        e = trim(e);
+        if (*e && m >= 0) {
+            sset_add(&f->elems[m], e);
+        }
+    }
+}
+
+char *
+nsvc_frag_parse(const char *listing, struct nsvc_frag *f)
+{
+    char *copy = xstrdup(listing);
+    struct simap n_rules = SIMAP_INITIALIZER(&n_rules);
+    enum { TOP, TABLE, MAP, ELEMS, CHAIN, OTHER } state = TOP;
+    int map = -1;
+    struct nsvc_chain *chain = NULL;
+    const char *chain_name = NULL;
+    char *error = NULL;
+    char *save = NULL;
+
+    for (char *line = strtok_r(copy, "\n", &save); line && !error;
+         line = strtok_r(NULL, "\n", &save)) {
+        line = trim(line);
+        char *hash = strstr(line, " # handle ");
+        if (hash) {
+            *hash = '\0';           /* A listing with handles. */
+            line = trim(line);
+        }
+        if (!*line) {
+            continue;
+        }
+        switch (state) {
+        case TOP:
+            if (!strncmp(line, "table ", 6)) {
+                state = TABLE;
+            }
+            break;
+        case TABLE:
+            if (!strncmp(line, "map ", 4) || !strncmp(line, "chain ", 6)
+                || !strncmp(line, "set ", 4)) {
+                char *name = trim(strchr(line, ' ') + 1);
+                size_t n = strlen(name);
+                if (n < 2 || strcmp(name + n - 2, " {")) {
+                    error = xasprintf("unexpected line \"%s\"", line);
+                    break;
+                }
+                name[n - 2] = '\0';
+                if (line[0] == 'm') {
+                    state = MAP;
+                    map = map_index(name);
+                    if (map >= 0) {
+                        f->maps_seen |= 1u << map;
+                    }
+                } else if (line[0] == 'c') {
+                    state = CHAIN;
+                    chain = chain_add(f, name, NULL);
+                    chain->sig = xstrdup("");
+                    chain_name = shash_find(&f->chains, name)->name;
+                } else {
+                    state = OTHER;
+                }
+            } else if (!strcmp(line, "}")) {
+                state = TOP;
+            }
+            break;
+        case MAP:
+            if (!strncmp(line, "elements = {", 12)) {
+                bool done = strchr(line + 12, '}') != NULL;
+                add_elements(f, map, line + 12);
+                state = done ? MAP : ELEMS;
+            } else if (!strcmp(line, "}")) {
+                state = TABLE;
+            }
+            break;
+        case ELEMS:
+            state = strchr(line, '}') ? MAP : ELEMS;
+            add_elements(f, map, line);
+            break;
+        case CHAIN:
+            if (!strcmp(line, "}")) {
+                state = TABLE;
+            } else if (!strncmp(line, "type ", 5) && strstr(line, " hook ")) {
+                free(chain->header);
+                chain->header = xstrdup(line);
+            } else if (simap_increase(&n_rules, chain_name, 1) == 1) {
+                const char *c = strstr(line, " comment \"");
+                if (c) {
+                    c += strlen(" comment \"");
+                    free(chain->sig);
+                    chain->sig = xmemdup0(c, strcspn(c, "\""));
+                }
+            }
+            break;
+        case OTHER:
+            if (!strcmp(line, "}")) {
+                state = TABLE;
+            }
+            break;
+        }
+    }
+    /* A signature holds only if the chain still has that many rules. */
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &f->chains) {
+        struct nsvc_chain *c = node->data;
+        const char *colon = strrchr(c->sig, ':');
+        unsigned int n = simap_get(&n_rules, node->name);
+        if (!colon || strtoul(colon + 1, NULL, 10) != n) {
+            free(c->sig);
+            c->sig = xstrdup("");
+        }
+    }
+    simap_destroy(&n_rules);
+    free(copy);
+    return error;
+}
+
+bool
+nsvc_skeleton_ok(const struct nsvc_frag *have, const struct nsvc_frag *want)
+{
+    if (have->maps_seen != (1u << N_NSVC_MAPS) - 1) {
+        return false;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(fixed_chains); i++) {
+        const char *name = fixed_chains[i];
+        const struct nsvc_chain *h = shash_find_data(&have->chains, name);
+        const struct nsvc_chain *w = shash_find_data(&want->chains, name);
+        if (!h || !w || !h->header != !w->header) {
+            return false;
+        }
+        if (strcmp(name, "postrouting")
+            && (!h->sig || !w->sig || strcmp(h->sig, w->sig))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+compare_cidrs(const void *a_, const void *b_)
+{
+    const struct ip_cidr *a = a_, *b = b_;
+    if (a->family != b->family) {
+        return a->family < b->family ? -1 : 1;
+    }
+    if (a->network != b->network) {
+        return a->network < b->network ? -1 : 1;
+    }
+    return a->plen < b->plen ? -1 : a->plen > b->plen;
+}
+
+void
+nsvc_cidrs_normalize(struct ip_cidr *cidrs, size_t *n)
+{
+    qsort(cidrs, *n, sizeof *cidrs, compare_cidrs);
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (k && cidrs[k - 1].family == cidrs[i].family
+            && cidr_contains(&cidrs[k - 1], cidrs[i].family,
+                             cidrs[i].network)) {
+            continue;           /* Inside the one before (sorted). */
+        }
+        cidrs[k++] = cidrs[i];
+    }
+    *n = k;
+}
+
+/* ==== the module ==== */
+
+struct node_services {
+    char *node_name;
+    struct k8s_informer *services, *slices, *subnets, *node;
+    struct ip_cidr *service_cidrs;
+    size_t n_service_cidrs;
+    int resync_ms;
+    bool set_forwarding;
+    struct nft *nft;
+
+    /* What the table holds (as far as we know). */
+    bool synced;                    /* Made right once: 'base', 'applied'
+                                     * are the table's. */
+    struct nsvc_frag base;          /* The skeleton. */
+    struct shash applied;           /* Service key -> struct nsvc_frag *. */
+
+    /* nodeport and external IP:port claims: "MAP|KEY" -> owner key. */
+    struct shash claims;
+    struct sset blocked;            /* Services that lost a claim. */
+
+    struct sset dirty;              /* Service keys to look at. */
+    bool networks_dirty;
+    long long int next_resync;      /* LLONG_MAX: none planned. */
+    bool forwarding_done;
+
+    struct node_services_stats stats;
+};
+
+struct node_services *
+node_services_create(const struct node_services_config *cfg)
+{
+    struct node_services *ns = xzalloc(sizeof *ns);
+    ns->node_name = xstrdup(cfg->node_name);
+    ns->services = cfg->services;
+    ns->slices = cfg->slices;
+    ns->subnets = cfg->subnets;
+    ns->node = cfg->node;
+    ns->service_cidrs = xmemdup(cfg->service_cidrs,
+                                cfg->n_service_cidrs
+                                * sizeof *cfg->service_cidrs);
+    ns->n_service_cidrs = cfg->n_service_cidrs;
+    ns->resync_ms = (cfg->resync_s > 0 ? cfg->resync_s : 300) * 1000;
+    ns->set_forwarding = cfg->set_forwarding;
+    ns->nft = nft_create();
+    nsvc_frag_init(&ns->base);
+    shash_init(&ns->applied);
+    shash_init(&ns->claims);
+    sset_init(&ns->blocked);
+    sset_init(&ns->dirty);
+    ns->next_resync = 0;
+    k8s_informer_add_index(ns->slices, SLICE_INDEX, svc_index_slice_service);
+    return ns;
+}
+
+static void
+frag_free(struct nsvc_frag *f)
+{
+    nsvc_frag_destroy(f);
+    free(f);
+}
+
+static void
+applied_clear(struct shash *applied)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, applied) {
+        frag_free(node->data);
+        shash_delete(applied, node);
+    }
+}
+
+void
+node_services_destroy(struct node_services *ns)
+{
+    if (!ns) {
+        return;
+    }
+    applied_clear(&ns->applied);
+    shash_destroy(&ns->applied);
+    shash_destroy_free_data(&ns->claims);
+    sset_destroy(&ns->blocked);
+    sset_destroy(&ns->dirty);
+    nsvc_frag_destroy(&ns->base);
+    nft_destroy(ns->nft);
+    free(ns->service_cidrs);
+    free(ns->node_name);
+    free(ns);
+}
+
+void
+node_services_service_changed(struct node_services *ns,
+                              const struct json *service)
+{
+    char *key = k8s_obj_key(service);
+    if (key) {
+        sset_add_and_free(&ns->dirty, key);
+    }
+    poll_immediate_wake();
+}
+
+void
+node_services_slice_changed(struct node_services *ns,
+                            const struct json *slice)
+{
+    struct svec keys = SVEC_EMPTY_INITIALIZER;
+    svc_index_slice_service(slice, &keys);
+    for (size_t i = 0; i < keys.n; i++) {
+        sset_add(&ns->dirty, keys.names[i]);
+    }
+    svec_destroy(&keys);
+    poll_immediate_wake();
+}
+
+void
+node_services_networks_changed(struct node_services *ns)
+{
+    ns->networks_dirty = true;
+    poll_immediate_wake();
+}
+
+void
+node_services_resync(struct node_services *ns)
+{
+    ns->next_resync = 0;
+    poll_immediate_wake();
+}
+
+void
+node_services_get_stats(const struct node_services *ns,
+                        struct node_services_stats *stats)
+{
+    *stats = ns->stats;
+    stats->synced = ns->synced;
+    stats->n_services = shash_count(&ns->applied);
+    stats->n_elems = 0;
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ns->applied) {
+        stats->n_elems += nsvc_frag_n_elems(node->data);
+    }
+}
+
+/* ---- inputs ---- */
+
+static void
+add_cidr(struct ip_cidr **cidrs, size_t *n, const struct ip_cidr *c)
+{
+    *cidrs = xrealloc(*cidrs, (*n + 1) * sizeof **cidrs);
+    (*cidrs)[(*n)++] = *c;
+}
+
+/* The pod CIDRs (Subnets of the default VPC, but the join network) and the
+ * cluster's networks (those, join, the Service CIDRs). */
+static void
+read_networks(const struct node_services *ns, struct nsvc_networks *nets)
+{
+    memset(nets, 0, sizeof *nets);
+    struct ovn_ann_network join = { .n_addrs = 0 };
+    const struct json *node = ns->node
+        ? k8s_informer_get(ns->node, ns->node_name) : NULL;
+    if (node && ovn_ann_is_allocated(node)) {
+        char *error = ovn_ann_network_parse(node, &join);
+        if (error) {
+            join.n_addrs = 0;
+            free(error);            /* node-setup says it. */
+        }
+    }
+    for (size_t i = 0; i < join.n_addrs; i++) {
+        add_cidr(&nets->cluster, &nets->n_cluster, &join.addrs[i].cidr);
+    }
+    for (size_t i = 0; i < ns->n_service_cidrs; i++) {
+        add_cidr(&nets->cluster, &nets->n_cluster, &ns->service_cidrs[i]);
+    }
+
+    struct k8s_object *o;
+    K8S_INFORMER_FOR_EACH (o, ns->subnets) {
+        const char *vpc = json_get_string(o->obj, "spec.vpc");
+        const char *block = json_get_string(o->obj, "spec.cidrBlock");
+        struct ip_cidr cidrs[2];
+        size_t n_cidrs;
+        char *error = block ? cidr_parse_block(block, cidrs, &n_cidrs)
+                            : xstrdup("no cidrBlock");
+        if (error || (vpc && *vpc && strcmp(vpc, OVN_CLUSTER_ROUTER))) {
+            free(error);
+            continue;
+        }
+        for (size_t i = 0; i < n_cidrs; i++) {
+            bool is_join = false;
+            for (size_t j = 0; j < join.n_addrs; j++) {
+                is_join = is_join || cidr_contains(&cidrs[i],
+                                                   join.addrs[j].ip.family,
+                                                   join.addrs[j].ip.n);
+            }
+            add_cidr(&nets->cluster, &nets->n_cluster, &cidrs[i]);
+            if (!is_join) {
+                add_cidr(&nets->pods, &nets->n_pods, &cidrs[i]);
+            }
+        }
+    }
+    nsvc_cidrs_normalize(nets->pods, &nets->n_pods);
+    nsvc_cidrs_normalize(nets->cluster, &nets->n_cluster);
+}
+
+static void
+networks_destroy(struct nsvc_networks *nets)
+{
+    free(nets->pods);
+    free(nets->cluster);
+}
+
+static void
+build_base(const struct node_services *ns, struct nsvc_frag *f)
+{
+    struct nsvc_networks nets;
+    read_networks(ns, &nets);
+    nsvc_frag_init(f);
+    nsvc_base_frag(&nets, f);
+    networks_destroy(&nets);
+}
+
+static char *
+claim_key(enum nsvc_map m, const char *elem)
+{
+    char *key = elem_key(elem);
+    char *ck = xasprintf("%s|%s", map_names[m], key);
+    free(key);
+    return ck;
+}
+
+/* Drops the elements of 'f' that another Service claimed first, takes the
+ * others for 'key', and gives up the claims 'key' no longer makes.
+ * Returns true if it gave up any. */
+static bool
+settle_claims(struct node_services *ns, const char *key, struct nsvc_frag *f)
+{
+    struct sset mine = SSET_INITIALIZER(&mine);
+    for (int m = 0; m < N_NSVC_MAPS; m++) {
+        const char *elem;
+        SSET_FOR_EACH_SAFE (elem, &f->elems[m]) {
+            char *ck = claim_key(m, elem);
+            const char *owner = shash_find_data(&ns->claims, ck);
+            if (owner && strcmp(owner, key)) {
+                VLOG_WARN_RL(&rl, "service %s: %s is already %s's: not "
+                             "served for %s", key, strchr(ck, '|') + 1,
+                             owner, key);
+                sset_add(&ns->blocked, key);
+                sset_delete(&f->elems[m], SSET_NODE_FROM_NAME(elem));
+                free(ck);
+                continue;
+            }
+            if (!owner) {
+                shash_add(&ns->claims, ck, xstrdup(key));
+            }
+            sset_add_and_free(&mine, ck);
+        }
+    }
+    bool released = false;
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, &ns->claims) {
+        if (!strcmp(node->data, key) && !sset_contains(&mine, node->name)) {
+            free(node->data);
+            shash_delete(&ns->claims, node);
+            released = true;
+        }
+    }
+    sset_destroy(&mine);
+    return released;
+}
+
+/* The content Service 'key' should have now (empty when it is gone or
+ * bad). */
+static struct nsvc_frag *
+build_service(struct node_services *ns, const char *key)
+{
+    struct nsvc_frag *f = xmalloc(sizeof *f);
+    nsvc_frag_init(f);
+    const struct json *svc = k8s_informer_get(ns->services, key);
+    if (svc) {
+        const struct hmapx *set = k8s_informer_index_lookup(ns->slices,
+                                                            SLICE_INDEX, key);
+        size_t n = set ? hmapx_count(set) : 0, i = 0;
+        const struct json **slices = xmalloc((n ? n : 1) * sizeof *slices);
+        struct hmapx_node *hn;
+        if (set) {
+            HMAPX_FOR_EACH (hn, set) {
+                const struct k8s_object *o = hn->data;
+                slices[i++] = o->obj;
+            }
+        }
+        struct svc_model m;
+        char *error = svc_model_build(svc, slices, n, &m);
+        if (error) {
+            VLOG_WARN_RL(&rl, "service %s: %s: not served on this node",
+                         key, error);
+            free(error);
+        } else {
+            nsvc_service_frag(&m, ns->node_name, f);
+        }
+        svc_model_destroy(&m);
+        free(slices);
+    }
+    sset_find_and_delete(&ns->blocked, key);
+    if (settle_claims(ns, key, f)) {
+        /* Services that were refused a port may have it now. */
+        const char *b;
+        SSET_FOR_EACH (b, &ns->blocked) {
+            sset_add(&ns->dirty, b);
+        }
+    }
+    return f;
+}
+
+/* ---- applying ---- */
+
+static char *
+apply(struct node_services *ns, const struct ds *cmds)
+{
+    if (!cmds->length) {
+        return NULL;
+    }
+    char *error = nft_run(ns->nft, ds_cstr_ro(cmds));
+    ns->stats.n_txns++;
+    if (error) {
+        ns->stats.n_errors++;
+        return error;
+    }
+    for (const char *p = ds_cstr_ro(cmds); *p; p++) {
+        ns->stats.n_commands += *p == '\n';
+    }
+    return NULL;
+}
+
+/* Turns IP forwarding on: IPv4's, and IPv6's if the cluster has IPv6
+ * networks (it stops the node from taking IPv6 router advertisements). */
+static void
+set_forwarding(struct node_services *ns)
+{
+    static const char *const knobs[] = {
+        "/proc/sys/net/ipv4/ip_forward",
+        "/proc/sys/net/ipv6/conf/all/forwarding",
+    };
+    if (!ns->set_forwarding || ns->forwarding_done) {
+        return;
+    }
+    struct nsvc_networks nets;
+    read_networks(ns, &nets);
+    bool v6 = false;
+    for (size_t i = 0; i < nets.n_cluster; i++) {
+        v6 = v6 || nets.cluster[i].family == AF_INET6;
+    }
+    networks_destroy(&nets);
+    ns->forwarding_done = true;
+    for (size_t i = 0; i < (v6 ? 2 : 1); i++) {
+        FILE *f = fopen(knobs[i], "r+");
+        int c = f ? fgetc(f) : EOF;
+        if (f && c != '1') {
+            rewind(f);
+            fputs("1\n", f);
+        }
+        if (!f || fclose(f)) {
+            VLOG_WARN("%s: %s", knobs[i], ovs_strerror(errno));
+        } else if (c != '1') {
+            VLOG_INFO("%s set to 1", knobs[i]);
+        }
+    }
+}
+
+/* Every Service: the keys of the cache and those of the table. */
+static void
+all_keys(const struct node_services *ns, struct sset *keys)
+{
+    struct k8s_object *o;
+    K8S_INFORMER_FOR_EACH (o, ns->services) {
+        sset_add(keys, o->key);
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &ns->applied) {
+        sset_add(keys, node->name);
+    }
+}
+
+/* Adds 'src' to 'dst' (their chains and elements do not overlap: claims
+ * keep elements apart, keys keep chains apart). */
+static void
+frag_merge(struct nsvc_frag *dst, const struct nsvc_frag *src)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &src->chains) {
+        const struct nsvc_chain *c = node->data;
+        struct nsvc_chain *copy = chain_add(dst, node->name, c->header);
+        svec_destroy(&copy->rules);
+        svec_clone(&copy->rules, &c->rules);
+        copy->sig = c->sig ? xstrdup(c->sig) : NULL;
+    }
+    for (int m = 0; m < N_NSVC_MAPS; m++) {
+        const char *e;
+        SSET_FOR_EACH (e, &src->elems[m]) {
+            sset_add(&dst->elems[m], e);
+        }
+    }
+}
+
+/* Reads the table back and makes it what it should be, in one
+ * transaction.  Returns false on failure (logged). */
+static bool
+resync(struct node_services *ns)
+{
+    ns->stats.n_resyncs++;
+    struct nsvc_frag base;
+    build_base(ns, &base);
+
+    struct sset keys = SSET_INITIALIZER(&keys);
+    all_keys(ns, &keys);
+    const char **sorted = sset_sort(&keys);
+    struct shash want = SHASH_INITIALIZER(&want);
+    struct nsvc_frag all;
+    nsvc_frag_init(&all);
+    frag_merge(&all, &base);
+    sset_clear(&ns->dirty);     /* Those a released claim unblocks come
+                                 * back during the loop. */
+    ns->networks_dirty = false;
+    for (size_t i = 0; i < sset_count(&keys); i++) {
+        struct nsvc_frag *f = build_service(ns, sorted[i]);
+        if (shash_is_empty(&f->chains) && !nsvc_frag_n_elems(f)) {
+            frag_free(f);
+            continue;
+        }
+        frag_merge(&all, f);
+        shash_add(&want, sorted[i], f);
+    }
+    free(sorted);
+    sset_destroy(&keys);
+
+    struct ds cmds = DS_EMPTY_INITIALIZER;
+    struct nsvc_frag have;
+    nsvc_frag_init(&have);
+    char *error = NULL;
+    bool exists = nft_table_exists(ns->nft, "inet", "kovn", &error);
+    if (!error && exists) {
+        char *listing;
+        error = nft_run_text(ns->nft, "list table " NSVC_TABLE, false,
+                             &listing);
+        if (!error) {
+            error = nsvc_frag_parse(listing, &have);
+            free(listing);
+        }
+    }
+    bool replace = !error && (!exists || !nsvc_skeleton_ok(&have, &all));
+    if (replace) {
+        nsvc_replace(&all, &cmds);
+    } else if (!error) {
+        nsvc_diff(&have, &all, &cmds);
+    }
+    if (!error) {
+        error = apply(ns, &cmds);
+    }
+    if (error && !replace) {
+        /* Whatever was wrong with the diff, a replace repairs it. */
+        VLOG_WARN("resync: %s; replacing the table", error);
+        free(error);
+        replace = true;
+        ds_clear(&cmds);
+        nsvc_replace(&all, &cmds);
+        error = apply(ns, &cmds);
+    }
+    if (!error) {
+        size_t n = 0;
+        for (const char *p = ds_cstr(&cmds); *p; p++) {
+            n += *p == '\n';
+        }
+        VLOG_INFO("table %s %s: %"PRIuSIZE" services, %"PRIuSIZE" map "
+                  "elements, %"PRIuSIZE" commands", NSVC_TABLE,
+                  replace ? "replaced" : n ? "repaired" : "already right",
+                  shash_count(&want), nsvc_frag_n_elems(&all), n);
+        ns->stats.n_replaces += replace;
+        applied_clear(&ns->applied);
+        shash_swap(&ns->applied, &want);
+        frag_swap(&ns->base, &base);
+        nsvc_frag_destroy(&base);
+        ns->synced = true;
+        set_forwarding(ns);
+    } else {
+        VLOG_WARN_RL(&rl, "resync failed: %s", error);
+        nsvc_frag_destroy(&base);
+    }
+    applied_clear(&want);
+    shash_destroy(&want);
+    nsvc_frag_destroy(&have);
+    nsvc_frag_destroy(&all);
+    ds_destroy(&cmds);
+    bool ok = !error;
+    free(error);
+    return ok;
+}
+
+/* One change waiting to be applied. */
+struct change {
+    char *key;                  /* Service key, or NULL: the skeleton. */
+    struct nsvc_frag *frag;     /* The new content. */
+    struct ds cmds;
+};
+
+static void
+commit_change(struct node_services *ns, struct change *c)
+{
+    if (!c->key) {
+        frag_swap(&ns->base, c->frag);
+        frag_free(c->frag);
+    } else {
+        struct nsvc_frag *old = shash_find_and_delete(&ns->applied, c->key);
+        if (old) {
+            frag_free(old);
+        }
+        if (shash_is_empty(&c->frag->chains)
+            && !nsvc_frag_n_elems(c->frag)) {
+            frag_free(c->frag);
+        } else {
+            shash_add(&ns->applied, c->key, c->frag);
+        }
+    }
+    c->frag = NULL;
+}
+
+/* Applies what changed since the last run: one transaction for all; if nft
+ * refuses it, one per Service, so that one bad Service does not hold the
+ * others back. */
+static void
+apply_changes(struct node_services *ns)
+{
+    struct change *changes = NULL;
+    size_t n = 0, allocated = 0;
+    struct ds all = DS_EMPTY_INITIALIZER;
+
+    if (ns->networks_dirty) {
+        ns->networks_dirty = false;
+        struct nsvc_frag *base = xmalloc(sizeof *base);
+        build_base(ns, base);
+        changes = x2nrealloc(changes, &allocated, sizeof *changes);
+        changes[n] = (struct change) { .key = NULL, .frag = base };
+        ds_init(&changes[n].cmds);
+        nsvc_diff(&ns->base, base, &changes[n].cmds);
+        n++;
+    }
+    while (!sset_is_empty(&ns->dirty)) {
+        char *key = sset_pop(&ns->dirty);
+        struct nsvc_frag *f = build_service(ns, key);
+        struct nsvc_frag empty;
+        const struct nsvc_frag *old = shash_find_data(&ns->applied, key);
+        nsvc_frag_init(&empty);
+        if (n >= allocated) {
+            changes = x2nrealloc(changes, &allocated, sizeof *changes);
+        }
+        changes[n] = (struct change) { .key = key, .frag = f };
+        ds_init(&changes[n].cmds);
+        nsvc_diff(old ? old : &empty, f, &changes[n].cmds);
+        nsvc_frag_destroy(&empty);
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ds_put_buffer(&all, changes[i].cmds.string, changes[i].cmds.length);
+    }
+
+    char *error = apply(ns, &all);
+    if (error && n > 1) {
+        VLOG_WARN_RL(&rl, "%s; trying each change on its own", error);
+        free(error);
+        error = NULL;
+        for (size_t i = 0; i < n; i++) {
+            char *e = apply(ns, &changes[i].cmds);
+            if (e) {
+                VLOG_WARN_RL(&rl, "%s %s: %s", changes[i].key ? "service"
+                             : "table", changes[i].key ? changes[i].key
+                             : "skeleton", e);
+                free(e);
+            } else {
+                commit_change(ns, &changes[i]);
+            }
+        }
+    } else if (error) {
+        VLOG_WARN_RL(&rl, "%s %s: %s", changes[0].key ? "service" : "table",
+                     changes[0].key ? changes[0].key : "skeleton", error);
+        free(error);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            commit_change(ns, &changes[i]);
+        }
+        if (all.length) {
+            VLOG_DBG("applied %"PRIuSIZE" changes:\n%s", n, ds_cstr(&all));
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (changes[i].frag) {
+            frag_free(changes[i].frag);
+        }
+        free(changes[i].key);
+        ds_destroy(&changes[i].cmds);
+    }
+    free(changes);
+    ds_destroy(&all);
+}
+
+static bool
+inputs_synced(const struct node_services *ns)
+{
+    return k8s_informer_has_synced(ns->services)
+           && k8s_informer_has_synced(ns->slices)
+           && k8s_informer_has_synced(ns->subnets)
+           && (!ns->node || k8s_informer_has_synced(ns->node));
+}
+
+void
+node_services_run(struct node_services *ns)
+{
+    if (!inputs_synced(ns)) {
+        return;
+    }
+    if (!ns->synced || time_msec() >= ns->next_resync) {
+        bool ok = resync(ns);
+        ns->next_resync = time_msec() + (ok ? ns->resync_ms : 5000);
+        return;
+    }
+    if (!sset_is_empty(&ns->dirty) || ns->networks_dirty) {
+        apply_changes(ns);
+    }
+}
+
+void
+node_services_wait(struct node_services *ns)
+{
+    if (!inputs_synced(ns)) {
+        return;
+    }
+    if (ns->synced && (!sset_is_empty(&ns->dirty) || ns->networks_dirty)) {
+        poll_immediate_wake();
+    }
+    poll_timer_wait_until(ns->next_resync);
+}

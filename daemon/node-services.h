@@ -1,0 +1,185 @@
+/* Copyright (c) 2026 The kovn Authors.  Licensed under the Apache License,
+ * Version 2.0; see LICENSE. */
+
+#ifndef KOVN_DAEMON_NODE_SERVICES_H
+#define KOVN_DAEMON_NODE_SERVICES_H 1
+
+/* The node's kernel side of Services and of the distributed gateway: ONE
+ * nftables table, "inet kovn", in the node's network namespace.
+ *
+ *   - NodePort: a packet to a local address of the node (not loopback) on
+ *     a Service's nodePort, and a packet to one of its externalIPs or
+ *     load balancer ingress IPs on its port, goes to a chain of that
+ *     Service port ("svc/NS/NAME/PROTO/PORT"), through the verdict maps
+ *     @nodeports (proto . port) and @external4 / @external6
+ *     (ip . proto . port), from prerouting (from outside) and output (from
+ *     the node itself).  externalTrafficPolicy Cluster: DNAT to the
+ *     Service's ClusterIP of the packet's family (routed via ovn0 into
+ *     OVN, whose load balancer picks the backend) and masquerade.  Local:
+ *     DNAT to one of the ready endpoints on this node, at random, the
+ *     client's address kept; drop when there is none.
+ *   - Gateway: a packet from a pod CIDR to anything outside the cluster's
+ *     networks (pod subnets, the join CIDR, the Service CIDRs) that leaves
+ *     by an interface other than ovn0 is masqueraded.
+ *
+ * A change to one Service (or its EndpointSlices) is one nft transaction
+ * that adds and deletes that Service's map elements and adds, flushes or
+ * deletes its chains: its cost does not grow with the number of Services.
+ * At start (and every resync interval) the table is read back and made
+ * exactly what it should be in one transaction: nothing is written when it
+ * is already right, stale chains and elements are removed, and the whole
+ * table is replaced atomically when its skeleton is not this version's.
+ * Each chain's first rule carries a comment with a hash of the chain's
+ * content, so that a read-back chain is compared without parsing rules.
+ *
+ * Bad input (two Services claiming one nodePort or externalIP:port, a
+ * Service nft refuses) gets a log line; the first claimant keeps the
+ * port, and the other Services are served.
+ *
+ * The first half of this header is pure (model -> nft commands, and nft's
+ * JSON listing -> the same form), for tests; the second half is the
+ * module kovn-daemon runs. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "openvswitch/compiler.h"
+#include "openvswitch/shash.h"
+#include "sset.h"
+#include "svec.h"
+
+struct ds;
+struct ip_cidr;
+struct json;
+struct k8s_informer;
+struct svc_model;
+
+#define NSVC_TABLE "inet kovn"          /* Family and name. */
+#define NSVC_MASQ_MARK 0x00020000       /* Packet mark bit: masquerade. */
+
+enum nsvc_map { NSVC_NODEPORTS, NSVC_EXTERNAL4, NSVC_EXTERNAL6,
+                N_NSVC_MAPS };
+const char *nsvc_map_name(enum nsvc_map);
+
+/* One chain of the table. */
+struct nsvc_chain {
+    char *header;               /* Base chains: "type nat hook ...; policy
+                                 * accept;", else NULL. */
+    struct svec rules;          /* Empty in a read-back table. */
+    char *sig;                  /* "kovn:HASH:N_RULES" of header and
+                                 * rules; read back: the first rule's
+                                 * comment, or "" when the rule count does
+                                 * not match it. */
+};
+
+/* A part of the table (one Service's, the skeleton's) or all of it. */
+struct nsvc_frag {
+    struct shash chains;                /* Name -> struct nsvc_chain *. */
+    struct sset elems[N_NSVC_MAPS];     /* "KEY : VERDICT", as written. */
+    unsigned int maps_seen;             /* Read back: 1 << map, for each
+                                         * map the table has. */
+};
+
+/* The cluster's networks, for the gateway masquerade. */
+struct nsvc_networks {
+    struct ip_cidr *pods;       /* Pod CIDRs: masqueraded when leaving. */
+    size_t n_pods;
+    struct ip_cidr *cluster;    /* Never masqueraded to: pods, join,
+                                 * Services. */
+    size_t n_cluster;
+};
+
+void nsvc_frag_init(struct nsvc_frag *);
+void nsvc_frag_destroy(struct nsvc_frag *);
+size_t nsvc_frag_n_elems(const struct nsvc_frag *);
+
+/* Adds to 'f' what the Service of 'm' needs on node 'node': its chains and
+ * map elements (none for a Service without node ports, externalIPs or
+ * VIPs). */
+void nsvc_service_frag(const struct svc_model *m, const char *node,
+                       struct nsvc_frag *f);
+
+/* Adds to 'f' the table's skeleton: base chains, the "services" chain, the
+ * gateway masquerade of 'nets'.  Every chain named here but
+ * "postrouting" is fixed by this version of the code. */
+void nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f);
+
+/* True if 'name' is a chain of the skeleton (fixed by code). */
+bool nsvc_is_fixed_chain(const char *name);
+
+/* Appends to 'cmds' the commands that turn 'old' into 'new' (chains added,
+ * flushed and rewritten when their signature differs, or deleted; elements
+ * deleted and added), in an order nft accepts as one transaction.  Appends
+ * nothing when they are equal. */
+void nsvc_diff(const struct nsvc_frag *old, const struct nsvc_frag *new,
+               struct ds *cmds);
+
+/* Appends to 'cmds' the commands that replace the whole table with 'all'
+ * (which must hold the skeleton). */
+void nsvc_replace(const struct nsvc_frag *all, struct ds *cmds);
+
+/* Reads nft's text listing of the table ("list table inet kovn", with or
+ * without handles) into 'f' (chains with their headers and signatures,
+ * no rules).  Returns NULL or a malloc'd message. */
+char *nsvc_frag_parse(const char *listing, struct nsvc_frag *f)
+    OVS_WARN_UNUSED_RESULT;
+
+/* True if 'have' (read back) has the skeleton of this version: every map,
+ * and every fixed chain but postrouting with the signature of 'want'. */
+bool nsvc_skeleton_ok(const struct nsvc_frag *have,
+                      const struct nsvc_frag *want);
+
+/* Normalizes 'cidrs' in place: sorted, none contained in another.  */
+void nsvc_cidrs_normalize(struct ip_cidr *cidrs, size_t *n);
+
+/* ---- the module ---- */
+
+struct node_services_config {
+    const char *node_name;
+    struct k8s_informer *services;      /* All Services. */
+    struct k8s_informer *slices;        /* All EndpointSlices. */
+    struct k8s_informer *subnets;       /* Subnets: the pod CIDRs. */
+    struct k8s_informer *node;          /* This Node: the join CIDR. */
+    const struct ip_cidr *service_cidrs;
+    size_t n_service_cidrs;
+    int resync_s;                       /* Read back and repair this often;
+                                         * 0: 300 s. */
+    bool set_forwarding;                /* Turn IP forwarding on. */
+};
+
+/* Creates the module.  The informers are borrowed (they must outlive it);
+ * it adds an index to 'slices', so call it before their first run.  The
+ * module owns its nft handle and a copy of everything else. */
+struct node_services *node_services_create(
+    const struct node_services_config *);
+void node_services_destroy(struct node_services *);
+
+/* Informer events (call from the informers' handlers): a Service or an
+ * EndpointSlice changed, or the Subnets or the Node did. */
+void node_services_service_changed(struct node_services *,
+                                   const struct json *service);
+void node_services_slice_changed(struct node_services *,
+                                 const struct json *slice);
+void node_services_networks_changed(struct node_services *);
+
+/* Forces a read-back resync at the next run. */
+void node_services_resync(struct node_services *);
+
+void node_services_run(struct node_services *);
+void node_services_wait(struct node_services *);
+
+/* Counters, for kovn/status and tests. */
+struct node_services_stats {
+    bool synced;                        /* The table was made right once. */
+    unsigned long long n_txns;          /* nft transactions run... */
+    unsigned long long n_commands;      /* ...with this many commands. */
+    unsigned long long n_errors;        /* Transactions nft refused. */
+    unsigned long long n_resyncs;       /* Read-back resyncs. */
+    unsigned long long n_replaces;      /* ...that replaced the table. */
+    size_t n_services;                  /* Services with content. */
+    size_t n_elems;                     /* Map elements written. */
+};
+void node_services_get_stats(const struct node_services *,
+                             struct node_services_stats *);
+
+#endif /* daemon/node-services.h */
