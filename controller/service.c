@@ -98,16 +98,25 @@ lb_vips(const struct svc_model *m, enum svc_proto proto, struct smap *out)
 }
 
 static void
-lb_options(const struct svc_model *m, struct smap *out)
+lb_options(struct smap *out)
 {
     smap_init(out);
     /* A VIP without backends answers with a TCP reset or an ICMP
      * unreachable, so clients fail at once instead of timing out. */
     smap_add(out, "reject", "true");
-    if (m->affinity_timeout) {
-        smap_add_format(out, "affinity_timeout", "%d", m->affinity_timeout);
-    }
 }
+
+/* sessionAffinity ClientIP: the backend is a hash of the client's address.
+ *
+ * Not options:affinity_timeout, which would honour the Service's own
+ * timeoutSeconds: in OVN 23.03 (Debian bookworm's) the first SYN of each
+ * affinity session is committed to conntrack by ct_lb_mark, then dropped
+ * by the stage that learns the affinity; its retransmissions come back
+ * already DNATed, miss the learnt flow (which matches the VIP), and are
+ * dropped in turn, so no new session ever connects (seen on the sandbox
+ * in the datapath flows).  Hashing keeps a client on one backend, beyond
+ * the timeout too, until the backends change. */
+static const char *const affinity_fields[] = { "ip_src" };
 
 /* Makes the load balancers of Service 'key' those of 'm' (NULL: none). */
 static void
@@ -129,13 +138,17 @@ ensure_lbs(struct kind *k, struct ovn_txn *t, const char *key,
             }
         } else {
             struct smap options, ids = SMAP_INITIALIZER(&ids);
-            lb_options(m, &options);
+            lb_options(&options);
             ovn_owner_init(&ids, OVN_OWNER_SERVICE, key, NULL);
             struct nb_lb_spec spec = {
                 .name = name,
                 .protocol = svc_proto_name(p),
                 .vips = &vips,
                 .options = &options,
+                .selection_fields = (m->affinity_timeout ? affinity_fields
+                                     : NULL),
+                .n_selection_fields = (m->affinity_timeout
+                                       ? ARRAY_SIZE(affinity_fields) : 0),
                 .external_ids = &ids,
             };
             if (!nb_lb_ensure(t, c->nbi, c->lb_group, &spec)) {

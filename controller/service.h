@@ -12,8 +12,9 @@
  *       vips         "<VIP>:<port>" -> "<backend>:<port>,..."  for each
  *                    ClusterIP, externalIP and load balancer ingress IP,
  *                    with the ready backends of the VIP's family
- *       options      reject=true: a VIP without backends refuses at once;
- *                    affinity_timeout=<s> for sessionAffinity ClientIP
+ *       options      reject=true: a VIP without backends refuses at once
+ *       selection_fields  ip_src for sessionAffinity ClientIP (see
+ *                    service.c: why not affinity_timeout)
  *       external_ids vendor=kovn service=<namespace>/<name>
  *
  * What a Service and its EndpointSlices mean is lib/svc/svc-model.h's, the

@@ -9,6 +9,7 @@
 #include "ovn/ovn-idl.h"
 #include "ovn/ovn-owner.h"
 #include "smap.h"
+#include "util.h"
 
 const struct nbrec_load_balancer_group *
 nb_lb_group_ensure(struct ovn_txn *t, struct nb_index *x, const char *name)
@@ -45,6 +46,9 @@ nb_lb_ensure(struct ovn_txn *t, struct nb_index *x,
     nbrec_load_balancer_set_protocol(lb, spec->protocol);
     nbrec_load_balancer_set_vips(lb, spec->vips);
     nbrec_load_balancer_set_options(lb, spec->options);
+    nbrec_load_balancer_set_selection_fields(
+        lb, CONST_CAST(const char **, spec->selection_fields),
+        spec->n_selection_fields);
     nbrec_load_balancer_set_external_ids(lb, spec->external_ids);
     return true;
 }

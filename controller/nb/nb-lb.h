@@ -13,6 +13,7 @@
  * ever adds or removes its own load balancers in it. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct nb_index;
 struct nbrec_load_balancer_group;
@@ -30,6 +31,9 @@ struct nb_lb_spec {
     const char *protocol;               /* "tcp", "udp", "sctp". */
     const struct smap *vips;            /* "VIP:PORT" -> "IP:PORT,...". */
     const struct smap *options;
+    const char *const *selection_fields;    /* E.g. "ip_src"; may be
+                                             * NULL if none. */
+    size_t n_selection_fields;
     const struct smap *external_ids;    /* vendor=kovn and owner keys. */
 };
 

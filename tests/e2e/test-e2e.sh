@@ -22,84 +22,15 @@
 # sanitizer report in any log; and a teardown that leaves nothing behind.
 #
 # Usage: tests/e2e/test-e2e.sh        (as root; meson test --suite e2e)
+# (The sandbox, its cleanup and the helpers: e2e-lib.sh.)
 # Environment: KOVN_CONTROLLER, KOVN_DAEMON, KOVN_PLUGIN (the
 # binaries; default: KOVN_BUILD, default build/), KOVN_E2E_NODES (3),
 # KOVN_TEST_VERBOSE (show the logs even when everything passes).
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../.." && pwd)
-SB=$top/sandbox/kovn-sandbox.sh
-export KOVN_SANDBOX_DIR
-KOVN_SANDBOX_DIR=$(mktemp -d /tmp/kovn-e2e.XXXXXX)
-S=$KOVN_SANDBOX_DIR
-LOGS=$(mktemp -d /tmp/kovn-e2e-logs.XXXXXX)
-nodes=${KOVN_E2E_NODES:-3}
-t_start=$SECONDS
-# shellcheck source=../integration/kovn-lib.sh
-. "$top/tests/integration/kovn-lib.sh"       # check(); again below with
-                                             # the sandbox's settings
-
-show_logs() {
-  local f
-  for f in "$LOGS"/net/controller.log "$LOGS"/net/*/kovn-daemon.log \
-           "$LOGS"/net/*/kubelet.log "$LOGS"/net/*/containerd.log \
-           "$LOGS"/cp/*.log "$LOGS"/net/*.out "$LOGS"/net/*/*.out; do
-    [ -s "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
-  done
-}
-
-down_done=0
-cleanup() {
-  trap - EXIT INT TERM
-  if [ $down_done = 0 ]; then
-    KOVN_SANDBOX_LOGS=$LOGS "$SB" down >/dev/null 2>&1
-    if [ "$failed" != 0 ] || [ -n "${KOVN_TEST_VERBOSE:-}" ]; then show_logs; fi
-  fi
-  rm -rf "$LOGS"
-  rmdir "$S" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# ---- up ----
-out=$("$SB" up --nodes "$nodes" --no-demo 2>&1); rc=$?
-echo "$out" | sed 's/^/  | /'
-check "sandbox up ($nodes nodes)" test $rc = 0
-[ $rc = 0 ] || exit 1
-echo "(sandbox up after $((SECONDS - t_start)) s)"
-
-# shellcheck source=/dev/null
-. "$S/sandbox.env"
-KOVN_DIR=$S/net
-KOVN_KUBECONFIG=$S/kubeconfig
-KOVN_KUBECTL=$S/bin/kubectl
-# shellcheck source=../integration/kovn-lib.sh
-. "$top/tests/integration/kovn-lib.sh"
-kubectl() { "$S/bin/kubectl" "$@"; }
-
-prefix=$("$KOVN_NODE_ENV" prefix "$KOVN_DIR")
-node_ns() { "$KOVN_NODE_ENV" node-netns "$KOVN_DIR" "$1"; }
-nbctl() { ovn-nbctl --db="unix:$S/net/nb.sock" "$@"; }
-
-phase() { kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
-running() { [ "$(phase "$1" "$2")" = Running ]; }
-wait_running() { kovn_wait "${3:-60}" running "$1" "$2"; }
-pod_ip() { kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.podIP}'; }
-pod_ann() {
-  kubectl get pod -n "$1" "$2" \
-    -o "jsonpath={.metadata.annotations.ovn\.kubernetes\.io/$3}"
-}
-netns() { "$SB" netns -n "$1" "$2"; }
-gone() { ! kubectl get pod -n "$1" "$2" >/dev/null 2>&1; }
-join_ip() {
-  kubectl get node "$1" \
-    -o 'jsonpath={.metadata.annotations.ovn\.kubernetes\.io/ip_address}'
-}
-
-# tcp NETNS_FROM NETNS_TO IP: 1 MB over TCP arrives whole.
-tcp() { test "$(kovn_tcp "$1" "$2" "$3" 1000000)" = 1000000; }
-ping_ok() { kovn_ping "$1" "$2" 3 >/dev/null; }
+# shellcheck source=e2e-lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/e2e-lib.sh"
+e2e_up
 
 # ---- nodes ----
 check "every node Ready" test "$(kubectl get nodes -o json | jq '[.items[] |
@@ -305,32 +236,4 @@ check "TCP r2 -> r3" tcp "$(netns default r2)" "$(netns default r3)" \
 check "the old pods still talk: TCP c1 -> a1" tcp "$nc1" "$na1" "$ip_a1"
 
 # ---- teardown ----
-sandbox_procs() {   # processes naming the sandbox folder, but ours
-  local p
-  for p in /proc/[0-9]*; do
-    [ "${p#/proc/}" = $$ ] || [ "${p#/proc/}" = "$BASHPID" ] && continue
-    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q "$S[/ ]" &&
-      echo "${p#/proc/}"
-  done
-  return 0
-}
-out=$(KOVN_SANDBOX_LOGS=$LOGS "$SB" down 2>&1); rc=$?
-down_done=1
-echo "$out" | sed 's/^/  | /'
-check "sandbox down succeeds" test $rc = 0
-check "no sanitizer report in any log" sh -c "! grep -rlE \
-  'ERROR: (Address|Leak)Sanitizer|runtime error:' '$LOGS'"
-check "the sandbox folder is gone" test ! -e "$S/.kovn-sandbox"
-check "no network namespace $prefix-* left" sh -c \
-  "! ip netns list | grep -q '^$prefix-'"
-check "no link $prefix-* left" sh -c "! ip -o link show | grep -q ': $prefix-'"
-check "no mount of a $prefix-* namespace left" sh -c "! grep -q '/$prefix-' /proc/mounts"
-check "no process of the sandbox left" test -z "$(sandbox_procs)"
-# node-env.sh's own inventory, on the same folder name and prefix.
-mkdir -p "$S/net" && echo "$prefix" >"$S/net/prefix"
-check "node-env.sh leftovers: nothing" "$KOVN_NODE_ENV" leftovers "$S/net"
-rm -rf "$S/net"
-if [ "$failed" != 0 ] || [ -n "${KOVN_TEST_VERBOSE:-}" ]; then show_logs; fi
-
-echo "e2e: $((SECONDS - t_start)) s"
-kovn_check_summary
+e2e_down
