@@ -32,7 +32,7 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 /* Changes whenever the skeleton (maps, base chains, the services chain)
  * changes meaning: a table of another version is replaced whole. */
-#define NSVC_SCHEMA "kovn-nft-1"
+#define NSVC_SCHEMA "kovn-nft-2"
 
 #define SLICE_INDEX "service"
 
@@ -42,12 +42,16 @@ static const char *const map_names[N_NSVC_MAPS] = {
     [NSVC_NODEPORTS] = "nodeports",
     [NSVC_EXTERNAL4] = "external4",
     [NSVC_EXTERNAL6] = "external6",
+    [NSVC_CLUSTERIP4] = "clusterip4",
+    [NSVC_CLUSTERIP6] = "clusterip6",
 };
 
 static const char *const map_types[N_NSVC_MAPS] = {
     [NSVC_NODEPORTS] = "inet_proto . inet_service",
     [NSVC_EXTERNAL4] = "ipv4_addr . inet_proto . inet_service",
     [NSVC_EXTERNAL6] = "ipv6_addr . inet_proto . inet_service",
+    [NSVC_CLUSTERIP4] = "ipv4_addr . inet_proto . inet_service",
+    [NSVC_CLUSTERIP6] = "ipv6_addr . inet_proto . inet_service",
 };
 
 /* The chains of the skeleton, in the order they are written. */
@@ -205,13 +209,73 @@ put_addr_port(struct ds *s, int family, const char *ip, int port)
     svc_put_endpoint(s, family, ip, port);
 }
 
+static const int families[] = { AF_INET, AF_INET6 };
+
+/* "meta nfproto F meta l4proto P dnat F to TO", marked for masquerade if
+ * 'masq'. */
+static void
+dnat_rule(struct nsvc_chain *c, int family, enum svc_proto proto, bool masq,
+          const char *to)
+{
+    char mark[64] = "";
+    if (masq) {
+        snprintf(mark, sizeof mark, "meta mark set meta mark | 0x%08x ",
+                 NSVC_MASQ_MARK);
+    }
+    chain_rule(c, "meta nfproto %s meta l4proto %s %sdnat %s to %s",
+               nfproto(family), svc_proto_name(proto), mark, l3(family), to);
+}
+
+/* Whether 'b' is of 'family' and, unless 'node' is NULL, on 'node'. */
+static bool
+backend_in(const struct svc_backend *b, int family, const char *node)
+{
+    return b->family == family
+           && (!node || (b->node && !strcmp(b->node, node)));
+}
+
+/* Appends to 'c' the rule that DNATs packets of 'family' to one of the
+ * backends of 'p' of that family (those on 'node' only, unless it is NULL),
+ * at random ('masq' as for dnat_rule()).  Returns false, appending
+ * nothing, if there is none. */
+static bool
+dnat_random_rule(struct nsvc_chain *c, const struct svc_port *p, int family,
+                 const char *node, bool masq)
+{
+    struct ds to = DS_EMPTY_INITIALIZER;
+    const struct svc_backend *one = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_backends; i++) {
+        const struct svc_backend *b = &p->backends[i];
+        if (backend_in(b, family, node)) {
+            ds_put_format(&to, "%s%"PRIuSIZE" : %s . %d", n ? ", " : "", n,
+                          b->ip, b->port);
+            one = b;
+            n++;
+        }
+    }
+    if (n == 1) {
+        ds_clear(&to);
+        put_addr_port(&to, family, one->ip, one->port);
+    } else if (n > 1) {
+        char *map = ds_steal_cstr(&to);
+        ds_put_format(&to, "numgen random mod %"PRIuSIZE" map { %s }", n,
+                      map);
+        free(map);
+    }
+    if (n) {
+        dnat_rule(c, family, p->proto, masq, ds_cstr(&to));
+    }
+    ds_destroy(&to);
+    return n > 0;
+}
+
 /* externalTrafficPolicy Cluster: to the ClusterIP of the packet's family,
  * marked for masquerade. */
 static void
 cluster_rules(const struct svc_model *m, const struct svc_port *p,
               struct nsvc_chain *c)
 {
-    static const int families[] = { AF_INET, AF_INET6 };
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
         int fam = families[i];
         const struct svc_vip *vip = first_vip(m->cluster_ips,
@@ -219,10 +283,7 @@ cluster_rules(const struct svc_model *m, const struct svc_port *p,
         if (vip) {
             struct ds to = DS_EMPTY_INITIALIZER;
             put_addr_port(&to, fam, vip->ip, p->port);
-            chain_rule(c, "meta nfproto %s meta l4proto %s meta mark set "
-                       "meta mark | 0x%08x dnat %s to %s", nfproto(fam),
-                       svc_proto_name(p->proto), NSVC_MASQ_MARK, l3(fam),
-                       ds_cstr(&to));
+            dnat_rule(c, fam, p->proto, true, ds_cstr(&to));
             ds_destroy(&to);
         }
     }
@@ -234,84 +295,145 @@ static void
 local_rules(const struct svc_model *m, const struct svc_port *p,
             const char *node, struct nsvc_chain *c)
 {
-    static const int families[] = { AF_INET, AF_INET6 };
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
         int fam = families[i];
-        if (!first_vip(m->cluster_ips, m->n_cluster_ips, fam)
-            && !first_vip(m->external_ips, m->n_external_ips, fam)) {
-            continue;
-        }
-        struct ds map = DS_EMPTY_INITIALIZER;
-        const struct svc_backend *one = NULL;
-        size_t n = 0;
-        for (size_t j = 0; j < p->n_backends; j++) {
-            const struct svc_backend *b = &p->backends[j];
-            if (b->family == fam && b->node && !strcmp(b->node, node)) {
-                ds_put_format(&map, "%s%"PRIuSIZE" : %s . %d",
-                              n ? ", " : "", n, b->ip, b->port);
-                one = b;
-                n++;
-            }
-        }
-        if (!n) {
+        if ((first_vip(m->cluster_ips, m->n_cluster_ips, fam)
+             || first_vip(m->external_ips, m->n_external_ips, fam))
+            && !dnat_random_rule(c, p, fam, node, false)) {
             chain_rule(c, "meta nfproto %s drop", nfproto(fam));
-        } else if (n == 1) {
-            struct ds to = DS_EMPTY_INITIALIZER;
-            put_addr_port(&to, fam, one->ip, one->port);
-            chain_rule(c, "meta nfproto %s meta l4proto %s dnat %s to %s",
-                       nfproto(fam), svc_proto_name(p->proto), l3(fam),
-                       ds_cstr(&to));
-            ds_destroy(&to);
-        } else {
-            chain_rule(c, "meta nfproto %s meta l4proto %s dnat %s to "
-                       "numgen random mod %"PRIuSIZE" map { %s }",
-                       nfproto(fam), svc_proto_name(p->proto), l3(fam), n,
-                       ds_cstr(&map));
         }
-        ds_destroy(&map);
     }
+}
+
+/* "KIND/NS/NAME/PROTO/PORT", the name of a chain of port 'p'. */
+static char *
+port_chain_name(const char *kind, const struct svc_model *m,
+                const struct svc_port *p)
+{
+    return xasprintf("%s/%s/%s/%s/%d", kind, m->ns, m->name,
+                     svc_proto_name(p->proto), p->port);
+}
+
+/* Adds to map 'map' of 'f' "IP . PROTO . PORT : goto CHAIN" for each of the
+ * 'n' 'vips' of 'family', on port 'p'. */
+static void
+add_vip_elems(struct nsvc_frag *f, enum nsvc_map map,
+              const struct svc_vip *vips, size_t n, int family,
+              const struct svc_port *p, const char *chain)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (vips[i].family == family) {
+            sset_add_and_free(&f->elems[map],
+                              xasprintf("%s . %s . %d : goto %s", vips[i].ip,
+                                        svc_proto_name(p->proto), p->port,
+                                        chain));
+        }
+    }
+}
+
+/* Port 'p' from outside and from the node: its nodePort and its external
+ * IPs, to chain "svc/...". */
+static void
+port_frag(const struct svc_model *m, const struct svc_port *p,
+          const char *node, struct nsvc_frag *f)
+{
+    if (!p->node_port && !m->n_external_ips) {
+        return;
+    }
+    char *name = port_chain_name("svc", m, p);
+    struct nsvc_chain *c = chain_add(f, name, NULL);
+    if (m->local_traffic) {
+        local_rules(m, p, node, c);
+    } else {
+        cluster_rules(m, p, c);
+    }
+    if (!c->rules.n) {
+        chain_rule(c, "drop");
+    }
+    chain_seal(c, name);
+
+    if (p->node_port) {
+        sset_add_and_free(&f->elems[NSVC_NODEPORTS],
+                          xasprintf("%s . %d : goto %s",
+                                    svc_proto_name(p->proto), p->node_port,
+                                    name));
+    }
+    add_vip_elems(f, NSVC_EXTERNAL4, m->external_ips, m->n_external_ips,
+                  AF_INET, p, name);
+    add_vip_elems(f, NSVC_EXTERNAL6, m->external_ips, m->n_external_ips,
+                  AF_INET6, p, name);
+    free(name);
+}
+
+/* Whether 'ip' (canonical text) is in one of the 'n' 'cidrs'. */
+static bool
+in_cidrs(const char *ip, const struct ip_cidr *cidrs, size_t n)
+{
+    struct ip_addr a;
+    char *error = cidr_parse_ip(ip, &a);
+    bool in = false;
+    for (size_t i = 0; !error && !in && i < n; i++) {
+        in = cidr_contains(&cidrs[i], a.family, a.n);
+    }
+    free(error);
+    return in;
+}
+
+/* Whether 'p' has a backend of 'family' on 'node' outside the pod CIDRs of
+ * 'nets': a hostNetwork endpoint of this node. */
+static bool
+has_host_backend(const struct svc_port *p, int family, const char *node,
+                 const struct nsvc_networks *nets)
+{
+    for (size_t i = 0; i < p->n_backends; i++) {
+        const struct svc_backend *b = &p->backends[i];
+        if (backend_in(b, family, node)
+            && !in_cidrs(b->ip, nets->pods, nets->n_pods)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Port 'p' from the node itself to its ClusterIPs, for each family in which
+ * it has a hostNetwork endpoint on 'node': to any of its backends of that
+ * family, at random, masqueraded; chain "clusterip/...".  (OVN would send
+ * the node's own endpoint back into the node from the node's own ovn0
+ * address, a martian.) */
+static void
+clusterip_frag(const struct svc_model *m, const struct svc_port *p,
+               const char *node, const struct nsvc_networks *nets,
+               struct nsvc_frag *f)
+{
+    char *name = port_chain_name("clusterip", m, p);
+    struct nsvc_chain *c = NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+        int fam = families[i];
+        if (has_host_backend(p, fam, node, nets)
+            && first_vip(m->cluster_ips, m->n_cluster_ips, fam)) {
+            c = c ? c : chain_add(f, name, NULL);
+            dnat_random_rule(c, p, fam, NULL, true);
+            add_vip_elems(f, fam == AF_INET6 ? NSVC_CLUSTERIP6
+                          : NSVC_CLUSTERIP4, m->cluster_ips,
+                          m->n_cluster_ips, fam, p, name);
+        }
+    }
+    if (c) {
+        chain_seal(c, name);
+    }
+    free(name);
 }
 
 void
 nsvc_service_frag(const struct svc_model *m, const char *node,
-                  struct nsvc_frag *f)
+                  const struct nsvc_networks *nets, struct nsvc_frag *f)
 {
     if (!m->has_vips) {
         return;
     }
     for (size_t i = 0; i < m->n_ports; i++) {
-        const struct svc_port *p = &m->ports[i];
-        const char *proto = svc_proto_name(p->proto);
-        if (!p->node_port && !m->n_external_ips) {
-            continue;
-        }
-        char *name = xasprintf("svc/%s/%s/%s/%d", m->ns, m->name, proto,
-                               p->port);
-        struct nsvc_chain *c = chain_add(f, name, NULL);
-        if (m->local_traffic) {
-            local_rules(m, p, node, c);
-        } else {
-            cluster_rules(m, p, c);
-        }
-        if (!c->rules.n) {
-            chain_rule(c, "drop");
-        }
-        chain_seal(c, name);
-
-        if (p->node_port) {
-            sset_add_and_free(&f->elems[NSVC_NODEPORTS],
-                              xasprintf("%s . %d : goto %s", proto,
-                                        p->node_port, name));
-        }
-        for (size_t j = 0; j < m->n_external_ips; j++) {
-            const struct svc_vip *v = &m->external_ips[j];
-            enum nsvc_map map = (v->family == AF_INET6 ? NSVC_EXTERNAL6
-                                 : NSVC_EXTERNAL4);
-            sset_add_and_free(&f->elems[map],
-                              xasprintf("%s . %s . %d : goto %s", v->ip,
-                                        proto, p->port, name));
-        }
-        free(name);
+        port_frag(m, &m->ports[i], node, f);
+        clusterip_frag(m, &m->ports[i], node, nets, f);
     }
 }
 
@@ -333,14 +455,22 @@ put_cidr_set(struct ds *s, const struct ip_cidr *cidrs, size_t n,
     return k > 0;
 }
 
+/* The rules that send a packet to maps 'map4' and 'map6' by destination
+ * address, protocol and port. */
+static void
+vip_vmap_rules(struct nsvc_chain *c, enum nsvc_map map4, enum nsvc_map map6)
+{
+    chain_rule(c, "ip daddr . meta l4proto . th dport vmap @%s",
+               map_names[map4]);
+    chain_rule(c, "ip6 daddr . meta l4proto . th dport vmap @%s",
+               map_names[map6]);
+}
+
 void
 nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f)
 {
     struct nsvc_chain *c = chain_add(f, "services", NULL);
-    chain_rule(c, "ip daddr . meta l4proto . th dport vmap @%s",
-               map_names[NSVC_EXTERNAL4]);
-    chain_rule(c, "ip6 daddr . meta l4proto . th dport vmap @%s",
-               map_names[NSVC_EXTERNAL6]);
+    vip_vmap_rules(c, NSVC_EXTERNAL4, NSVC_EXTERNAL6);
     chain_rule(c, "fib daddr type local ip daddr != 127.0.0.0/8 "
                "meta l4proto . th dport vmap @%s", map_names[NSVC_NODEPORTS]);
     chain_rule(c, "fib daddr type local ip6 daddr != ::1 "
@@ -354,6 +484,7 @@ nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f)
 
     c = chain_add(f, "output",
                   "type nat hook output priority -100; policy accept;");
+    vip_vmap_rules(c, NSVC_CLUSTERIP4, NSVC_CLUSTERIP6);
     chain_rule(c, "jump services");
     chain_seal(c, "output");
 
@@ -363,7 +494,6 @@ nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f)
     chain_rule(c, "meta mark & 0x%08x == 0x%08x meta mark set meta mark & "
                "0x%08x masquerade", NSVC_MASQ_MARK, NSVC_MASQ_MARK,
                ~(unsigned int) NSVC_MASQ_MARK);
-    static const int families[] = { AF_INET, AF_INET6 };
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
         int fam = families[i];
         struct ds pods = DS_EMPTY_INITIALIZER;
@@ -719,6 +849,7 @@ struct node_services {
     int resync_ms;
     bool set_forwarding;
     struct nft *nft;
+    struct nsvc_networks nets;      /* As last read. */
 
     /* What the table holds (as far as we know). */
     bool synced;                    /* Made right once: 'base', 'applied'
@@ -764,6 +895,8 @@ node_services_create(const struct node_services_config *cfg)
     return ns;
 }
 
+static void networks_destroy(struct nsvc_networks *);
+
 static void
 frag_free(struct nsvc_frag *f)
 {
@@ -793,6 +926,7 @@ node_services_destroy(struct node_services *ns)
     sset_destroy(&ns->blocked);
     sset_destroy(&ns->dirty);
     nsvc_frag_destroy(&ns->base);
+    networks_destroy(&ns->nets);
     nft_destroy(ns->nft);
     free(ns->service_cidrs);
     free(ns->node_name);
@@ -919,14 +1053,39 @@ networks_destroy(struct nsvc_networks *nets)
     free(nets->cluster);
 }
 
-static void
-build_base(const struct node_services *ns, struct nsvc_frag *f)
+/* Whether the 'n_a' CIDRs 'a' are the 'n_b' 'b' (both normalized). */
+static bool
+same_cidrs(const struct ip_cidr *a, size_t n_a, const struct ip_cidr *b,
+           size_t n_b)
+{
+    for (size_t i = 0; n_a == n_b && i < n_a; i++) {
+        if (compare_cidrs(&a[i], &b[i])) {
+            return false;
+        }
+    }
+    return n_a == n_b;
+}
+
+/* Reads the cluster's networks into 'ns->nets'.  Returns true if the pod
+ * CIDRs changed (which Services' content depends on). */
+static bool
+update_networks(struct node_services *ns)
 {
     struct nsvc_networks nets;
     read_networks(ns, &nets);
+    bool changed = !same_cidrs(nets.pods, nets.n_pods, ns->nets.pods,
+                               ns->nets.n_pods);
+    networks_destroy(&ns->nets);
+    ns->nets = nets;
+    return changed;
+}
+
+/* The skeleton of 'ns->nets'. */
+static void
+build_base(const struct node_services *ns, struct nsvc_frag *f)
+{
     nsvc_frag_init(f);
-    nsvc_base_frag(&nets, f);
-    networks_destroy(&nets);
+    nsvc_base_frag(&ns->nets, f);
 }
 
 static char *
@@ -1005,7 +1164,7 @@ build_service(struct node_services *ns, const char *key)
                          key, error);
             free(error);
         } else {
-            nsvc_service_frag(&m, ns->node_name, f);
+            nsvc_service_frag(&m, ns->node_name, &ns->nets, f);
         }
         svc_model_destroy(&m);
         free(slices);
@@ -1053,13 +1212,10 @@ set_forwarding(struct node_services *ns)
     if (!ns->set_forwarding || ns->forwarding_done) {
         return;
     }
-    struct nsvc_networks nets;
-    read_networks(ns, &nets);
     bool v6 = false;
-    for (size_t i = 0; i < nets.n_cluster; i++) {
-        v6 = v6 || nets.cluster[i].family == AF_INET6;
+    for (size_t i = 0; i < ns->nets.n_cluster; i++) {
+        v6 = v6 || ns->nets.cluster[i].family == AF_INET6;
     }
-    networks_destroy(&nets);
     ns->forwarding_done = true;
     for (size_t i = 0; i < (v6 ? 2 : 1); i++) {
         FILE *f = fopen(knobs[i], "r+");
@@ -1117,6 +1273,7 @@ static bool
 resync(struct node_services *ns)
 {
     ns->stats.n_resyncs++;
+    update_networks(ns);
     struct nsvc_frag base;
     build_base(ns, &base);
 
@@ -1244,6 +1401,9 @@ apply_changes(struct node_services *ns)
 
     if (ns->networks_dirty) {
         ns->networks_dirty = false;
+        if (update_networks(ns)) {
+            all_keys(ns, &ns->dirty);   /* Which backends are pods. */
+        }
         struct nsvc_frag *base = xmalloc(sizeof *base);
         build_base(ns, base);
         changes = x2nrealloc(changes, &allocated, sizeof *changes);

@@ -18,6 +18,16 @@
  *     OVN, whose load balancer picks the backend) and masquerade.  Local:
  *     DNAT to one of the ready endpoints on this node, at random, the
  *     client's address kept; drop when there is none.
+ *   - A ClusterIP from the node itself: for each Service port that has a
+ *     ready backend on this node outside the pod CIDRs (a hostNetwork
+ *     endpoint), a packet of the node's own (output, not prerouting) to a
+ *     ClusterIP of a family that backend has, on that port, goes through
+ *     @clusterip4 / @clusterip6 (ip . proto . port) to the chain
+ *     "clusterip/NS/NAME/PROTO/PORT": DNAT to one of the port's ready
+ *     backends of the packet's family, at random, and masquerade.  (Through
+ *     OVN, the node's own endpoint would come back into the node from the
+ *     node's own ovn0 address, which the kernel drops as martian.)  Other
+ *     Services' ClusterIPs are OVN's alone: no element, no chain.
  *   - Gateway: a packet from a pod CIDR to anything outside the cluster's
  *     networks (pod subnets, the join CIDR, the Service CIDRs) that leaves
  *     by an interface other than ovn0 is masqueraded.
@@ -58,7 +68,7 @@ struct svc_model;
 #define NSVC_MASQ_MARK 0x00020000       /* Packet mark bit: masquerade. */
 
 enum nsvc_map { NSVC_NODEPORTS, NSVC_EXTERNAL4, NSVC_EXTERNAL6,
-                N_NSVC_MAPS };
+                NSVC_CLUSTERIP4, NSVC_CLUSTERIP6, N_NSVC_MAPS };
 const char *nsvc_map_name(enum nsvc_map);
 
 /* One chain of the table. */
@@ -80,7 +90,8 @@ struct nsvc_frag {
                                          * map the table has. */
 };
 
-/* The cluster's networks, for the gateway masquerade. */
+/* The cluster's networks, for the gateway masquerade (and the pod CIDRs
+ * to tell a hostNetwork endpoint from a pod). */
 struct nsvc_networks {
     struct ip_cidr *pods;       /* Pod CIDRs: masqueraded when leaving. */
     size_t n_pods;
@@ -93,10 +104,12 @@ void nsvc_frag_init(struct nsvc_frag *);
 void nsvc_frag_destroy(struct nsvc_frag *);
 size_t nsvc_frag_n_elems(const struct nsvc_frag *);
 
-/* Adds to 'f' what the Service of 'm' needs on node 'node': its chains and
- * map elements (none for a Service without node ports, externalIPs or
- * VIPs). */
+/* Adds to 'f' what the Service of 'm' needs on node 'node', whose pod
+ * CIDRs are those of 'nets': its chains and map elements (none for a
+ * Service without VIPs, or without node ports, externalIPs and a
+ * hostNetwork endpoint on 'node'). */
 void nsvc_service_frag(const struct svc_model *m, const char *node,
+                       const struct nsvc_networks *nets,
                        struct nsvc_frag *f);
 
 /* Adds to 'f' the table's skeleton: base chains, the "services" chain, the

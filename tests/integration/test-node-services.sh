@@ -15,13 +15,19 @@
 #                        default route goes back to the node (what the
 #                        distributed gateway's reroute does)
 #
+# The node's own 198.51.100.1:8080 stands for a hostNetwork endpoint on
+# this node, the client's 198.51.100.2:8080 for one on node2.
+#
 # Listeners print the address they see the connection come from.  Checks:
 # NodePort with externalTrafficPolicy Cluster (DNAT to the ClusterIP,
 # masqueraded) from outside and from the node itself, an externalIP, Local
 # (DNAT to a pod on this node, the client's address kept; dropped with no
 # local endpoint; random among two), the gateway masquerade of pod traffic
 # leaving the node, a nodePort collision, that an update changes a chain and
-# elements and nothing else (handles), that a restart's resync writes
+# elements and nothing else (handles), the node reaching a ClusterIP whose
+# backend is its own hostNetwork endpoint (DNATed in its output, not
+# through OVN) while pod backends alone leave it to OVN, that a restart's
+# resync writes
 # nothing when nothing changed, and that it removes what is stale.
 #
 # Traffic goes only between these namespaces.  Needs root.
@@ -148,6 +154,8 @@ listen "$OVN" 10.96.0.10 80 cluster-ip
 listen "$OVN" 10.16.0.5 8080 pod5
 listen "$OVN" 10.16.0.6 8080 pod6
 listen "$CLIENT" 198.51.100.2 9000 client
+listen "$NODE" 198.51.100.1 8080 hostnet
+listen "$CLIENT" 198.51.100.2 8080 node2
 # connect NS IP PORT [BIND]: what the listener answers.
 connect() {
   local bind=${4:+,bind=$4}
@@ -159,7 +167,9 @@ answers() {   # WANT NS IP PORT [BIND]
 }
 refused() { [ -z "$(connect "$@")" ]; }
 listening() { in_ns "$OVN" ss -ltn | grep -q 10.16.0.6:8080 &&
-  in_ns "$CLIENT" ss -ltn | grep -q 198.51.100.2:9000; }
+  in_ns "$CLIENT" ss -ltn | grep -q 198.51.100.2:9000 &&
+  in_ns "$CLIENT" ss -ltn | grep -q 198.51.100.2:8080 &&
+  in_ns "$NODE" ss -ltn | grep -q 198.51.100.1:8080; }
 wait_for 10 listening || echo "listeners slow to start"
 
 # ---- the table, first start ----
@@ -232,6 +242,39 @@ check "a colliding nodePort is logged" grep -q "tcp . 30080 is already default/w
 check "...and the first Service keeps it" \
   answers "cluster-ip 100.64.0.2" "$CLIENT" 198.51.100.1 30080
 drv del service default/dup >/dev/null
+drv sync >/dev/null
+
+# ---- the node to a ClusterIP with a hostNetwork endpoint on the node ----
+before=$(handles)
+out0=$(drv sync)
+slice web web-a 198.51.100.1@node1
+put eps-web-a
+out=$(drv sync)
+check "a hostNetwork endpoint here: one transaction (chain, rule, element)" \
+  test "$(($(stat_of txns "$out") - $(stat_of txns "$out0"))) $(($(stat_of commands "$out") - $(stat_of commands "$out0")))" = "1 3"
+check "the node reaches the ClusterIP's only backend, its own hostNetwork endpoint" \
+  test "$(connect "$NODE" 10.96.0.10 80 | cut -d' ' -f1)" = hostnet
+check "...only from the node: its nodePort from outside is still OVN's" \
+  answers "cluster-ip 100.64.0.2" "$CLIENT" 198.51.100.1 30080
+
+slice web web-a 198.51.100.1@node1 198.51.100.2@node2 10.16.0.6@node2
+put eps-web-a
+drv sync >/dev/null
+seen=$(for i in $(seq 30); do connect "$NODE" 10.96.0.10 80; done |
+  sed 's/^hostnet .*/hostnet/' | sort -u | tr '\n' ' ')
+check "...at random among all backends: remote ones masqueraded" \
+  test "$seen" = "hostnet node2 198.51.100.1 pod6 100.64.0.2 "
+
+out0=$(drv sync)
+slice web web-a 10.16.0.5@node1 10.16.0.6@node2
+put eps-web-a
+out=$(drv sync)
+check "pod backends only (one here): chain and element gone (3 commands)" \
+  test "$(($(stat_of commands "$out") - $(stat_of commands "$out0")))" = 3
+check "...the table as it was, handle for handle" test "$before" = "$(handles)"
+check "...and the node's ClusterIP traffic goes to OVN unchanged" \
+  answers "cluster-ip 100.64.0.2" "$NODE" 10.96.0.10 80
+drv del slice default/web-a >/dev/null
 drv sync >/dev/null
 
 # ---- restart: the resync writes nothing when nothing changed ----

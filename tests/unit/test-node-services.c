@@ -39,10 +39,14 @@
     "{\"addresses\":[\"" IP "\"],\"conditions\":{\"ready\":true}," \
     "\"nodeName\":\"" NODE "\"}"
 
-/* The fragment of Service 'svc' with slice 'slice' (or none) on node1. */
+/* The fragment of Service 'svc' with slice 'slice' (or none) on node1,
+ * whose pods are in 10.16.0.0/16. */
 static void
 frag_of(const char *svc, const char *slice, struct nsvc_frag *f)
 {
+    struct ip_cidr pods;
+    assert_null(cidr_parse("10.16.0.0/16", &pods, NULL));
+    struct nsvc_networks nets = { .pods = &pods, .n_pods = 1 };
     struct json *s = json_from_string(svc);
     struct json *e = slice ? json_from_string(slice) : NULL;
     const struct json *slices[] = { e };
@@ -50,7 +54,7 @@ frag_of(const char *svc, const char *slice, struct nsvc_frag *f)
     char *error = svc_model_build(s, slices, e ? 1 : 0, &m);
     assert_null(error);
     nsvc_frag_init(f);
-    nsvc_service_frag(&m, "node1", f);
+    nsvc_service_frag(&m, "node1", &nets, f);
     svc_model_destroy(&m);
     json_destroy(s);
     json_destroy(e);
@@ -137,6 +141,80 @@ test_cluster_ip_only(void **state)
             "\"name\":\"b\"},\"spec\":{\"clusterIP\":\"None\","
             "\"ports\":[{\"port\":53,\"nodePort\":30053}]}}", NULL, &f);
     assert_int_equal(shash_count(&f.chains), 0);
+    nsvc_frag_destroy(&f);
+}
+
+#define WEB_CIP "clusterip/default/web/tcp/80"
+
+static void
+test_host_backend(void **state)
+{
+    (void) state;
+    struct nsvc_frag f;
+
+    /* Pods here and a hostNetwork endpoint elsewhere: OVN's alone, as
+     * before. */
+    frag_of(SVC("Cluster", ""), SLICE(EP("10.16.0.5", "node1") ","
+                                      EP("192.168.0.2", "node2")), &f);
+    assert_int_equal(shash_count(&f.chains), 1);
+    assert_int_equal(nsvc_frag_n_elems(&f), 1);
+    assert_null(shash_find(&f.chains, WEB_CIP));
+    nsvc_frag_destroy(&f);
+
+    /* A hostNetwork endpoint here: from the node, to any backend at
+     * random, masqueraded. */
+    frag_of(SVC("Cluster", ""), SLICE(EP("192.168.0.1", "node1") ","
+                                      EP("10.16.0.6", "node2")), &f);
+    const struct nsvc_chain *c = chain(&f, WEB_CIP);
+    assert_null(c->header);
+    assert_int_equal(c->rules.n, 1);
+    assert_string_equal(c->rules.names[0],
+                        "meta nfproto ipv4 meta l4proto tcp meta mark set "
+                        "meta mark | 0x00020000 dnat ip to numgen random "
+                        "mod 2 map { 0 : 10.16.0.6 . 8080, "
+                        "1 : 192.168.0.1 . 8080 }");
+    assert_true(sset_contains(&f.elems[NSVC_CLUSTERIP4],
+                              "10.96.0.10 . tcp . 80 : goto " WEB_CIP));
+    assert_int_equal(nsvc_frag_n_elems(&f), 2);     /* And the nodePort. */
+    nsvc_frag_destroy(&f);
+
+    /* The only one. */
+    frag_of(SVC("Local", ""), SLICE(EP("192.168.0.1", "node1")), &f);
+    assert_string_equal(chain(&f, WEB_CIP)->rules.names[0],
+                        "meta nfproto ipv4 meta l4proto tcp meta mark set "
+                        "meta mark | 0x00020000 dnat ip to "
+                        "192.168.0.1:8080");
+    nsvc_frag_destroy(&f);
+
+    /* Dual stack, an IPv4 hostNetwork endpoint: the IPv6 ClusterIP is
+     * OVN's. */
+    frag_of("{\"kind\":\"Service\",\"metadata\":{\"namespace\":"
+            "\"default\",\"name\":\"web\"},\"spec\":{\"clusterIP\":"
+            "\"10.96.0.10\",\"clusterIPs\":[\"10.96.0.10\",\"fd00:96::10\"],"
+            "\"ports\":[{\"name\":\"http\",\"protocol\":\"TCP\","
+            "\"port\":80,\"targetPort\":8080}]}}",
+            SLICE(EP("192.168.0.1", "node1")), &f);
+    assert_int_equal(shash_count(&f.chains), 1);
+    assert_int_equal(chain(&f, WEB_CIP)->rules.n, 1);
+    assert_int_equal(sset_count(&f.elems[NSVC_CLUSTERIP4]), 1);
+    assert_int_equal(nsvc_frag_n_elems(&f), 1);
+    nsvc_frag_destroy(&f);
+
+    /* Consulted from the node's output only. */
+    struct nsvc_networks none = { .n_pods = 0 };
+    nsvc_frag_init(&f);
+    nsvc_base_frag(&none, &f);
+    assert_string_equal(chain(&f, "output")->rules.names[0],
+                        "ip daddr . meta l4proto . th dport vmap "
+                        "@clusterip4");
+    assert_string_equal(chain(&f, "output")->rules.names[1],
+                        "ip6 daddr . meta l4proto . th dport vmap "
+                        "@clusterip6");
+    for (size_t i = 0; i < chain(&f, "services")->rules.n; i++) {
+        assert_null(strstr(chain(&f, "services")->rules.names[i],
+                           "clusterip"));
+    }
+    assert_int_equal(chain(&f, "prerouting")->rules.n, 1);
     nsvc_frag_destroy(&f);
 }
 
@@ -255,6 +333,12 @@ test_base_and_parse(void **state)
                 "\t\t\t     203.0.113.10 . tcp . 80 : goto " WEB " }\n\t}\n\n"
                 "\tmap external6 { # handle 3\n"
                 "\t\ttype ipv6_addr . inet_proto . inet_service : verdict\n"
+                "\t}\n\n"
+                "\tmap clusterip4 { # handle 5\n"
+                "\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n"
+                "\t}\n\n"
+                "\tmap clusterip6 { # handle 6\n"
+                "\t\ttype ipv6_addr . inet_proto . inet_service : verdict\n"
                 "\t}\n\n");
     const char *order[] = { "output", "postrouting", "prerouting",
                             "services", WEB, "svc/default/gone/tcp/1" };
@@ -317,6 +401,17 @@ test_base_and_parse(void **state)
     struct nsvc_frag none;
     nsvc_frag_init(&none);
     assert_false(nsvc_skeleton_ok(&none, &want));
+    /* So is one without the clusterip maps (version 1's). */
+    char *v1 = xstrdup(ds_cstr(&listing));
+    char *from = strstr(v1, "\tmap clusterip4");
+    char *to = strstr(v1, "\tchain output");
+    memmove(from, to, strlen(to) + 1);
+    struct nsvc_frag old;
+    nsvc_frag_init(&old);
+    assert_null(nsvc_frag_parse(v1, &old));
+    assert_false(nsvc_skeleton_ok(&old, &want));
+    nsvc_frag_destroy(&old);
+    free(v1);
     d = NULL;
     struct ds r = DS_EMPTY_INITIALIZER;
     nsvc_replace(&want, &r);
@@ -342,6 +437,7 @@ main(void)
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_local),
         cmocka_unit_test(test_cluster_ip_only),
+        cmocka_unit_test(test_host_backend),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_base_and_parse),
     };
