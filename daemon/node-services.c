@@ -270,17 +270,55 @@ dnat_random_rule(struct nsvc_chain *c, const struct svc_port *p, int family,
     return n > 0;
 }
 
+/* Whether 'ip' (canonical text) is in one of the 'n' 'cidrs'. */
+static bool
+in_cidrs(const char *ip, const struct ip_cidr *cidrs, size_t n)
+{
+    struct ip_addr a;
+    char *error = cidr_parse_ip(ip, &a);
+    bool in = false;
+    for (size_t i = 0; !error && !in && i < n; i++) {
+        in = cidr_contains(&cidrs[i], a.family, a.n);
+    }
+    free(error);
+    return in;
+}
+
+/* Whether 'p' has a backend of 'family' on 'node' outside the pod CIDRs of
+ * 'nets': a hostNetwork endpoint of this node. */
+static bool
+has_host_backend(const struct svc_port *p, int family, const char *node,
+                 const struct nsvc_networks *nets)
+{
+    for (size_t i = 0; i < p->n_backends; i++) {
+        const struct svc_backend *b = &p->backends[i];
+        if (backend_in(b, family, node)
+            && !in_cidrs(b->ip, nets->pods, nets->n_pods)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* externalTrafficPolicy Cluster: to the ClusterIP of the packet's family,
- * marked for masquerade. */
+ * marked for masquerade; OVN picks the backend.  When the port has a
+ * hostNetwork endpoint on this node, to any backend at random instead,
+ * here: OVN would send that one back into the node from the node's own
+ * ovn0 address, a martian. */
 static void
 cluster_rules(const struct svc_model *m, const struct svc_port *p,
+              const char *node, const struct nsvc_networks *nets,
               struct nsvc_chain *c)
 {
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
         int fam = families[i];
         const struct svc_vip *vip = first_vip(m->cluster_ips,
                                               m->n_cluster_ips, fam);
-        if (vip) {
+        if (!vip) {
+            continue;
+        } else if (has_host_backend(p, fam, node, nets)) {
+            dnat_random_rule(c, p, fam, NULL, true);
+        } else {
             struct ds to = DS_EMPTY_INITIALIZER;
             put_addr_port(&to, fam, vip->ip, p->port);
             dnat_rule(c, fam, p->proto, true, ds_cstr(&to));
@@ -335,7 +373,8 @@ add_vip_elems(struct nsvc_frag *f, enum nsvc_map map,
  * IPs, to chain "svc/...". */
 static void
 port_frag(const struct svc_model *m, const struct svc_port *p,
-          const char *node, struct nsvc_frag *f)
+          const char *node, const struct nsvc_networks *nets,
+          struct nsvc_frag *f)
 {
     if (!p->node_port && !m->n_external_ips) {
         return;
@@ -345,7 +384,7 @@ port_frag(const struct svc_model *m, const struct svc_port *p,
     if (m->local_traffic) {
         local_rules(m, p, node, c);
     } else {
-        cluster_rules(m, p, c);
+        cluster_rules(m, p, node, nets, c);
     }
     if (!c->rules.n) {
         chain_rule(c, "drop");
@@ -363,36 +402,6 @@ port_frag(const struct svc_model *m, const struct svc_port *p,
     add_vip_elems(f, NSVC_EXTERNAL6, m->external_ips, m->n_external_ips,
                   AF_INET6, p, name);
     free(name);
-}
-
-/* Whether 'ip' (canonical text) is in one of the 'n' 'cidrs'. */
-static bool
-in_cidrs(const char *ip, const struct ip_cidr *cidrs, size_t n)
-{
-    struct ip_addr a;
-    char *error = cidr_parse_ip(ip, &a);
-    bool in = false;
-    for (size_t i = 0; !error && !in && i < n; i++) {
-        in = cidr_contains(&cidrs[i], a.family, a.n);
-    }
-    free(error);
-    return in;
-}
-
-/* Whether 'p' has a backend of 'family' on 'node' outside the pod CIDRs of
- * 'nets': a hostNetwork endpoint of this node. */
-static bool
-has_host_backend(const struct svc_port *p, int family, const char *node,
-                 const struct nsvc_networks *nets)
-{
-    for (size_t i = 0; i < p->n_backends; i++) {
-        const struct svc_backend *b = &p->backends[i];
-        if (backend_in(b, family, node)
-            && !in_cidrs(b->ip, nets->pods, nets->n_pods)) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* Port 'p' from the node itself to its ClusterIPs, for each family in which
@@ -432,7 +441,7 @@ nsvc_service_frag(const struct svc_model *m, const char *node,
         return;
     }
     for (size_t i = 0; i < m->n_ports; i++) {
-        port_frag(m, &m->ports[i], node, f);
+        port_frag(m, &m->ports[i], node, nets, f);
         clusterip_frag(m, &m->ports[i], node, nets, f);
     }
 }

@@ -176,6 +176,9 @@ test_host_backend(void **state)
     assert_true(sset_contains(&f.elems[NSVC_CLUSTERIP4],
                               "10.96.0.10 . tcp . 80 : goto " WEB_CIP));
     assert_int_equal(nsvc_frag_n_elems(&f), 2);     /* And the nodePort. */
+    /* Its nodePort too: the same rule, not the ClusterIP. */
+    assert_string_equal(chain(&f, WEB)->rules.names[0],
+                        c->rules.names[0]);
     nsvc_frag_destroy(&f);
 
     /* The only one. */
