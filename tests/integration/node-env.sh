@@ -413,6 +413,11 @@ cmd_node_add() {
   ip -n "$ns" link set br-phy up
   wait_for "$TIMEOUT" ovs_route_ready "$name" "$ip" ||
     die "$name: ovs-vswitchd has no route via br-phy from $ip"
+  # Conntrack (OVN's load balancers) must see fragmented packets whole, as
+  # the kernel datapath's does: the userspace one reassembles only when
+  # told to (a 2 KB UDP request to a Service is two fragments).
+  quiet ovs-appctl dpctl/ipf-set-enabled v4
+  quiet ovs-appctl dpctl/ipf-set-enabled v6
 
   ip netns exec "$ns" ovn-controller --detach --no-chdir --pidfile \
     -vconsole:off -vfile:info --log-file "unix:$d/db.sock" ||
@@ -443,7 +448,7 @@ cmd_node_exec() {
   need_node "$name"
   node_environment "$name"
   if [ -e "$DIR/$name/mnt.ready" ]; then
-    exec nsenter --target="$(mnt_holder "$name")" --mount \
+    exec nsenter --target="$(mnt_holder "$name")" --mount --uts \
       --net="/run/netns/$(node_ns "$name")" -- "$@"
   fi
   exec ip netns exec "$(node_ns "$name")" "$@"
@@ -451,7 +456,9 @@ cmd_node_exec() {
 
 # The node's mount namespace, made by unshare and kept by a process that
 # lives in it (DIR/NAME/mnt.pid, named after DIR so that it is never taken
-# for another's): node-exec enters it through that process.  (Keeping it
+# for another's): node-exec enters it through that process.  With it a UTS
+# namespace whose hostname is the node's name: hostNetwork pods see it, as
+# on a real node (upstream tests expect their hostname to be the node's).  (Keeping it
 # by a bind mount of the namespace file instead failed now and then with
 # EINVAL here.)
 cmd_node_mount_ns() {
@@ -461,7 +468,7 @@ cmd_node_mount_ns() {
   [ -e "$d/mnt.ready" ] && die "node $name has a mount namespace already"
   for path in $MACHINE_DIRS; do mkdir -p "$d/root$path"; done
   mkdir -p "$d/sys"
-  setsid nsenter --net="/run/netns/$ns" -- unshare --mount \
+  setsid nsenter --net="/run/netns/$ns" -- unshare --mount --uts \
     --propagation private -- "$0" node-mount-setup "$DIR" "$name" \
     </dev/null >/dev/null 2>>"$d/mnt.log" &
   echo $! >"$d/mnt.pid"
@@ -474,6 +481,7 @@ mnt_holder() { cat "$DIR/$1/mnt.pid" 2>/dev/null; }
 # Runs inside the new mount namespace (and the node's network namespace).
 node_mount_setup() {
   local name=$1 d=$DIR/$1 path
+  hostname "$name"
   # A sysfs of this network namespace, with the host's cgroup hierarchy
   # (the kubelet and runc need it) bound back in.
   mount -t sysfs sysfs "$d/sys"
