@@ -55,7 +55,7 @@ umask 022
 
 # The recipe: its revision, and this file's sha256 in the key as well, so that
 # any edit here rebuilds.  Bump RECIPE when what goes into the images changes.
-RECIPE=2
+RECIPE=3
 
 KOVN_CACHE=${KOVN_CACHE:-/var/cache/kovn}
 PAUSE_BIN=$KOVN_CACHE/kubernetes/pause
@@ -87,6 +87,9 @@ BUSYBOX_HOST=/bin/busybox
 #   getent   DNS tests: `getent hosts NAME`
 #   hostname DNS tests: `hostname -i`, `hostname -s`
 #   iperf    networking_perf.go: /usr/local/bin/iperf (Feature:Networking-Performance)
+#   wget     `wget -q -T 1 -O - URL` from host-exec pods (Services up/down,
+#            headless, service-proxy-name): Debian's static busybox 1.35
+#            wget crashes (SIGSEGV) with -T
 AGNHOST_TOOLS=(
   "/usr/bin/bash      /bin/bash          bash"
   "/usr/bin/nc        /bin/nc.openbsd    netcat-openbsd"
@@ -98,6 +101,7 @@ AGNHOST_TOOLS=(
   "/usr/bin/getent    /usr/bin/getent    libc-bin"
   "/usr/bin/hostname  /bin/hostname      hostname"
   "/usr/bin/iperf     /usr/bin/iperf     iperf?"
+  "/usr/bin/wget      /usr/bin/wget      wget"
 )
 # Real tools in dnsutils, as in AGNHOST_TOOLS.
 DNSUTILS_TOOLS=(

@@ -37,10 +37,11 @@ PACKAGES=(
   # the sandbox (make demo) and the end-to-end tests: curl, ping
   curl iputils-ping
   # the sandbox nodes' container runtime, and what goes into the offline
-  # test images (busybox; agnhost's shell tools: bash, nc, curl, ip,
+  # test images (busybox; agnhost's shell tools: bash, nc, curl, wget, ip,
   # conntrack, dig, iperf); iptables for kubelet's own chains and
   # kube-proxy (the baseline only)
   containerd runc busybox-static conntrack bind9-dnsutils iperf iptables
+  wget
   # nft, for the sandbox's own rules (kovn-daemon uses libnftables)
   nftables
   # the cluster DNS (dns/kovn-dns drives unbound through unbound-control)
