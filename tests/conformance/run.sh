@@ -20,9 +20,9 @@
 #   tests/conformance/run.sh [OPTIONS]
 #     --kubeconfig FILE  run against this cluster instead of a fresh sandbox
 #     --nodes N          sandbox nodes (default 3)
-#     -j, --parallel P   tests at a time (default 12: most of them wait)
+#     -j, --parallel P   tests at a time (default 8)
 #     --timeout S        seconds one test may take before it is stopped and
-#                        counted as failed (default 180)
+#                        counted as failed (default 420)
 #     --focus REGEX      run only the selected tests matching REGEX (bash
 #                        ERE); the expected-failures check then covers them only
 #     --out DIR          results folder (default build/conformance): table.txt,
@@ -65,8 +65,8 @@ NODES=3
 # 85 s each at 12 at a time; most expected failures wait on a Service until
 # a time limit of their own (2 to 5 minutes), so 180 s cuts them short
 # without cutting a passing test.
-PARALLEL=${KOVN_CONFORMANCE_PARALLEL:-12}
-TIMEOUT=${KOVN_CONFORMANCE_TIMEOUT:-180}
+PARALLEL=${KOVN_CONFORMANCE_PARALLEL:-8}
+TIMEOUT=${KOVN_CONFORMANCE_TIMEOUT:-420}
 FOCUS=
 OUT=${KOVN_CONFORMANCE_OUT:-$TOP/build/conformance}
 DUMP=false
