@@ -289,8 +289,10 @@ cmd_up() {
   net=$(pick_underlay)
   export KOVN_UNDERLAY_NET=$net
   step "etcd + kube-apiserver"
+  # (9>&-: the daemons started must not inherit the lock's descriptor, or
+  # the lock would be held as long as they run.)
   KOVN_K8S_CLUSTER=$net.1 "$K8S_ENV" start "$S/k8s" >"$S/k8s-env.out" \
-    2>"$S/k8s-env.log" || up_failed "$S/k8s-env.log"
+    2>"$S/k8s-env.log" 9>&- || up_failed "$S/k8s-env.log"
   API=https://127.0.0.1:$(cat "$S/k8s/apiserver.port")
   mkdir -p "$S/bin"
   cp "$S/k8s/kubeconfig" "$S/kubeconfig"
@@ -306,7 +308,7 @@ cmd_up() {
   ok "$API"
 
   step "kube-controller-manager, kube-scheduler"
-  "$CONTROL_PLANE" start "$S" 2>"$S/control-plane.log" ||
+  "$CONTROL_PLANE" start "$S" 2>"$S/control-plane.log" 9>&- ||
     up_failed "$S/control-plane.log"
   ok
 
@@ -316,7 +318,7 @@ cmd_up() {
     "$KOVN_NODE_ENV" underlay-up "$KOVN_DIR" &&
     "$KOVN_NODE_ENV" host-link "$KOVN_DIR" &&
     "$KOVN_NODE_ENV" apiserver-relay "$KOVN_DIR" "$KOVN_KUBECONFIG"
-  } 2>"$S/net/node-env.log" || up_failed "$S/net/node-env.log"
+  } 2>"$S/net/node-env.log" 9>&- || up_failed "$S/net/node-env.log"
   exec 9>&-
   ok "$net.1/24, prefix $("$KOVN_NODE_ENV" prefix "$KOVN_DIR")"
 
