@@ -415,17 +415,19 @@ test_service(void)
         char *dst = xasprintf("%s:8080", ip);
         char *t = trace_to_vip("ovn-default", "client.ns", "tcp",
                                "10.96.0.10", 80, dst);
-        CHECK(trace_reaches(t, port), "client -> VIP:80 -> %s:\n%s", dst, t);
+        CHECK(trace_reaches(t, port), "client -> VIP:80 -> %s:\n%s", dst,
+              t ? t : "");
         free(t);
         t = trace_to_vip("join", "node-n1", "tcp", "10.96.0.10", 80, dst);
-        CHECK(trace_reaches(t, port), "node -> VIP:80 -> %s:\n%s", dst, t);
+        CHECK(trace_reaches(t, port), "node -> VIP:80 -> %s:\n%s", dst,
+              t ? t : "");
         free(t);
         free(dst);
         dst = xasprintf("%s:5353", ip);
         t = trace_to_vip("ovn-default", "client.ns", "udp", "10.96.0.10", 53,
                          dst);
         CHECK(trace_reaches(t, port), "client -> VIP:53/udp -> %s:\n%s",
-              dst, t);
+              dst, t ? t : "");
         free(t);
         free(dst);
     }
@@ -433,7 +435,7 @@ test_service(void)
     char *t = trace_to_vip("ovn-default", "web1.ns", "tcp", "10.96.0.10", 80,
                            dst);
     CHECK(trace_reaches(t, "web1.ns"), "hairpin: web1 -> VIP -> web1:\n%s",
-          t);
+          t ? t : "");
     free(t);
     free(dst);
 }
