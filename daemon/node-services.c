@@ -13,6 +13,7 @@
 #include "ipam/cidr.h"
 #include "k8s/k8s-informer.h"
 #include "nft.h"
+#include "subnets.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
@@ -1028,14 +1029,9 @@ read_networks(const struct node_services *ns, struct nsvc_networks *nets)
 
     struct k8s_object *o;
     K8S_INFORMER_FOR_EACH (o, ns->subnets) {
-        const char *vpc = json_get_string(o->obj, "spec.vpc");
-        const char *block = json_get_string(o->obj, "spec.cidrBlock");
         struct ip_cidr cidrs[2];
         size_t n_cidrs;
-        char *error = block ? cidr_parse_block(block, cidrs, &n_cidrs)
-                            : xstrdup("no cidrBlock");
-        if (error || (vpc && *vpc && strcmp(vpc, OVN_CLUSTER_ROUTER))) {
-            free(error);
+        if (!node_subnet_cidrs(o->obj, cidrs, &n_cidrs)) {
             continue;
         }
         for (size_t i = 0; i < n_cidrs; i++) {

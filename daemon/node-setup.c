@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include "node-setup.h"
+#include "subnets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -222,14 +223,9 @@ subnet_routes(const struct node_setup *ns, struct ip_cidr *out, size_t *n,
     struct k8s_object *o;
     *n = 0;
     K8S_INFORMER_FOR_EACH (o, ns->d->subnets) {
-        const char *vpc = json_get_string(o->obj, "spec.vpc");
-        const char *block = json_get_string(o->obj, "spec.cidrBlock");
         struct ip_cidr cidrs[2];
         size_t n_cidrs;
-        char *error = block ? cidr_parse_block(block, cidrs, &n_cidrs)
-                            : xstrdup("no cidrBlock");
-        if (error || (vpc && *vpc && strcmp(vpc, OVN_CLUSTER_ROUTER))) {
-            free(error);
+        if (!node_subnet_cidrs(o->obj, cidrs, &n_cidrs)) {
             continue;
         }
         for (size_t i = 0; i < n_cidrs && *n < max; i++) {

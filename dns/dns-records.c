@@ -191,19 +191,6 @@ cluster_ip_records(const struct dns_zone *z, const char *svc_name,
     return NULL;
 }
 
-static const struct json *
-array_at(const struct json *obj, const char *path)
-{
-    const struct json *a = json_get_path(obj, path);
-    return a && a->type == JSON_ARRAY ? a : NULL;
-}
-
-static size_t
-array_n(const struct json *a)
-{
-    return a ? a->array.n : 0;
-}
-
 /* The lower-case protocol of a port ("tcp" when unset), or NULL. */
 static const char *
 port_proto(const struct json *port)
@@ -221,9 +208,9 @@ headless_srvs(const struct dns_zone *z, const char *svc_name,
               const struct json *svc, const struct json *slice,
               const char *target, struct svec *out)
 {
-    const struct json *sports = array_at(svc, "spec.ports");
-    const struct json *eports = array_at(slice, "ports");
-    for (size_t i = 0; i < array_n(sports); i++) {
+    const struct json *sports = json_get_array(svc, "spec.ports");
+    const struct json *eports = json_get_array(slice, "ports");
+    for (size_t i = 0; i < json_array_n(sports); i++) {
         const struct json *sp = sports->array.elems[i];
         const char *name = json_get_string(sp, "name");
         const char *proto = port_proto(sp);
@@ -231,7 +218,7 @@ headless_srvs(const struct dns_zone *z, const char *svc_name,
             || !dns_label_ok(name, strlen(name), false)) {
             continue;
         }
-        for (size_t j = 0; j < array_n(eports); j++) {
+        for (size_t j = 0; j < json_array_n(eports); j++) {
             const struct json *ep = eports->array.elems[j];
             const char *ename = json_get_string(ep, "name");
             const char *eproto = port_proto(ep);
@@ -287,8 +274,8 @@ headless_records(const struct dns_zone *z, const char *svc_name,
         if (type && strcmp(type, "IPv4") && strcmp(type, "IPv6")) {
             continue;               /* FQDN slices have no addresses. */
         }
-        const struct json *eps = array_at(slice, "endpoints");
-        for (size_t j = 0; j < array_n(eps); j++) {
+        const struct json *eps = json_get_array(slice, "endpoints");
+        for (size_t j = 0; j < json_array_n(eps); j++) {
             const struct json *ep = eps->array.elems[j];
             const char *hostname = json_get_string(ep, "hostname");
             if (!svc_endpoint_serves(ep, all)) {
@@ -298,8 +285,8 @@ headless_records(const struct dns_zone *z, const char *svc_name,
                                           false)) {
                 hostname = NULL;    /* Still its address records. */
             }
-            const struct json *addrs = array_at(ep, "addresses");
-            for (size_t k = 0; k < array_n(addrs); k++) {
+            const struct json *addrs = json_get_array(ep, "addresses");
+            for (size_t k = 0; k < json_array_n(addrs); k++) {
                 const struct json *a = addrs->array.elems[k];
                 if (a->type == JSON_STRING) {
                     headless_address(z, svc_name, svc, slice, hostname,
@@ -393,8 +380,8 @@ dns_pod_records(const struct dns_zone *z, const struct json *pod,
     }
 
     struct svec ips = SVEC_EMPTY_INITIALIZER;
-    const struct json *pod_ips = array_at(pod, "status.podIPs");
-    for (size_t i = 0; i < array_n(pod_ips); i++) {
+    const struct json *pod_ips = json_get_array(pod, "status.podIPs");
+    for (size_t i = 0; i < json_array_n(pod_ips); i++) {
         const char *ip = json_get_string(pod_ips->array.elems[i], "ip");
         if (ip) {
             svec_add(&ips, ip);

@@ -60,19 +60,6 @@ parse_ip(const char *s, int *family, char **text)
     return true;
 }
 
-static const struct json *
-array_at(const struct json *obj, const char *path)
-{
-    const struct json *a = json_get_path(obj, path);
-    return a && a->type == JSON_ARRAY ? a : NULL;
-}
-
-static size_t
-array_n(const struct json *a)
-{
-    return a ? a->array.n : 0;
-}
-
 /* ---- VIPs ---- */
 
 static char *
@@ -98,7 +85,7 @@ static char *
 add_vips_of(struct svc_vip **vips, size_t *n, const struct json *a,
             const char *member, const char *what)
 {
-    for (size_t i = 0; i < array_n(a); i++) {
+    for (size_t i = 0; i < json_array_n(a); i++) {
         const struct json *e = a->array.elems[i];
         const char *s = member ? json_get_string(e, member)
                         : e->type == JSON_STRING ? json_string(e) : NULL;
@@ -116,11 +103,11 @@ add_vips_of(struct svc_vip **vips, size_t *n, const struct json *a,
 static char *
 build_vips(const struct json *svc, struct svc_model *m)
 {
-    const struct json *ips = array_at(svc, "spec.clusterIPs");
+    const struct json *ips = json_get_array(svc, "spec.clusterIPs");
     const char *ip = json_get_string(svc, "spec.clusterIP");
     char *error;
 
-    if (array_n(ips)) {
+    if (json_array_n(ips)) {
         error = add_vips_of(&m->cluster_ips, &m->n_cluster_ips, ips, NULL,
                             "spec.clusterIPs");
     } else {
@@ -129,12 +116,12 @@ build_vips(const struct json *svc, struct svc_model *m)
     }
     if (!error) {
         error = add_vips_of(&m->external_ips, &m->n_external_ips,
-                            array_at(svc, "spec.externalIPs"), NULL,
+                            json_get_array(svc, "spec.externalIPs"), NULL,
                             "spec.externalIPs");
     }
     if (!error) {
         error = add_vips_of(&m->external_ips, &m->n_external_ips,
-                            array_at(svc, "status.loadBalancer.ingress"),
+                            json_get_array(svc, "status.loadBalancer.ingress"),
                             "ip", "status.loadBalancer.ingress");
     }
     return error;
@@ -145,10 +132,10 @@ build_vips(const struct json *svc, struct svc_model *m)
 static char *
 build_ports(const struct json *svc, struct svc_model *m)
 {
-    const struct json *ports = array_at(svc, "spec.ports");
-    m->ports = xcalloc(array_n(ports) ? array_n(ports) : 1,
+    const struct json *ports = json_get_array(svc, "spec.ports");
+    m->ports = xcalloc(json_array_n(ports) ? json_array_n(ports) : 1,
                        sizeof *m->ports);
-    for (size_t i = 0; i < array_n(ports); i++) {
+    for (size_t i = 0; i < json_array_n(ports); i++) {
         const struct json *p = ports->array.elems[i];
         struct svc_port *sp = &m->ports[m->n_ports];
         int64_t port = 0, node_port = 0;
@@ -213,8 +200,8 @@ add_backend(struct svc_port *sp, int family, const char *ip, int port,
 static int
 slice_port(const struct json *slice, const struct svc_port *sp)
 {
-    const struct json *ports = array_at(slice, "ports");
-    for (size_t i = 0; i < array_n(ports); i++) {
+    const struct json *ports = json_get_array(slice, "ports");
+    for (size_t i = 0; i < json_array_n(ports); i++) {
         const struct json *p = ports->array.elems[i];
         const char *name = json_get_string(p, "name");
         enum svc_proto proto;
@@ -236,17 +223,17 @@ add_slice(const struct json *slice, bool all, struct svc_model *m)
     if (type && strcmp(type, "IPv4") && strcmp(type, "IPv6")) {
         return;                     /* FQDN slices are not for us. */
     }
-    const struct json *eps = array_at(slice, "endpoints");
+    const struct json *eps = json_get_array(slice, "endpoints");
     for (size_t i = 0; i < m->n_ports; i++) {
         struct svc_port *sp = &m->ports[i];
         int port = slice_port(slice, sp);
-        for (size_t j = 0; port && j < array_n(eps); j++) {
+        for (size_t j = 0; port && j < json_array_n(eps); j++) {
             const struct json *ep = eps->array.elems[j];
             if (!svc_endpoint_serves(ep, all)) {
                 continue;
             }
-            const struct json *addrs = array_at(ep, "addresses");
-            for (size_t k = 0; k < array_n(addrs); k++) {
+            const struct json *addrs = json_get_array(ep, "addresses");
+            for (size_t k = 0; k < json_array_n(addrs); k++) {
                 const struct json *a = addrs->array.elems[k];
                 int family;
                 char *ip;

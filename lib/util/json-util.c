@@ -35,6 +35,19 @@ json_get_path(const struct json *json, const char *path)
     return json;
 }
 
+const struct json *
+json_get_array(const struct json *json, const char *path)
+{
+    const struct json *a = json_get_path(json, path);
+    return a && a->type == JSON_ARRAY ? a : NULL;
+}
+
+size_t
+json_array_n(const struct json *array)
+{
+    return array ? array->array.n : 0;
+}
+
 const char *
 json_get_string(const struct json *json, const char *path)
 {

@@ -23,6 +23,11 @@ const char *json_get_string(const struct json *, const char *path);
 bool json_get_int(const struct json *, const char *path, int64_t *valuep);
 bool json_get_bool(const struct json *, const char *path, bool *valuep);
 
+/* The array at 'path', or NULL if there is none; and the number of
+ * elements of an array that may be NULL. */
+const struct json *json_get_array(const struct json *, const char *path);
+size_t json_array_n(const struct json *array);
+
 /* Kubernetes metadata accessors; NULL when absent. */
 const char *k8s_obj_name(const struct json *);
 const char *k8s_obj_namespace(const struct json *);
