@@ -33,7 +33,7 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 /* Changes whenever the skeleton (maps, base chains, the services chain)
  * changes meaning: a table of another version is replaced whole. */
-#define NSVC_SCHEMA "kovn-nft-2"
+#define NSVC_SCHEMA "kovn-nft-3"
 
 #define SLICE_INDEX "service"
 
@@ -45,18 +45,30 @@ static const char *const map_names[N_NSVC_MAPS] = {
     [NSVC_EXTERNAL6] = "external6",
     [NSVC_CLUSTERIP4] = "clusterip4",
     [NSVC_CLUSTERIP6] = "clusterip6",
+    [NSVC_NP_ONE4] = "np_one4",
+    [NSVC_NP_ONE6] = "np_one6",
+    [NSVC_VIP_ONE4] = "vip_one4",
+    [NSVC_VIP_ONE6] = "vip_one6",
 };
 
+/* "KEY_TYPE : DATA_TYPE" of each map. */
 static const char *const map_types[N_NSVC_MAPS] = {
-    [NSVC_NODEPORTS] = "inet_proto . inet_service",
-    [NSVC_EXTERNAL4] = "ipv4_addr . inet_proto . inet_service",
-    [NSVC_EXTERNAL6] = "ipv6_addr . inet_proto . inet_service",
-    [NSVC_CLUSTERIP4] = "ipv4_addr . inet_proto . inet_service",
-    [NSVC_CLUSTERIP6] = "ipv6_addr . inet_proto . inet_service",
+    [NSVC_NODEPORTS] = "inet_proto . inet_service : verdict",
+    [NSVC_EXTERNAL4] = "ipv4_addr . inet_proto . inet_service : verdict",
+    [NSVC_EXTERNAL6] = "ipv6_addr . inet_proto . inet_service : verdict",
+    [NSVC_CLUSTERIP4] = "ipv4_addr . inet_proto . inet_service : verdict",
+    [NSVC_CLUSTERIP6] = "ipv6_addr . inet_proto . inet_service : verdict",
+    [NSVC_NP_ONE4] = "inet_proto . inet_service : ipv4_addr . inet_service",
+    [NSVC_NP_ONE6] = "inet_proto . inet_service : ipv6_addr . inet_service",
+    [NSVC_VIP_ONE4] = "ipv4_addr . inet_proto . inet_service : "
+                      "ipv4_addr . inet_service",
+    [NSVC_VIP_ONE6] = "ipv6_addr . inet_proto . inet_service : "
+                      "ipv6_addr . inet_service",
 };
 
 /* The chains of the skeleton, in the order they are written. */
 static const char *const fixed_chains[] = {
+    "np_masq", "np_local", "vip_masq", "vip_local",
     "services", "prerouting", "output", "postrouting",
 };
 
@@ -203,13 +215,6 @@ first_vip(const struct svc_vip *vips, size_t n, int family)
     return NULL;
 }
 
-/* "10.96.0.10:80" or "[fd00::10]:80". */
-static void
-put_addr_port(struct ds *s, int family, const char *ip, int port)
-{
-    svc_put_endpoint(s, family, ip, port);
-}
-
 static const int families[] = { AF_INET, AF_INET6 };
 
 /* "meta nfproto F meta l4proto P dnat F to TO", marked for masquerade if
@@ -233,42 +238,6 @@ backend_in(const struct svc_backend *b, int family, const char *node)
 {
     return b->family == family
            && (!node || (b->node && !strcmp(b->node, node)));
-}
-
-/* Appends to 'c' the rule that DNATs packets of 'family' to one of the
- * backends of 'p' of that family (those on 'node' only, unless it is NULL),
- * at random ('masq' as for dnat_rule()).  Returns false, appending
- * nothing, if there is none. */
-static bool
-dnat_random_rule(struct nsvc_chain *c, const struct svc_port *p, int family,
-                 const char *node, bool masq)
-{
-    struct ds to = DS_EMPTY_INITIALIZER;
-    const struct svc_backend *one = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < p->n_backends; i++) {
-        const struct svc_backend *b = &p->backends[i];
-        if (backend_in(b, family, node)) {
-            ds_put_format(&to, "%s%"PRIuSIZE" : %s . %d", n ? ", " : "", n,
-                          b->ip, b->port);
-            one = b;
-            n++;
-        }
-    }
-    if (n == 1) {
-        ds_clear(&to);
-        put_addr_port(&to, family, one->ip, one->port);
-    } else if (n > 1) {
-        char *map = ds_steal_cstr(&to);
-        ds_put_format(&to, "numgen random mod %"PRIuSIZE" map { %s }", n,
-                      map);
-        free(map);
-    }
-    if (n) {
-        dnat_rule(c, family, p->proto, masq, ds_cstr(&to));
-    }
-    ds_destroy(&to);
-    return n > 0;
 }
 
 /* Whether 'ip' (canonical text) is in one of the 'n' 'cidrs'. */
@@ -301,45 +270,153 @@ has_host_backend(const struct svc_port *p, int family, const char *node,
     return false;
 }
 
-/* externalTrafficPolicy Cluster: to the ClusterIP of the packet's family,
- * marked for masquerade; OVN picks the backend.  When the port has a
- * hostNetwork endpoint on this node, to any backend at random instead,
- * here: OVN would send that one back into the node from the node's own
- * ovn0 address, a martian. */
+/* Where the packets of one Service port and family may be DNATed to. */
+struct target {
+    const char *ip;             /* Borrowed from the model. */
+    int port;
+};
+
+/* What a port's targets are (see node-services.h). */
+enum target_kind {
+    TK_CLUSTER,         /* NodePort/externalIPs, externalTrafficPolicy
+                         * Cluster. */
+    TK_LOCAL,           /* NodePort/externalIPs, Local. */
+    TK_HOST,            /* ClusterIP from the node, for a port with a
+                         * hostNetwork endpoint here. */
+};
+
+/* The targets of port 'p' of 'm' for packets of 'family' on node 'node',
+ * in 't' (room for p->n_backends + 1); returns how many. */
+static size_t
+port_targets(const struct svc_model *m, const struct svc_port *p,
+             int family, enum target_kind kind, const char *node,
+             const struct nsvc_networks *nets, struct target *t)
+{
+    const struct svc_vip *cip = first_vip(m->cluster_ips, m->n_cluster_ips,
+                                          family);
+    bool host = has_host_backend(p, family, node, nets);
+    const char *only_on = NULL;
+    switch (kind) {
+    case TK_CLUSTER:
+        if (!cip) {
+            return 0;
+        } else if (!host) {
+            t[0] = (struct target) { cip->ip, p->port };
+            return 1;
+        }
+        break;
+    case TK_LOCAL:
+        if (!cip && !first_vip(m->external_ips, m->n_external_ips,
+                               family)) {
+            return 0;
+        }
+        only_on = node;
+        break;
+    case TK_HOST:
+        if (!cip || !host) {
+            return 0;
+        }
+        break;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_backends; i++) {
+        const struct svc_backend *b = &p->backends[i];
+        if (backend_in(b, family, only_on)) {
+            t[n++] = (struct target) { b->ip, b->port };
+        }
+    }
+    return n;
+}
+
+/* A port's targets for both families. */
+struct port_targets {
+    struct target *t[2];        /* Index: family_index(). */
+    size_t n[2];
+};
+
+static int
+family_index(int family)
+{
+    return family == AF_INET6;
+}
+
 static void
-cluster_rules(const struct svc_model *m, const struct svc_port *p,
-              const char *node, const struct nsvc_networks *nets,
-              struct nsvc_chain *c)
+port_targets_fill(const struct svc_model *m, const struct svc_port *p,
+                  enum target_kind kind, const char *node,
+                  const struct nsvc_networks *nets, struct port_targets *pt)
 {
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-        int fam = families[i];
-        const struct svc_vip *vip = first_vip(m->cluster_ips,
-                                              m->n_cluster_ips, fam);
-        if (!vip) {
-            continue;
-        } else if (has_host_backend(p, fam, node, nets)) {
-            dnat_random_rule(c, p, fam, NULL, true);
-        } else {
-            struct ds to = DS_EMPTY_INITIALIZER;
-            put_addr_port(&to, fam, vip->ip, p->port);
-            dnat_rule(c, fam, p->proto, true, ds_cstr(&to));
-            ds_destroy(&to);
-        }
+        int fi = family_index(families[i]);
+        pt->t[fi] = xmalloc((p->n_backends + 1) * sizeof *pt->t[fi]);
+        pt->n[fi] = port_targets(m, p, families[i], kind, node, nets,
+                                 pt->t[fi]);
     }
 }
 
-/* externalTrafficPolicy Local: to a ready endpoint on 'node', at random,
- * the client's address kept; dropped when there is none. */
 static void
-local_rules(const struct svc_model *m, const struct svc_port *p,
-            const char *node, struct nsvc_chain *c)
+port_targets_destroy(struct port_targets *pt)
 {
+    free(pt->t[0]);
+    free(pt->t[1]);
+}
+
+/* Whether the port needs a chain of its own: more than one target in a
+ * family, to pick from. */
+static bool
+port_targets_pick(const struct port_targets *pt)
+{
+    return pt->n[0] > 1 || pt->n[1] > 1;
+}
+
+/* Adds chain 'name' that DNATs packets of port 'p' to one of its targets,
+ * at random, per family ('masq': marked for masquerade), and drops the
+ * rest. */
+static void
+add_pick_chain(struct nsvc_frag *f, const char *name,
+               const struct svc_port *p, bool masq,
+               const struct port_targets *pt)
+{
+    struct nsvc_chain *c = chain_add(f, name, NULL);
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
         int fam = families[i];
-        if ((first_vip(m->cluster_ips, m->n_cluster_ips, fam)
-             || first_vip(m->external_ips, m->n_external_ips, fam))
-            && !dnat_random_rule(c, p, fam, node, false)) {
-            chain_rule(c, "meta nfproto %s drop", nfproto(fam));
+        int fi = family_index(fam);
+        size_t n = pt->n[fi];
+        const struct target *t = pt->t[fi];
+        struct ds to = DS_EMPTY_INITIALIZER;
+        if (n == 1) {
+            svc_put_endpoint(&to, fam, t[0].ip, t[0].port);
+        } else if (n > 1) {
+            ds_put_format(&to, "numgen random mod %"PRIuSIZE" map { ", n);
+            for (size_t k = 0; k < n; k++) {
+                ds_put_format(&to, "%s%"PRIuSIZE" : %s . %d",
+                              k ? ", " : "", k, t[k].ip, t[k].port);
+            }
+            ds_put_cstr(&to, " }");
+        }
+        if (n) {
+            dnat_rule(c, fam, p->proto, masq, ds_cstr(&to));
+        }
+        ds_destroy(&to);
+    }
+    chain_rule(c, "drop");
+    chain_seal(c, name);
+}
+
+/* Adds "KEY : goto CHAIN" to verdict map 'map' of 'f' and, unless 'pt' is
+ * NULL (the port has a chain of its own), "KEY : IP . PORT" to data map
+ * one[FAMILY_INDEX] for each family in which the port has its one target
+ * (N_NSVC_MAPS: not for that family). */
+static void
+add_port_elems(struct nsvc_frag *f, enum nsvc_map map, const char *key,
+               const char *chain, const struct port_targets *pt,
+               const enum nsvc_map one[2])
+{
+    sset_add_and_free(&f->elems[map], xasprintf("%s : goto %s", key, chain));
+    for (int fi = 0; fi < 2 && pt; fi++) {
+        if (one[fi] != N_NSVC_MAPS && pt->n[fi] == 1) {
+            sset_add_and_free(&f->elems[one[fi]],
+                              xasprintf("%s : %s . %d", key, pt->t[fi][0].ip,
+                                        pt->t[fi][0].port));
         }
     }
 }
@@ -353,25 +430,34 @@ port_chain_name(const char *kind, const struct svc_model *m,
                      svc_proto_name(p->proto), p->port);
 }
 
-/* Adds to map 'map' of 'f' "IP . PROTO . PORT : goto CHAIN" for each of the
- * 'n' 'vips' of 'family', on port 'p'. */
+/* Adds to 'f' the elements of port 'p' for each of the 'n' 'vips' in
+ * verdict maps 'map4' and 'map6' (but for VIPs of a family without a
+ * target, if 'skip_empty'): to 'chain' when the port has one of its own,
+ * else to fixed chain 'fixed', with the VIP's family's one target in the
+ * vip_one maps. */
 static void
-add_vip_elems(struct nsvc_frag *f, enum nsvc_map map,
-              const struct svc_vip *vips, size_t n, int family,
-              const struct svc_port *p, const char *chain)
+add_vip_elems(struct nsvc_frag *f, enum nsvc_map map4, enum nsvc_map map6,
+              const struct svc_vip *vips, size_t n, const struct svc_port *p,
+              const char *chain, const char *fixed,
+              const struct port_targets *pt, bool skip_empty)
 {
     for (size_t i = 0; i < n; i++) {
-        if (vips[i].family == family) {
-            sset_add_and_free(&f->elems[map],
-                              xasprintf("%s . %s . %d : goto %s", vips[i].ip,
-                                        svc_proto_name(p->proto), p->port,
-                                        chain));
+        int fi = family_index(vips[i].family);
+        if (skip_empty && !pt->n[fi]) {
+            continue;
         }
+        enum nsvc_map one[2] = { N_NSVC_MAPS, N_NSVC_MAPS };
+        one[fi] = fi ? NSVC_VIP_ONE6 : NSVC_VIP_ONE4;
+        char *key = xasprintf("%s . %s . %d", vips[i].ip,
+                              svc_proto_name(p->proto), p->port);
+        add_port_elems(f, fi ? map6 : map4, key, chain ? chain : fixed,
+                       chain ? NULL : pt, one);
+        free(key);
     }
 }
 
 /* Port 'p' from outside and from the node: its nodePort and its external
- * IPs, to chain "svc/...". */
+ * IPs. */
 static void
 port_frag(const struct svc_model *m, const struct svc_port *p,
           const char *node, const struct nsvc_networks *nets,
@@ -380,58 +466,54 @@ port_frag(const struct svc_model *m, const struct svc_port *p,
     if (!p->node_port && !m->n_external_ips) {
         return;
     }
-    char *name = port_chain_name("svc", m, p);
-    struct nsvc_chain *c = chain_add(f, name, NULL);
-    if (m->local_traffic) {
-        local_rules(m, p, node, c);
-    } else {
-        cluster_rules(m, p, node, nets, c);
+    bool local = m->local_traffic;
+    struct port_targets pt;
+    port_targets_fill(m, p, local ? TK_LOCAL : TK_CLUSTER, node, nets, &pt);
+    char *chain = NULL;
+    if (port_targets_pick(&pt)) {
+        chain = port_chain_name("svc", m, p);
+        add_pick_chain(f, chain, p, !local, &pt);
     }
-    if (!c->rules.n) {
-        chain_rule(c, "drop");
-    }
-    chain_seal(c, name);
 
     if (p->node_port) {
-        sset_add_and_free(&f->elems[NSVC_NODEPORTS],
-                          xasprintf("%s . %d : goto %s",
-                                    svc_proto_name(p->proto), p->node_port,
-                                    name));
+        static const enum nsvc_map np_one[2] = { NSVC_NP_ONE4,
+                                                 NSVC_NP_ONE6 };
+        char *key = xasprintf("%s . %d", svc_proto_name(p->proto),
+                              p->node_port);
+        add_port_elems(f, NSVC_NODEPORTS, key,
+                       chain ? chain : local ? "np_local" : "np_masq",
+                       chain ? NULL : &pt, np_one);
+        free(key);
     }
-    add_vip_elems(f, NSVC_EXTERNAL4, m->external_ips, m->n_external_ips,
-                  AF_INET, p, name);
-    add_vip_elems(f, NSVC_EXTERNAL6, m->external_ips, m->n_external_ips,
-                  AF_INET6, p, name);
-    free(name);
+    add_vip_elems(f, NSVC_EXTERNAL4, NSVC_EXTERNAL6, m->external_ips,
+                  m->n_external_ips, p, chain,
+                  local ? "vip_local" : "vip_masq", &pt, false);
+    free(chain);
+    port_targets_destroy(&pt);
 }
 
 /* Port 'p' from the node itself to its ClusterIPs, for each family in which
  * it has a hostNetwork endpoint on 'node': to any of its backends of that
- * family, at random, masqueraded; chain "clusterip/...".  (OVN would send
- * the node's own endpoint back into the node from the node's own ovn0
- * address, a martian.) */
+ * family, at random, masqueraded.  (OVN would send the node's own endpoint
+ * back into the node from the node's own ovn0 address, a martian.) */
 static void
 clusterip_frag(const struct svc_model *m, const struct svc_port *p,
                const char *node, const struct nsvc_networks *nets,
                struct nsvc_frag *f)
 {
-    char *name = port_chain_name("clusterip", m, p);
-    struct nsvc_chain *c = NULL;
-    for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-        int fam = families[i];
-        if (has_host_backend(p, fam, node, nets)
-            && first_vip(m->cluster_ips, m->n_cluster_ips, fam)) {
-            c = c ? c : chain_add(f, name, NULL);
-            dnat_random_rule(c, p, fam, NULL, true);
-            add_vip_elems(f, fam == AF_INET6 ? NSVC_CLUSTERIP6
-                          : NSVC_CLUSTERIP4, m->cluster_ips,
-                          m->n_cluster_ips, fam, p, name);
+    struct port_targets pt;
+    port_targets_fill(m, p, TK_HOST, node, nets, &pt);
+    if (pt.n[0] || pt.n[1]) {
+        char *chain = NULL;
+        if (port_targets_pick(&pt)) {
+            chain = port_chain_name("clusterip", m, p);
+            add_pick_chain(f, chain, p, true, &pt);
         }
+        add_vip_elems(f, NSVC_CLUSTERIP4, NSVC_CLUSTERIP6, m->cluster_ips,
+                      m->n_cluster_ips, p, chain, "vip_masq", &pt, true);
+        free(chain);
     }
-    if (c) {
-        chain_seal(c, name);
-    }
-    free(name);
+    port_targets_destroy(&pt);
 }
 
 void
@@ -476,9 +558,42 @@ vip_vmap_rules(struct nsvc_chain *c, enum nsvc_map map4, enum nsvc_map map6)
                map_names[map6]);
 }
 
+/* Adds fixed chain 'name': DNAT by data maps 'one4' and 'one6', looked up
+ * by 'key4' and 'key6', marked for masquerade if 'masq'; drop when the
+ * packet's family has no target. */
+static void
+add_fixed_dnat_chain(struct nsvc_frag *f, const char *name, bool masq,
+                     const char *key4, enum nsvc_map one4,
+                     const char *key6, enum nsvc_map one6)
+{
+    struct nsvc_chain *c = chain_add(f, name, NULL);
+    if (masq) {
+        chain_rule(c, "meta mark set meta mark | 0x%08x", NSVC_MASQ_MARK);
+    }
+    /* A key without an address needs the family said. */
+    bool l3_key = strstr(key4, " daddr ") != NULL;
+    chain_rule(c, "%sdnat ip to %s map @%s",
+               l3_key ? "" : "meta nfproto ipv4 ", key4, map_names[one4]);
+    chain_rule(c, "%sdnat ip6 to %s map @%s",
+               l3_key ? "" : "meta nfproto ipv6 ", key6, map_names[one6]);
+    chain_rule(c, "drop");
+    chain_seal(c, name);
+}
+
 void
 nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f)
 {
+    static const char np_key[] = "meta l4proto . th dport";
+    static const char vip_key4[] = "ip daddr . meta l4proto . th dport";
+    static const char vip_key6[] = "ip6 daddr . meta l4proto . th dport";
+    for (int masq = 0; masq < 2; masq++) {
+        add_fixed_dnat_chain(f, masq ? "np_masq" : "np_local", masq,
+                             np_key, NSVC_NP_ONE4, np_key, NSVC_NP_ONE6);
+        add_fixed_dnat_chain(f, masq ? "vip_masq" : "vip_local", masq,
+                             vip_key4, NSVC_VIP_ONE4, vip_key6,
+                             NSVC_VIP_ONE6);
+    }
+
     struct nsvc_chain *c = chain_add(f, "services", NULL);
     vip_vmap_rules(c, NSVC_EXTERNAL4, NSVC_EXTERNAL6);
     chain_rule(c, "fib daddr type local ip daddr != 127.0.0.0/8 "
@@ -639,7 +754,7 @@ nsvc_replace(const struct nsvc_frag *all, struct ds *cmds)
     ds_put_format(cmds, "add table %s\ndelete table %s\nadd table %s\n",
                   NSVC_TABLE, NSVC_TABLE, NSVC_TABLE);
     for (int m = 0; m < N_NSVC_MAPS; m++) {
-        ds_put_format(cmds, "add map %s %s { type %s : verdict; }\n",
+        ds_put_format(cmds, "add map %s %s { type %s; }\n",
                       NSVC_TABLE, map_names[m], map_types[m]);
     }
     struct nsvc_frag empty;
@@ -1115,9 +1230,13 @@ settle_claims(struct node_services *ns, const char *key, struct nsvc_frag *f)
             char *ck = claim_key(m, elem);
             const char *owner = shash_find_data(&ns->claims, ck);
             if (owner && strcmp(owner, key)) {
-                VLOG_WARN_RL(&rl, "service %s: %s is already %s's: not "
-                             "served for %s", key, strchr(ck, '|') + 1,
-                             owner, key);
+                if (m < NSVC_NP_ONE4) {
+                    /* A target's element follows its verdict's: one
+                     * line for both. */
+                    VLOG_WARN_RL(&rl, "service %s: %s is already %s's: "
+                                 "not served for %s", key,
+                                 strchr(ck, '|') + 1, owner, key);
+                }
                 sset_add(&ns->blocked, key);
                 sset_delete(&f->elems[m], SSET_NODE_FROM_NAME(elem));
                 free(ck);

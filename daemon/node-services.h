@@ -9,25 +9,35 @@
  *
  *   - NodePort: a packet to a local address of the node (not loopback) on
  *     a Service's nodePort, and a packet to one of its externalIPs or
- *     load balancer ingress IPs on its port, goes to a chain of that
- *     Service port ("svc/NS/NAME/PROTO/PORT"), through the verdict maps
- *     @nodeports (proto . port) and @external4 / @external6
+ *     load balancer ingress IPs on its port, is looked up in the verdict
+ *     maps @nodeports (proto . port) and @external4 / @external6
  *     (ip . proto . port), from prerouting (from outside) and output (from
- *     the node itself).  externalTrafficPolicy Cluster: DNAT to the
- *     Service's ClusterIP of the packet's family (routed via ovn0 into
- *     OVN, whose load balancer picks the backend) and masquerade.  Local:
- *     DNAT to one of the ready endpoints on this node, at random, the
- *     client's address kept; drop when there is none.
+ *     the node itself).  Each Service port has, per family, its TARGETS:
+ *     externalTrafficPolicy Cluster: the Service's ClusterIP of that
+ *     family (routed via ovn0 into OVN, whose load balancer picks the
+ *     backend), masqueraded; Local: the ready endpoints on this node, the
+ *     client's address kept, dropped when there is none.
  *   - A ClusterIP from the node itself: for each Service port that has a
  *     ready backend on this node outside the pod CIDRs (a hostNetwork
  *     endpoint), a packet of the node's own (output, not prerouting) to a
- *     ClusterIP of a family that backend has, on that port, goes through
- *     @clusterip4 / @clusterip6 (ip . proto . port) to the chain
- *     "clusterip/NS/NAME/PROTO/PORT": DNAT to one of the port's ready
- *     backends of the packet's family, at random, and masquerade.  (Through
- *     OVN, the node's own endpoint would come back into the node from the
- *     node's own ovn0 address, which the kernel drops as martian.)  Other
- *     Services' ClusterIPs are OVN's alone: no element, no chain.
+ *     ClusterIP of a family that backend has, on that port, is looked up in
+ *     @clusterip4 / @clusterip6 (ip . proto . port); its targets are all
+ *     the port's ready backends of that family, masqueraded.  So are the
+ *     targets of that port's nodePort and externalIPs under Cluster.
+ *     (Through OVN, the node's own endpoint would come back into the node
+ *     from the node's own ovn0 address, which the kernel drops as
+ *     martian.)  Other Services' ClusterIPs are OVN's alone.
+ *   - Where a port has at most one target per family (the common case:
+ *     Cluster without a hostNetwork endpoint here, Local with one endpoint
+ *     here), its verdict is a goto to one of four fixed chains
+ *     (np_masq, np_local, vip_masq, vip_local) that DNAT through data maps
+ *     (@np_one4/6: proto . port, @vip_one4/6: ip . proto . port, to
+ *     ip . port): the port is only map elements.  A port with more targets
+ *     gets a chain of its own ("svc/NS/NAME/PROTO/PORT" or
+ *     "clusterip/..."), which picks one at random.  libnftables reads
+ *     every chain of the table before a command that names one, so keeping
+ *     per-port chains to those few keeps a change's cost from growing with
+ *     the number of Services (bench/bench-nft.py).
  *   - Gateway: a packet from a pod CIDR to anything outside the cluster's
  *     networks (pod subnets, the join CIDR, the Service CIDRs) that leaves
  *     by an interface other than ovn0 is masqueraded.
@@ -67,8 +77,14 @@ struct svc_model;
 #define NSVC_TABLE "inet kovn"          /* Family and name. */
 #define NSVC_MASQ_MARK 0x00020000       /* Packet mark bit: masquerade. */
 
-enum nsvc_map { NSVC_NODEPORTS, NSVC_EXTERNAL4, NSVC_EXTERNAL6,
-                NSVC_CLUSTERIP4, NSVC_CLUSTERIP6, N_NSVC_MAPS };
+enum nsvc_map {
+    /* Verdict maps: key -> "goto CHAIN" or "drop". */
+    NSVC_NODEPORTS, NSVC_EXTERNAL4, NSVC_EXTERNAL6,
+    NSVC_CLUSTERIP4, NSVC_CLUSTERIP6,
+    /* Data maps of the fixed chains: key -> "IP . PORT". */
+    NSVC_NP_ONE4, NSVC_NP_ONE6, NSVC_VIP_ONE4, NSVC_VIP_ONE6,
+    N_NSVC_MAPS
+};
 const char *nsvc_map_name(enum nsvc_map);
 
 /* One chain of the table. */
@@ -85,7 +101,8 @@ struct nsvc_chain {
 /* A part of the table (one Service's, the skeleton's) or all of it. */
 struct nsvc_frag {
     struct shash chains;                /* Name -> struct nsvc_chain *. */
-    struct sset elems[N_NSVC_MAPS];     /* "KEY : VERDICT", as written. */
+    struct sset elems[N_NSVC_MAPS];     /* "KEY : VALUE", as nft lists
+                                         * them. */
     unsigned int maps_seen;             /* Read back: 1 << map, for each
                                          * map the table has. */
 };

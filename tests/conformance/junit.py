@@ -128,6 +128,10 @@ def merge(results, out):
         if status == "skipped":
             counts["skipped"] += 1
             ET.SubElement(case, "skipped", message=detail)
+        elif status == "flaky":
+            ET.SubElement(case, "system-out").text = (
+                "flaky: " + detail + ("; first try's log: " + log
+                                      if log else ""))
         elif status == "failed":
             counts["failures"] += 1
             fail = ET.SubElement(case, "failure", message=detail)

@@ -70,6 +70,12 @@ chain(const struct nsvc_frag *f, const char *name)
 
 #define WEB "svc/default/web/tcp/80"
 
+static bool
+has(const struct nsvc_frag *f, enum nsvc_map m, const char *elem)
+{
+    return sset_contains(&f->elems[m], elem);
+}
+
 static void
 test_cluster(void **state)
 {
@@ -77,19 +83,19 @@ test_cluster(void **state)
     struct nsvc_frag f;
     frag_of(SVC("Cluster", ",\"externalIPs\":[\"203.0.113.10\","
                 "\"2001:db8::10\"]"), NULL, &f);
-    const struct nsvc_chain *c = chain(&f, WEB);
-    assert_null(c->header);
-    assert_int_equal(c->rules.n, 1);
-    assert_string_equal(c->rules.names[0],
-                        "meta nfproto ipv4 meta l4proto tcp meta mark set "
-                        "meta mark | 0x00020000 dnat ip to 10.96.0.10:80");
-    assert_true(sset_contains(&f.elems[NSVC_NODEPORTS],
-                              "tcp . 30080 : goto " WEB));
-    assert_true(sset_contains(&f.elems[NSVC_EXTERNAL4],
-                              "203.0.113.10 . tcp . 80 : goto " WEB));
-    assert_true(sset_contains(&f.elems[NSVC_EXTERNAL6],
-                              "2001:db8::10 . tcp . 80 : goto " WEB));
-    assert_int_equal(nsvc_frag_n_elems(&f), 3);
+    /* One target (the ClusterIP): elements only, no chain of its own. */
+    assert_int_equal(shash_count(&f.chains), 0);
+    assert_true(has(&f, NSVC_NODEPORTS, "tcp . 30080 : goto np_masq"));
+    assert_true(has(&f, NSVC_NP_ONE4, "tcp . 30080 : 10.96.0.10 . 80"));
+    assert_true(has(&f, NSVC_EXTERNAL4,
+                    "203.0.113.10 . tcp . 80 : goto vip_masq"));
+    assert_true(has(&f, NSVC_VIP_ONE4,
+                    "203.0.113.10 . tcp . 80 : 10.96.0.10 . 80"));
+    /* No IPv6 ClusterIP: the IPv6 externalIP goes to vip_masq, which
+     * finds no target and drops. */
+    assert_true(has(&f, NSVC_EXTERNAL6,
+                    "2001:db8::10 . tcp . 80 : goto vip_masq"));
+    assert_int_equal(nsvc_frag_n_elems(&f), 5);
     nsvc_frag_destroy(&f);
 }
 
@@ -99,29 +105,35 @@ test_local(void **state)
     (void) state;
     struct nsvc_frag f;
 
-    /* No endpoint on this node: dropped. */
+    /* No endpoint on this node: to np_local without a target: dropped. */
     frag_of(SVC("Local", ""), SLICE(EP("10.16.0.9", "node2")), &f);
-    assert_int_equal(chain(&f, WEB)->rules.n, 1);
-    assert_string_equal(chain(&f, WEB)->rules.names[0],
-                        "meta nfproto ipv4 drop");
+    assert_int_equal(shash_count(&f.chains), 0);
+    assert_true(has(&f, NSVC_NODEPORTS, "tcp . 30080 : goto np_local"));
+    assert_int_equal(nsvc_frag_n_elems(&f), 1);
     nsvc_frag_destroy(&f);
 
-    /* One: straight to it, no mark (no masquerade). */
+    /* One: straight to it, through np_local (no mark: no masquerade). */
     frag_of(SVC("Local", ""), SLICE(EP("10.16.0.5", "node1") ","
                                     EP("10.16.0.9", "node2")), &f);
-    assert_string_equal(chain(&f, WEB)->rules.names[0],
-                        "meta nfproto ipv4 meta l4proto tcp dnat ip to "
-                        "10.16.0.5:8080");
+    assert_int_equal(shash_count(&f.chains), 0);
+    assert_true(has(&f, NSVC_NODEPORTS, "tcp . 30080 : goto np_local"));
+    assert_true(has(&f, NSVC_NP_ONE4, "tcp . 30080 : 10.16.0.5 . 8080"));
+    assert_int_equal(nsvc_frag_n_elems(&f), 2);
     nsvc_frag_destroy(&f);
 
-    /* Two: at random. */
+    /* Two: a chain of its own, at random, then drop. */
     frag_of(SVC("Local", ""), SLICE(EP("10.16.0.5", "node1") ","
                                     EP("10.16.0.6", "node1") ","
                                     EP("10.16.0.9", "node2")), &f);
-    assert_string_equal(chain(&f, WEB)->rules.names[0],
+    const struct nsvc_chain *c = chain(&f, WEB);
+    assert_int_equal(c->rules.n, 2);
+    assert_string_equal(c->rules.names[0],
                         "meta nfproto ipv4 meta l4proto tcp dnat ip to "
                         "numgen random mod 2 map { 0 : 10.16.0.5 . 8080, "
                         "1 : 10.16.0.6 . 8080 }");
+    assert_string_equal(c->rules.names[1], "drop");
+    assert_true(has(&f, NSVC_NODEPORTS, "tcp . 30080 : goto " WEB));
+    assert_int_equal(nsvc_frag_n_elems(&f), 1);
     nsvc_frag_destroy(&f);
 }
 
@@ -141,6 +153,7 @@ test_cluster_ip_only(void **state)
             "\"name\":\"b\"},\"spec\":{\"clusterIP\":\"None\","
             "\"ports\":[{\"port\":53,\"nodePort\":30053}]}}", NULL, &f);
     assert_int_equal(shash_count(&f.chains), 0);
+    assert_int_equal(nsvc_frag_n_elems(&f), 0);
     nsvc_frag_destroy(&f);
 }
 
@@ -156,37 +169,41 @@ test_host_backend(void **state)
      * before. */
     frag_of(SVC("Cluster", ""), SLICE(EP("10.16.0.5", "node1") ","
                                       EP("192.168.0.2", "node2")), &f);
-    assert_int_equal(shash_count(&f.chains), 1);
-    assert_int_equal(nsvc_frag_n_elems(&f), 1);
-    assert_null(shash_find(&f.chains, WEB_CIP));
+    assert_int_equal(shash_count(&f.chains), 0);
+    assert_int_equal(sset_count(&f.elems[NSVC_CLUSTERIP4]), 0);
+    assert_true(has(&f, NSVC_NP_ONE4, "tcp . 30080 : 10.96.0.10 . 80"));
     nsvc_frag_destroy(&f);
 
     /* A hostNetwork endpoint here: from the node, to any backend at
-     * random, masqueraded. */
+     * random, masqueraded; its nodePort too, not to the ClusterIP. */
     frag_of(SVC("Cluster", ""), SLICE(EP("192.168.0.1", "node1") ","
                                       EP("10.16.0.6", "node2")), &f);
     const struct nsvc_chain *c = chain(&f, WEB_CIP);
     assert_null(c->header);
-    assert_int_equal(c->rules.n, 1);
+    assert_int_equal(c->rules.n, 2);
     assert_string_equal(c->rules.names[0],
                         "meta nfproto ipv4 meta l4proto tcp meta mark set "
                         "meta mark | 0x00020000 dnat ip to numgen random "
                         "mod 2 map { 0 : 10.16.0.6 . 8080, "
                         "1 : 192.168.0.1 . 8080 }");
-    assert_true(sset_contains(&f.elems[NSVC_CLUSTERIP4],
-                              "10.96.0.10 . tcp . 80 : goto " WEB_CIP));
-    assert_int_equal(nsvc_frag_n_elems(&f), 2);     /* And the nodePort. */
-    /* Its nodePort too: the same rule, not the ClusterIP. */
+    assert_true(has(&f, NSVC_CLUSTERIP4,
+                    "10.96.0.10 . tcp . 80 : goto " WEB_CIP));
+    assert_true(has(&f, NSVC_NODEPORTS, "tcp . 30080 : goto " WEB));
+    assert_int_equal(nsvc_frag_n_elems(&f), 2);
     assert_string_equal(chain(&f, WEB)->rules.names[0],
                         c->rules.names[0]);
     nsvc_frag_destroy(&f);
 
-    /* The only one. */
+    /* The only one: elements only, through vip_masq and np_local. */
     frag_of(SVC("Local", ""), SLICE(EP("192.168.0.1", "node1")), &f);
-    assert_string_equal(chain(&f, WEB_CIP)->rules.names[0],
-                        "meta nfproto ipv4 meta l4proto tcp meta mark set "
-                        "meta mark | 0x00020000 dnat ip to "
-                        "192.168.0.1:8080");
+    assert_int_equal(shash_count(&f.chains), 0);
+    assert_true(has(&f, NSVC_CLUSTERIP4,
+                    "10.96.0.10 . tcp . 80 : goto vip_masq"));
+    assert_true(has(&f, NSVC_VIP_ONE4,
+                    "10.96.0.10 . tcp . 80 : 192.168.0.1 . 8080"));
+    assert_true(has(&f, NSVC_NODEPORTS, "tcp . 30080 : goto np_local"));
+    assert_true(has(&f, NSVC_NP_ONE4, "tcp . 30080 : 192.168.0.1 . 8080"));
+    assert_int_equal(nsvc_frag_n_elems(&f), 4);
     nsvc_frag_destroy(&f);
 
     /* Dual stack, an IPv4 hostNetwork endpoint: the IPv6 ClusterIP is
@@ -197,10 +214,10 @@ test_host_backend(void **state)
             "\"ports\":[{\"name\":\"http\",\"protocol\":\"TCP\","
             "\"port\":80,\"targetPort\":8080}]}}",
             SLICE(EP("192.168.0.1", "node1")), &f);
-    assert_int_equal(shash_count(&f.chains), 1);
-    assert_int_equal(chain(&f, WEB_CIP)->rules.n, 1);
+    assert_int_equal(shash_count(&f.chains), 0);
     assert_int_equal(sset_count(&f.elems[NSVC_CLUSTERIP4]), 1);
-    assert_int_equal(nsvc_frag_n_elems(&f), 1);
+    assert_int_equal(sset_count(&f.elems[NSVC_CLUSTERIP6]), 0);
+    assert_int_equal(nsvc_frag_n_elems(&f), 2);
     nsvc_frag_destroy(&f);
 
     /* Consulted from the node's output only. */
@@ -218,6 +235,19 @@ test_host_backend(void **state)
                            "clusterip"));
     }
     assert_int_equal(chain(&f, "prerouting")->rules.n, 1);
+    /* The fixed chains: a masquerade mark or none, a lookup per family,
+     * drop. */
+    c = chain(&f, "np_masq");
+    assert_int_equal(c->rules.n, 4);
+    assert_string_equal(c->rules.names[1],
+                        "meta nfproto ipv4 dnat ip to meta l4proto . th "
+                        "dport map @np_one4");
+    c = chain(&f, "vip_local");
+    assert_int_equal(c->rules.n, 3);
+    assert_string_equal(c->rules.names[1],
+                        "dnat ip6 to ip6 daddr . meta l4proto . th dport "
+                        "map @vip_one6");
+    assert_string_equal(c->rules.names[2], "drop");
     nsvc_frag_destroy(&f);
 }
 
@@ -233,51 +263,69 @@ static void
 test_diff(void **state)
 {
     (void) state;
-    struct nsvc_frag a, b, empty;
+    struct nsvc_frag a, b, two, empty;
     nsvc_frag_init(&empty);
     frag_of(SVC("Local", ""), SLICE(EP("10.16.0.5", "node1")), &a);
     frag_of(SVC("Local", ""), SLICE(EP("10.16.0.6", "node1")), &b);
+    frag_of(SVC("Local", ""), SLICE(EP("10.16.0.5", "node1") ","
+                                    EP("10.16.0.6", "node1")), &two);
 
     char *d = diff_of(&a, &a);
     assert_string_equal(d, "");
     free(d);
 
-    /* An endpoint change: the chain flushed and rewritten, no element. */
+    /* An endpoint change: its target's element, deleted and added; no
+     * chain is named. */
     d = diff_of(&a, &b);
-    char *want = xasprintf(
-        "flush chain inet kovn " WEB "\n"
-        "add rule inet kovn " WEB " meta nfproto ipv4 meta l4proto tcp "
-        "dnat ip to 10.16.0.6:8080 comment \"%s\"\n",
-        chain(&b, WEB)->sig);
-    assert_string_equal(d, want);
-    free(want);
+    assert_string_equal(d,
+                        "delete element inet kovn np_one4 { tcp . 30080 }\n"
+                        "add element inet kovn np_one4 { tcp . 30080 : "
+                        "10.16.0.6 . 8080 }\n");
     free(d);
 
     /* New, then gone. */
     d = diff_of(&empty, &a);
-    assert_non_null(strstr(d, "add chain inet kovn " WEB "\n"));
-    assert_non_null(strstr(d, "add element inet kovn nodeports { tcp . "
-                           "30080 : goto " WEB " }\n"));
-    assert_true(strstr(d, "add chain") < strstr(d, "add element"));
+    assert_string_equal(d,
+                        "add element inet kovn nodeports { tcp . 30080 : "
+                        "goto np_local }\n"
+                        "add element inet kovn np_one4 { tcp . 30080 : "
+                        "10.16.0.5 . 8080 }\n");
     free(d);
     d = diff_of(&a, &empty);
     assert_string_equal(d,
                         "delete element inet kovn nodeports { tcp . 30080 }\n"
+                        "delete element inet kovn np_one4 { tcp . 30080 }\n");
+    free(d);
+
+    /* One target to two: a chain of its own first, the verdict to it, the
+     * target's element gone. */
+    d = diff_of(&a, &two);
+    char *want = xasprintf(
+        "add chain inet kovn " WEB "\n"
+        "add rule inet kovn " WEB " meta nfproto ipv4 meta l4proto tcp "
+        "dnat ip to numgen random mod 2 map { 0 : 10.16.0.5 . 8080, "
+        "1 : 10.16.0.6 . 8080 } comment \"%s\"\n"
+        "add rule inet kovn " WEB " drop\n"
+        "delete element inet kovn nodeports { tcp . 30080 }\n"
+        "delete element inet kovn np_one4 { tcp . 30080 }\n"
+        "add element inet kovn nodeports { tcp . 30080 : goto " WEB " }\n",
+        chain(&two, WEB)->sig);
+    assert_string_equal(d, want);
+    free(want);
+    free(d);
+    /* And back: the chain goes last, once nothing refers to it. */
+    d = diff_of(&two, &a);
+    assert_string_equal(d,
+                        "delete element inet kovn nodeports { tcp . 30080 }\n"
+                        "add element inet kovn nodeports { tcp . 30080 : "
+                        "goto np_local }\n"
+                        "add element inet kovn np_one4 { tcp . 30080 : "
+                        "10.16.0.5 . 8080 }\n"
                         "flush chain inet kovn " WEB "\n"
                         "delete chain inet kovn " WEB "\n");
     free(d);
 
-    /* An element whose verdict changes: deleted, then added. */
-    struct nsvc_frag c;
-    nsvc_frag_init(&c);
-    sset_add(&c.elems[NSVC_NODEPORTS], "tcp . 30080 : goto other");
-    d = diff_of(&a, &c);
-    assert_non_null(strstr(d, "delete element inet kovn nodeports "
-                           "{ tcp . 30080 }\nadd element inet kovn "
-                           "nodeports { tcp . 30080 : goto other }\n"));
-    free(d);
-
-    nsvc_frag_destroy(&c);
+    nsvc_frag_destroy(&two);
     nsvc_frag_destroy(&a);
     nsvc_frag_destroy(&b);
     nsvc_frag_destroy(&empty);
@@ -302,7 +350,8 @@ test_base_and_parse(void **state)
     nsvc_frag_init(&want);
     nsvc_base_frag(&nets, &want);
     struct nsvc_frag svc;
-    frag_of(SVC("Cluster", ",\"externalIPs\":[\"203.0.113.10\"]"), NULL,
+    frag_of(SVC("Local", ",\"externalIPs\":[\"203.0.113.10\"]"),
+            SLICE(EP("10.16.0.5", "node1") "," EP("10.16.0.6", "node1")),
             &svc);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &svc.chains) {
@@ -342,9 +391,23 @@ test_base_and_parse(void **state)
                 "\t}\n\n"
                 "\tmap clusterip6 { # handle 6\n"
                 "\t\ttype ipv6_addr . inet_proto . inet_service : verdict\n"
-                "\t}\n\n");
-    const char *order[] = { "output", "postrouting", "prerouting",
-                            "services", WEB, "svc/default/gone/tcp/1" };
+                "\t}\n\n"
+                "\tmap np_one4 { # handle 7\n"
+                "\t\ttype inet_proto . inet_service : ipv4_addr . "
+                "inet_service\n"
+                "\t\telements = { tcp . 30099 : 10.96.0.99 . 80 }\n\t}\n\n"
+                "\tmap np_one6 { # handle 8\n"
+                "\t\ttype inet_proto . inet_service : ipv6_addr . "
+                "inet_service\n\t}\n\n"
+                "\tmap vip_one4 { # handle 9\n"
+                "\t\ttype ipv4_addr . inet_proto . inet_service : "
+                "ipv4_addr . inet_service\n\t}\n\n"
+                "\tmap vip_one6 { # handle 10\n"
+                "\t\ttype ipv6_addr . inet_proto . inet_service : "
+                "ipv6_addr . inet_service\n\t}\n\n");
+    const char *order[] = { "np_local", "np_masq", "output", "postrouting",
+                            "prerouting", "services", "vip_local",
+                            "vip_masq", WEB, "svc/default/gone/tcp/1" };
     for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
         const struct nsvc_chain *c = shash_find_data(&want.chains, order[i]);
         ds_put_format(&listing, "\tchain %s { # handle %"PRIuSIZE"\n",
@@ -372,12 +435,14 @@ test_base_and_parse(void **state)
     assert_true(nsvc_skeleton_ok(&have, &want));
     assert_string_equal(chain(&have, WEB)->sig, chain(&want, WEB)->sig);
     assert_int_equal(sset_count(&have.elems[NSVC_EXTERNAL4]), 2);
+    assert_true(has(&have, NSVC_NP_ONE4, "tcp . 30099 : 10.96.0.99 . 80"));
 
-    /* Read back, the stale element and chain go, nothing else. */
+    /* Read back, the stale elements and chain go, nothing else. */
     char *d = diff_of(&have, &want);
     assert_string_equal(d,
                         "delete element inet kovn external4 { 192.0.2.99 . "
                         "tcp . 80 }\n"
+                        "delete element inet kovn np_one4 { tcp . 30099 }\n"
                         "flush chain inet kovn svc/default/gone/tcp/1\n"
                         "delete chain inet kovn svc/default/gone/tcp/1\n");
     free(d);
