@@ -44,7 +44,9 @@
  *
  * A change to one Service (or its EndpointSlices) is one nft transaction
  * that adds and deletes that Service's map elements and adds, flushes or
- * deletes its chains: its cost does not grow with the number of Services.
+ * deletes its chains, if it has any: its cost does not grow with the
+ * number of Services (but with the number of per-port chains, when it
+ * names one).
  * At start (and every resync interval) the table is read back and made
  * exactly what it should be in one transaction: nothing is written when it
  * is already right, stale chains and elements are removed, and the whole
