@@ -3,12 +3,15 @@
 # Version 2.0; see LICENSE.
 #
 # kovn-daemon's nftables table at scale: N NodePort Services (externalTraffic
-# Policy Cluster and Local, one endpoint each on this node) loaded into the
-# daemon's own module (tests/integration/nft-driver) inside a throwaway
-# network namespace, then CHANGES single-endpoint changes, each timed from
-# the module being told to the kernel having it (the driver's "sync").  The
-# time per change should not grow with N: kovn changes map elements and one
-# chain, never the whole table.
+# Policy Cluster, and Local for one in ten; one endpoint on this node each,
+# two for one in a hundred) loaded into the daemon's own module
+# (tests/integration/nft-driver) inside a throwaway network namespace, then
+# CHANGES single-endpoint changes of Local Services, each timed from the
+# module being told to the kernel having it (the driver's "sync"): of ones
+# with one endpoint here (map elements only), and of ones with two (the
+# port's own chain).  The time per change should not grow with N for the
+# first; for the second it grows with the number of such chains
+# (libnftables reads every chain first), not with N as such.
 #
 #   bench/bench-nft.py BUILD_DIR [N...]     (as root; default 100 1000 10000)
 import json
@@ -65,16 +68,21 @@ def service(i, local):
                                 "nodePort": 30000 + i % 30000}]}}
 
 
-def slice_(i, rv, last_octet):
+def slice_(i, rv, last_octets):
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
             "metadata": {"namespace": "bench", "name": f"s{i}-x",
                          "resourceVersion": str(rv),
                          "labels": {"kubernetes.io/service-name": f"s{i}"}},
             "addressType": "IPv4",
             "ports": [{"name": "http", "protocol": "TCP", "port": 8080}],
-            "endpoints": [{"addresses": [f"10.16.{i // 250}.{last_octet}"],
+            "endpoints": [{"addresses": [f"10.16.{i // 250}.{o}"],
                            "conditions": {"ready": True},
-                           "nodeName": "node1"}]}
+                           "nodeName": "node1"} for o in last_octets]}
+
+
+def endpoints(i):
+    """Every hundredth Service has two endpoints here, the others one."""
+    return [10, 20] if i % 100 == 0 else [10]
 
 
 def put(drv, tmp, name, obj):
@@ -97,24 +105,32 @@ def run(n):
         for i in range(n):
             # Every tenth Service externalTrafficPolicy Local.
             put(drv, tmp, f"svc{i}", service(i, i % 10 == 0))
-            put(drv, tmp, f"eps{i}", slice_(i, 1, 10))
+            put(drv, tmp, f"eps{i}", slice_(i, 1, endpoints(i)))
         t0 = time.monotonic()
         stats = drv.cmd("sync")[-1]
         load = time.monotonic() - t0
-        times = []
-        for k in range(CHANGES):
-            i = (k * 97) % n // 10 * 10      # a Local Service: its chain
-            put(drv, tmp, f"eps{i}", slice_(i, k + 2, 11 + k % 2))
-            t0 = time.monotonic()
-            drv.cmd("sync")
-            times.append((time.monotonic() - t0) * 1000)
+        line = (f"{n:>6} services: first load {load:6.2f} s "
+                f"({stats.split()[1]} {stats.split()[2]})")
+        # One endpoint of a Local Service changed: with one endpoint here,
+        # elements only; with two, the Service port's own chain.
+        for label, step in (("one target", 10), ("two targets", 100)):
+            times = []
+            for k in range(CHANGES):
+                i = (k * 97) % n // step * step
+                if step == 10 and i % 100 == 0:
+                    i += 10
+                eps = endpoints(i)
+                eps = eps[:-1] + [eps[-1] + 1 + k]     # always new
+                put(drv, tmp, f"eps{i}", slice_(i, k + 2, eps))
+                t0 = time.monotonic()
+                drv.cmd("sync")
+                times.append((time.monotonic() - t0) * 1000)
+            times.sort()
+            p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+            line += (f"; change ({label}): p50 "
+                     f"{statistics.median(times):6.2f} ms, p99 {p99:6.2f} ms")
         last = drv.cmd("sync")[-1]
-        times.sort()
-        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        print(f"{n:>6} services: first load {load:6.2f} s ({stats.split()[1]}"
-              f" {stats.split()[2]}); one endpoint change: p50 "
-              f"{statistics.median(times):6.2f} ms, p99 {p99:6.2f} ms"
-              f"  [{last[3:]}]", flush=True)
+        print(line + f"  [{last[3:]}]", flush=True)
     finally:
         drv.stop()
         subprocess.run(["ip", "netns", "del", netns])

@@ -984,6 +984,10 @@ struct node_services {
 
     /* nodeport and external IP:port claims: "MAP|KEY" -> owner key. */
     struct shash claims;
+    size_t n_applied_elems;         /* Map elements in 'applied'. */
+    struct shash owned;             /* Service key -> struct sset * of the
+                                     * claims it holds (so that settling
+                                     * one Service does not walk all). */
     struct sset blocked;            /* Services that lost a claim. */
 
     struct sset dirty;              /* Service keys to look at. */
@@ -1013,6 +1017,7 @@ node_services_create(const struct node_services_config *cfg)
     nsvc_frag_init(&ns->base);
     shash_init(&ns->applied);
     shash_init(&ns->claims);
+    shash_init(&ns->owned);
     sset_init(&ns->blocked);
     sset_init(&ns->dirty);
     ns->next_resync = 0;
@@ -1048,6 +1053,13 @@ node_services_destroy(struct node_services *ns)
     applied_clear(&ns->applied);
     shash_destroy(&ns->applied);
     shash_destroy_free_data(&ns->claims);
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, &ns->owned) {
+        sset_destroy(node->data);
+        free(node->data);
+        shash_delete(&ns->owned, node);
+    }
+    shash_destroy(&ns->owned);
     sset_destroy(&ns->blocked);
     sset_destroy(&ns->dirty);
     nsvc_frag_destroy(&ns->base);
@@ -1103,11 +1115,7 @@ node_services_get_stats(const struct node_services *ns,
     *stats = ns->stats;
     stats->synced = ns->synced;
     stats->n_services = shash_count(&ns->applied);
-    stats->n_elems = 0;
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &ns->applied) {
-        stats->n_elems += nsvc_frag_n_elems(node->data);
-    }
+    stats->n_elems = ns->n_applied_elems;
 }
 
 /* ---- inputs ---- */
@@ -1223,7 +1231,8 @@ claim_key(enum nsvc_map m, const char *elem)
 static bool
 settle_claims(struct node_services *ns, const char *key, struct nsvc_frag *f)
 {
-    struct sset mine = SSET_INITIALIZER(&mine);
+    struct sset *mine = xmalloc(sizeof *mine);
+    sset_init(mine);
     for (int m = 0; m < N_NSVC_MAPS; m++) {
         const char *elem;
         SSET_FOR_EACH_SAFE (elem, &f->elems[m]) {
@@ -1245,19 +1254,29 @@ settle_claims(struct node_services *ns, const char *key, struct nsvc_frag *f)
             if (!owner) {
                 shash_add(&ns->claims, ck, xstrdup(key));
             }
-            sset_add_and_free(&mine, ck);
+            sset_add_and_free(mine, ck);
         }
     }
+
     bool released = false;
-    struct shash_node *node;
-    SHASH_FOR_EACH_SAFE (node, &ns->claims) {
-        if (!strcmp(node->data, key) && !sset_contains(&mine, node->name)) {
-            free(node->data);
-            shash_delete(&ns->claims, node);
-            released = true;
+    struct sset *had = shash_find_and_delete(&ns->owned, key);
+    if (had) {
+        const char *ck;
+        SSET_FOR_EACH (ck, had) {
+            if (!sset_contains(mine, ck)) {
+                free(shash_find_and_delete(&ns->claims, ck));
+                released = true;
+            }
         }
+        sset_destroy(had);
+        free(had);
     }
-    sset_destroy(&mine);
+    if (sset_is_empty(mine)) {
+        sset_destroy(mine);
+        free(mine);
+    } else {
+        shash_add(&ns->owned, key, mine);
+    }
     return released;
 }
 
@@ -1467,6 +1486,8 @@ resync(struct node_services *ns)
         ns->stats.n_replaces += replace;
         applied_clear(&ns->applied);
         shash_swap(&ns->applied, &want);
+        ns->n_applied_elems = nsvc_frag_n_elems(&all)
+                              - nsvc_frag_n_elems(&base);
         frag_swap(&ns->base, &base);
         nsvc_frag_destroy(&base);
         ns->synced = true;
@@ -1501,12 +1522,14 @@ commit_change(struct node_services *ns, struct change *c)
     } else {
         struct nsvc_frag *old = shash_find_and_delete(&ns->applied, c->key);
         if (old) {
+            ns->n_applied_elems -= nsvc_frag_n_elems(old);
             frag_free(old);
         }
-        if (shash_is_empty(&c->frag->chains)
-            && !nsvc_frag_n_elems(c->frag)) {
+        size_t n_elems = nsvc_frag_n_elems(c->frag);
+        if (shash_is_empty(&c->frag->chains) && !n_elems) {
             frag_free(c->frag);
         } else {
+            ns->n_applied_elems += n_elems;
             shash_add(&ns->applied, c->key, c->frag);
         }
     }
