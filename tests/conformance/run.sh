@@ -474,6 +474,9 @@ report() {
         failed)
           fail=$((fail + 1)); c_fail[$cat]=$((${c_fail[$cat]:-0} + 1))
           cp "$OUT/tests/$i/log" "$OUT/logs/$i.log"
+          # Retried: the first try's log too.
+          [ -f "$OUT/tests/$i/first.log" ] &&
+            cp "$OUT/tests/$i/first.log" "$OUT/logs/$i.first.log"
           if [ -n "${XFAIL_OF[$name]+x}" ]; then xfail=$((xfail + 1))
           else unexpected+=("$name"); fi ;;
         *)
