@@ -400,7 +400,10 @@ cmd_node_add() {
     die "ovsdb-server of $name failed to start; see $d/ovsdb-server.log"
   wait_for "$TIMEOUT" test -S "$d/db.sock" || die "no $d/db.sock"
   quiet ovs-vsctl --no-wait init
-  ip netns exec "$ns" ovs-vswitchd --detach --no-chdir --pidfile \
+  # --monitor: restarted if it crashes, as ovs-ctl (and so a packaged
+  # node) runs it.  OVS 3.1's userspace conntrack aborts on some port
+  # reuse (bench/RESULTS.md, the Service data path).
+  ip netns exec "$ns" ovs-vswitchd --detach --monitor --no-chdir --pidfile \
     -vconsole:off -vfile:info --log-file "unix:$d/db.sock" ||
     die "ovs-vswitchd of $name failed to start; see $d/ovs-vswitchd.log"
 
