@@ -101,8 +101,10 @@ iperf_pid=$!
 # userspace conntrack aborts ovs-vswitchd when one client reaches the
 # backend directly from a port it used through the Service a moment before
 # (bench/RESULTS.md); this measures the data path, not that bug.
+# KOVN_BENCH_TW_REUSE=0 turns that off.
 for ns in "$client_ns" "$vclient_ns"; do
-  nsenter --net="$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
+  nsenter --net="$ns" sysctl -qw \
+    net.ipv4.tcp_tw_reuse="${KOVN_BENCH_TW_REUSE:-1}"
 done
 
 throughput() {   # NETNS IP: Mbit/s of a 10 s iperf stream
