@@ -40,7 +40,8 @@ struct cluster_ctl {
     bool checked;
     unsigned int seqno;
     const struct nbrec_logical_router *router;
-    const struct nbrec_load_balancer_group *lb_group;
+    const struct nbrec_load_balancer_group *lb_groups[OVN_SERVICES_LB_GROUPS];
+    bool lb_groups_ok;                  /* All of them committed. */
 };
 
 struct cluster_ctl *
@@ -104,7 +105,8 @@ ensure_join(struct cluster_ctl *cl, struct ovn_txn *t,
         .gateways = { { cl->c->join_cidr.family,
                         cl->c->join_cidr.network + 1 } },
         .excludes = &excludes,
-        .lb_group = cl->lb_group,
+        .lb_groups = cl->lb_groups,
+        .n_lb_groups = OVN_SERVICES_LB_GROUPS,
     };
     char buf[CIDR_IP_STRLEN];
     svec_add(&excludes, cidr_ip_format(spec.gateways[0].family,
@@ -208,6 +210,27 @@ ensure_default_subnet(struct cluster_ctl *cl)
     json_destroy(obj);
 }
 
+/* The Services' groups; retires the single group of earlier versions once
+ * they all exist (the switches then carry them, and the Services' load
+ * balancers are in them: see OVN_SERVICES_LB_GROUPS). */
+static void
+ensure_lb_groups(struct cluster_ctl *cl, struct ovn_txn *t)
+{
+    bool ok = true;
+    for (unsigned int i = 0; i < OVN_SERVICES_LB_GROUPS; i++) {
+        char *name = ovn_name_services_lb_group(i);
+        cl->lb_groups[i] = nb_lb_group_ensure(t, cl->c->nbi, name);
+        ok = ok && cl->lb_groups[i];
+        free(name);
+    }
+    cl->lb_groups_ok = ok;
+    if (ok && nb_lb_group_retire(t, cl->c->nbi, OVN_SERVICES_LB_GROUP_V1,
+                                 cl->lb_groups, OVN_SERVICES_LB_GROUPS)) {
+        VLOG_INFO("retired load balancer group %s (now %d groups)",
+                  OVN_SERVICES_LB_GROUP_V1, OVN_SERVICES_LB_GROUPS);
+    }
+}
+
 const struct nbrec_logical_router *
 cluster_run(struct cluster_ctl *cl, struct ovn_txn *t)
 {
@@ -218,8 +241,7 @@ cluster_run(struct cluster_ctl *cl, struct ovn_txn *t)
     unsigned int seqno = ovn_idl_seqno(cl->c->nb);
     if (!cl->checked || cl->seqno != seqno) {
         cl->router = ensure_router(cl, t);
-        cl->lb_group = nb_lb_group_ensure(t, cl->c->nbi,
-                                          OVN_SERVICES_LB_GROUP);
+        ensure_lb_groups(cl, t);
         if (cl->router) {
             ensure_join(cl, t, cl->router);
             ensure_service_policies(cl, t, cl->router);
@@ -227,15 +249,15 @@ cluster_run(struct cluster_ctl *cl, struct ovn_txn *t)
         cl->checked = true;
         cl->seqno = seqno;
     }
-    /* Switches are created with the group of Services on them: nothing
-     * goes ahead without it. */
-    return cl->lb_group ? cl->router : NULL;
+    /* Switches are created with the groups of Services on them: nothing
+     * goes ahead without them. */
+    return cl->lb_groups_ok ? cl->router : NULL;
 }
 
-const struct nbrec_load_balancer_group *
-cluster_lb_group(const struct cluster_ctl *cl)
+const struct nbrec_load_balancer_group *const *
+cluster_lb_groups(const struct cluster_ctl *cl)
 {
-    return cl->router ? cl->lb_group : NULL;
+    return cl->router && cl->lb_groups_ok ? cl->lb_groups : NULL;
 }
 
 void

@@ -36,9 +36,10 @@ const struct nbrec_logical_router *cluster_run(struct cluster_ctl *,
                                                struct ovn_txn *t);
 void cluster_wait(struct cluster_ctl *);
 
-/* The Load_Balancer_Group of the default VPC's Services (committed), once
- * cluster_run() returned the router. */
-const struct nbrec_load_balancer_group *cluster_lb_group(
+/* The OVN_SERVICES_LB_GROUPS Load_Balancer_Groups of the default VPC's
+ * Services (committed), once cluster_run() returned the router; else
+ * NULL. */
+const struct nbrec_load_balancer_group *const *cluster_lb_groups(
     const struct cluster_ctl *);
 
 /* True when the default Subnet's creation is not in flight. */

@@ -401,7 +401,7 @@ reconcile_pass(struct controller *c)
 
     struct ovn_txn *t = ovn_txn_begin(c->nb);
     c->router = cluster_run(c->cluster, t);
-    c->lb_group = cluster_lb_group(c->cluster);
+    c->lb_groups = cluster_lb_groups(c->cluster);
     startup_advance(c);
     if (c->router) {
         for (int i = 0; i < N_KINDS; i++) {

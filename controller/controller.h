@@ -88,8 +88,9 @@ struct controller {
 
     enum startup_phase phase;
     const struct nbrec_logical_router *router;  /* Committed, kovn's. */
-    const struct nbrec_load_balancer_group *lb_group;   /* Services', with
-                                                         * 'router'. */
+    /* Services': OVN_SERVICES_LB_GROUPS groups, with 'router' (else
+     * NULL). */
+    const struct nbrec_load_balancer_group *const *lb_groups;
     struct ovn_txn *txn;            /* In flight, or NULL. */
     long long int next_gc;
 

@@ -15,6 +15,7 @@
 #include "openvswitch/vlog.h"
 #include "ovn-nb-idl.h"
 #include "ovn/ovn-idl.h"
+#include "ovn/ovn-names.h"
 #include "ovn/ovn-owner.h"
 #include "reconciler.h"
 #include "smap.h"
@@ -124,6 +125,8 @@ ensure_lbs(struct kind *k, struct ovn_txn *t, const char *key,
            const struct svc_model *m)
 {
     struct controller *c = k->c;
+    const struct nbrec_load_balancer_group *group
+        = c->lb_groups[ovn_services_lb_group_of(key)];
     for (int p = 0; p < N_SVC_PROTOS; p++) {
         char *name = lb_name(key, p);
         struct smap vips;
@@ -133,7 +136,7 @@ ensure_lbs(struct kind *k, struct ovn_txn *t, const char *key,
             smap_init(&vips);
         }
         if (smap_is_empty(&vips)) {
-            if (nb_lb_remove(c->nbi, c->lb_group, name)) {
+            if (nb_lb_remove(c->nbi, group, name)) {
                 VLOG_INFO("Service %s: removed load balancer %s", key, name);
             }
         } else {
@@ -151,7 +154,7 @@ ensure_lbs(struct kind *k, struct ovn_txn *t, const char *key,
                                        ? ARRAY_SIZE(affinity_fields) : 0),
                 .external_ids = &ids,
             };
-            if (!nb_lb_ensure(t, c->nbi, c->lb_group, &spec)) {
+            if (!nb_lb_ensure(t, c->nbi, group, &spec)) {
                 VLOG_WARN_RL(&rl, "Service %s: load balancer %s exists in "
                              "NB without vendor=kovn: left alone", key,
                              name);

@@ -293,7 +293,8 @@ subnet_reconcile(struct kind *k, const char *name, struct ovn_txn *t,
 
     struct svec excludes = SVEC_EMPTY_INITIALIZER;
     struct network_spec spec = { .name = name, .excludes = &excludes,
-                                 .lb_group = k->c->lb_group };
+                                 .lb_groups = k->c->lb_groups,
+                                 .n_lb_groups = OVN_SERVICES_LB_GROUPS };
     bool was_known = ipam_subnet_find(k->c->ipam, name) != NULL;
     char *error = subnet_validate(k->c, obj, &spec, &excludes);
     if (error) {

@@ -4,6 +4,7 @@
 #include <config.h>
 #include "nb/nb-lb.h"
 
+#include "hmapx.h"
 #include "nb/nb-index.h"
 #include "ovn-nb-idl.h"
 #include "ovn/ovn-idl.h"
@@ -23,6 +24,71 @@ nb_lb_group_ensure(struct ovn_txn *t, struct nb_index *x, const char *name)
     return g;
 }
 
+/* Whether every load balancer of 'old' is in one of the 'n' 'groups'. */
+static bool
+members_moved(const struct nbrec_load_balancer_group *old,
+              const struct nbrec_load_balancer_group *const *groups,
+              size_t n)
+{
+    struct hmapx members = HMAPX_INITIALIZER(&members);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < groups[i]->n_load_balancer; j++) {
+            hmapx_add(&members, CONST_CAST(struct nbrec_load_balancer *,
+                                           groups[i]->load_balancer[j]));
+        }
+    }
+    bool moved = true;
+    for (size_t j = 0; moved && j < old->n_load_balancer; j++) {
+        moved = hmapx_contains(&members, old->load_balancer[j]);
+    }
+    hmapx_destroy(&members);
+    return moved;
+}
+
+bool
+nb_lb_group_retire(struct ovn_txn *t, struct nb_index *x, const char *name,
+                   const struct nbrec_load_balancer_group *const *groups,
+                   size_t n)
+{
+    const struct nbrec_load_balancer_group *g = nb_find_lb_group(x, name);
+    if (!g || !members_moved(g, groups, n)) {
+        return false;
+    }
+    (void) t;           /* The writes go to the IDL's open transaction. */
+    const struct nbrec_logical_switch *ls;
+    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, nb_index_idl(x)) {
+        for (size_t i = 0; i < ls->n_load_balancer_group; i++) {
+            if (ls->load_balancer_group[i] == g
+                && !ovn_owner_is_kovn(&ls->external_ids)) {
+                return false;
+            }
+        }
+    }
+    NBREC_LOGICAL_SWITCH_FOR_EACH (ls, nb_index_idl(x)) {
+        for (size_t i = 0; i < ls->n_load_balancer_group; i++) {
+            if (ls->load_balancer_group[i] == g) {
+                nbrec_logical_switch_update_load_balancer_group_delvalue(
+                    ls, g);
+                break;
+            }
+        }
+    }
+    nbrec_load_balancer_group_delete(g);
+    return true;
+}
+
+static bool
+group_has(const struct nbrec_load_balancer_group *g,
+          const struct nbrec_load_balancer *lb)
+{
+    for (size_t i = 0; i < g->n_load_balancer; i++) {
+        if (g->load_balancer[i] == lb) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool
 nb_lb_ensure(struct ovn_txn *t, struct nb_index *x,
              const struct nbrec_load_balancer_group *group,
@@ -38,6 +104,9 @@ nb_lb_ensure(struct ovn_txn *t, struct nb_index *x,
         /* Joined by mutation, so that concurrent joins of other load
          * balancers do not overwrite each other, and at once: a load
          * balancer is never seen outside its group. */
+        nbrec_load_balancer_group_update_load_balancer_addvalue(group, lb);
+    } else if (!group_has(group, lb)) {
+        /* Made by an earlier kovn, in another group. */
         nbrec_load_balancer_group_update_load_balancer_addvalue(group, lb);
     }
     /* Whole-column writes of what the caller wants: the IDL drops those

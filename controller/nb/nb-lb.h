@@ -8,9 +8,9 @@
  *
  * A load balancer kovn writes carries external_ids:vendor=kovn and its
  * owner keys; nothing here changes or deletes one that does not.  OVN
- * 23.03's Load_Balancer_Group has no external_ids: kovn owns the group by
- * its name (OVN_SERVICES_LB_GROUP, in kovn's "kovn-" name space) and only
- * ever adds or removes its own load balancers in it. */
+ * 23.03's Load_Balancer_Group has no external_ids: kovn owns its groups
+ * by their names (ovn_name_services_lb_group(), in kovn's "kovn-" name
+ * space) and only ever adds or removes its own load balancers in them. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +24,16 @@ struct smap;
  * transaction committed). */
 const struct nbrec_load_balancer_group *nb_lb_group_ensure(
     struct ovn_txn *, struct nb_index *, const char *name);
+
+/* Deletes group 'name' (kovn's by its name), with it from every switch
+ * that carries it, once each of its load balancers is also in one of the
+ * 'n' 'groups' (which replace it); leaves it while one is not, or if a
+ * switch that is not kovn's carries it.  Its load balancers stay (a
+ * group's references are weak).  Returns true if it deleted it. */
+bool nb_lb_group_retire(struct ovn_txn *, struct nb_index *,
+                        const char *name,
+                        const struct nbrec_load_balancer_group *const *groups,
+                        size_t n);
 
 /* A load balancer as the caller wants it.  All the caller's. */
 struct nb_lb_spec {

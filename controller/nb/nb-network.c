@@ -126,9 +126,11 @@ ensure_switch(struct ovn_txn *t, struct nb_index *x,
     switch_other_config(spec, &oc);
     nbrec_logical_switch_set_external_ids(ls, &ids);
     nbrec_logical_switch_set_other_config(ls, &oc);
-    if (spec->lb_group && !has_lb_group(ls, spec->lb_group)) {
-        nbrec_logical_switch_update_load_balancer_group_addvalue(
-            ls, spec->lb_group);
+    for (size_t i = 0; i < spec->n_lb_groups; i++) {
+        if (!has_lb_group(ls, spec->lb_groups[i])) {
+            nbrec_logical_switch_update_load_balancer_group_addvalue(
+                ls, spec->lb_groups[i]);
+        }
     }
     smap_destroy(&ids);
     smap_destroy(&oc);

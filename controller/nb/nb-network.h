@@ -34,8 +34,9 @@ struct network_spec {
     struct ip_cidr cidrs[2];
     struct ip_addr gateways[2];     /* gateways[i] lies in cidrs[i]. */
     const struct svec *excludes;    /* excludeIps entries, as written. */
-    const struct nbrec_load_balancer_group *lb_group;  /* Services on the
-                                                        * switch, or NULL. */
+    /* Services on the switch: 'n_lb_groups' groups, all attached. */
+    const struct nbrec_load_balancer_group *const *lb_groups;
+    size_t n_lb_groups;
 };
 
 /* Returns a malloc'd message if a row that network 'name' on 'router'

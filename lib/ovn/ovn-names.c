@@ -4,7 +4,20 @@
 #include <config.h>
 #include "ovn/ovn-names.h"
 
+#include "hash.h"
 #include "util.h"
+
+char *
+ovn_name_services_lb_group(unsigned int i)
+{
+    return xasprintf("%s-%02u", OVN_SERVICES_LB_GROUP_V1, i);
+}
+
+unsigned int
+ovn_services_lb_group_of(const char *key)
+{
+    return hash_string(key, 0) % OVN_SERVICES_LB_GROUPS;
+}
 
 char *
 ovn_name_router_port(const char *router, const char *sw)

@@ -15,9 +15,24 @@
 #define OVN_JOIN_SWITCH     "join"          /* Nodes <-> cluster router. */
 #define OVN_NODE_IFACE      "ovn0"          /* A node port's interface. */
 
-/* The Load_Balancer_Group of the default VPC's Services, attached to every
- * switch of it (kovn's own name: Kube-OVN has no group). */
-#define OVN_SERVICES_LB_GROUP "kovn-cluster-services"
+/* The default VPC's Services' load balancers are spread over
+ * OVN_SERVICES_LB_GROUPS Load_Balancer_Groups, "kovn-cluster-services-00"
+ * to "-15", each attached to every switch of the VPC (kovn's own names:
+ * Kube-OVN has no group).  Why several: adding a member to a group makes
+ * every IDL client re-link the group's whole load_balancer set, a cost in
+ * proportion to its size, so that one group of N Services costs O(N) per
+ * Service added (bench/RESULTS.md). */
+#define OVN_SERVICES_LB_GROUPS 16
+
+/* The single group of earlier kovn versions, retired when found. */
+#define OVN_SERVICES_LB_GROUP_V1 "kovn-cluster-services"
+
+/* Group 'i' (< OVN_SERVICES_LB_GROUPS): "kovn-cluster-services-07". */
+char *ovn_name_services_lb_group(unsigned int i);
+
+/* The group (index) of the load balancers of Service 'key' ("ns/name"):
+ * fixed by the key alone. */
+unsigned int ovn_services_lb_group_of(const char *key);
 
 /* Router port linking 'router' to 'sw': "ovn-cluster-ovn-default". */
 char *ovn_name_router_port(const char *router, const char *sw);

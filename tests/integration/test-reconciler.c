@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "controller.h"
+#include "ovn/ovn-names.h"
 #include "reconciler.h"
 #include "itest.h"
 #include "k8s/k8s-informer.h"
@@ -355,6 +356,40 @@ trace_reaches(const char *trace, const char *port)
     return ok;
 }
 
+/* The words of 's', sorted, one space apart (NULL: ""). */
+static char *
+sorted_words(const char *s)
+{
+    struct svec w = SVEC_EMPTY_INITIALIZER;
+    svec_parse_words(&w, s ? s : "");
+    svec_sort(&w);
+    char *joined = svec_join(&w, " ", "");
+    svec_destroy(&w);
+    return joined;
+}
+
+/* Whether switch 'ls' carries exactly the Services' groups, all
+ * OVN_SERVICES_LB_GROUPS of them, and NB has no other group. */
+static bool
+carries_all_groups(const char *ls)
+{
+    char *all = itest_nbctl(dir, "--bare --columns=_uuid list "
+                            "load_balancer_group");
+    char *has = itest_nbctl(dir, "--bare --columns=load_balancer_group "
+                            "list logical_switch %s", ls);
+    char *a = sorted_words(all), *h = sorted_words(has);
+    struct svec n = SVEC_EMPTY_INITIALIZER;
+    svec_parse_words(&n, a);
+    bool ok = all && has && !strcmp(a, h)
+              && n.n == OVN_SERVICES_LB_GROUPS;
+    svec_destroy(&n);
+    free(all);
+    free(has);
+    free(a);
+    free(h);
+    return ok;
+}
+
 /* A Service with two ports (a named targetPort resolved from the slice),
  * two ready endpoints and one not ready: a load balancer per protocol in
  * the group, on every switch; every VIP DNATs to every backend, from a pod
@@ -392,23 +427,21 @@ test_service(void)
                 "options:reject"), "reject");
     CHECK(nb_is("\"ns/web\"", "get load_balancer kovn-svc:ns/web:tcp "
                 "external_ids:service"), "owner");
+    char *gname = ovn_name_services_lb_group(
+        ovn_services_lb_group_of("ns/web"));
     char *lbs = itest_nbctl(dir, "--bare --columns=load_balancer list "
-                            "load_balancer_group kovn-cluster-services");
+                            "load_balancer_group %s", gname);
+    free(gname);
     char *tcp = itest_nbctl(dir, "--bare --columns=_uuid find load_balancer "
                             "'name=\"kovn-svc:ns/web:tcp\"'");
     CHECK(lbs && tcp && tcp[0] && strstr(lbs, tcp), "in the group");
     free(lbs);
     free(tcp);
-    char *group = itest_nbctl(dir, "--bare --columns=_uuid list "
-                              "load_balancer_group");
     for (int i = 0; i < 2; i++) {
         const char *ls = i ? "join" : "ovn-default";
-        char *g = itest_nbctl(dir, "--bare --columns=load_balancer_group "
-                              "list logical_switch %s", ls);
-        CHECK(g && group && !strcmp(g, group), "%s carries the group", ls);
-        free(g);
+        CHECK(carries_all_groups(ls), "%s carries the %d groups", ls,
+              OVN_SERVICES_LB_GROUPS);
     }
-    free(group);
 
     for (int i = 0; i < 2; i++) {
         const char *ip = i ? ip2 : ip1, *port = i ? "web2.ns" : "web1.ns";
@@ -517,13 +550,7 @@ test_service_lifecycle(void)
     put(IN_SERVICES, SERVICE("edit", "10.96.0.14",
                              "\"ports\":[{\"port\":80}]"));
     CHECK(settle(), "idle");
-    char *group = itest_nbctl(dir, "--bare --columns=_uuid list "
-                              "load_balancer_group");
-    char *g = itest_nbctl(dir, "--bare --columns=load_balancer_group "
-                          "list logical_switch later");
-    CHECK(g && group && !strcmp(g, group), "a later switch carries it");
-    free(g);
-    free(group);
+    CHECK(carries_all_groups("later"), "a later switch carries them");
 
     put(IN_SERVICES, SERVICE("edit", "10.96.0.14",
                              "\"ports\":[{\"port\":81,\"protocol\":"
@@ -595,6 +622,32 @@ test_gateway(void)
                 "external_ids:node=gw-1"), "policies gone with the node");
 }
 
+/* A cluster made by an earlier kovn has one group of Services,
+ * "kovn-cluster-services", on its switches: once its load balancers are
+ * in their own groups, it goes, and the switches keep the new ones. */
+static void
+test_service_v1_group(void)
+{
+    char *tcp = itest_nbctl(dir, "--bare --columns=_uuid find load_balancer "
+                            "'name=\"kovn-svc:ns/web:tcp\"'");
+    CHECK(tcp && tcp[0], "ns/web has its tcp load balancer");
+    char *out = itest_nbctl(dir, "--id=@g create load_balancer_group "
+                            "name=kovn-cluster-services load_balancer=%s "
+                            "-- add logical_switch ovn-default "
+                            "load_balancer_group @g -- add logical_switch "
+                            "join load_balancer_group @g", tcp ? tcp : "");
+    CHECK(out, "an old group made");
+    free(out);
+    CHECK(settle(), "idle");
+    CHECK(nb_is("", "--bare --columns=_uuid find load_balancer_group "
+                "name=kovn-cluster-services"), "the old group is gone");
+    CHECK(carries_all_groups("ovn-default") && carries_all_groups("join"),
+          "the switches carry the new groups, and only them");
+    CHECK(nb_is(tcp ? tcp : "-", "--bare --columns=_uuid find load_balancer "
+                "'name=\"kovn-svc:ns/web:tcp\"'"), "its load balancer stays");
+    free(tcp);
+}
+
 static const struct itest_case_def cases[] = {
     { "startup", test_startup },
     { "pod", test_pod },
@@ -606,6 +659,7 @@ static const struct itest_case_def cases[] = {
     { "service-reject", test_service_reject },
     { "service-affinity", test_service_affinity },
     { "service-lifecycle", test_service_lifecycle },
+    { "service-v1-group", test_service_v1_group },
     { "gateway", test_gateway },
 };
 
