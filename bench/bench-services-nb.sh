@@ -3,11 +3,14 @@
 # Version 2.0; see LICENSE.
 #
 # Services in OVN alone, no controller: what N load balancers of B backends
-# each cost the NB, ovn-northd and the SB in three layouts, on a real
+# each cost the NB, ovn-northd and the SB in these layouts, on a real
 # NB/SB/ovn-northd (tests/integration/ovn-env.sh) with a cluster router, a
 # join switch and K subnet switches of P ports:
-#   group     kovn's: one Load_Balancer per Service (one VIP), all in one
-#             Load_Balancer_Group "kovn-cluster-services" on every switch;
+#   group     one Load_Balancer per Service (one VIP), all in one
+#             Load_Balancer_Group "kovn-cluster-services" on every switch
+#             (kovn's before it used 16);
+#   groups16  kovn's: the same load balancers spread over 16 groups
+#             "kovn-cluster-services-NN", all 16 on every switch;
 #   switches  the same load balancers, listed in every switch's
 #             load_balancer column (no group);
 #   shared    Kube-OVN's: three shared LBs per VPC (tcp, udp, sctp), every
@@ -24,8 +27,8 @@
 #   bench/bench-services-nb.sh [N [B [KS [P [C]]]]]
 #
 # N 10000, B 10, KS "3 20" (switch counts), P 10, C 10 by default;
-# KOVN_BENCH_LAYOUTS (default "group switches shared").  Runs one layout at
-# a time; ovn-northd runs single-threaded (OVN's default).
+# KOVN_BENCH_LAYOUTS (default "groups16 group switches shared").  Runs one
+# layout at a time; ovn-northd runs single-threaded (OVN's default).
 set -euo pipefail
 
 n=${1:-10000}
@@ -33,7 +36,7 @@ b=${2:-10}
 ks=${3:-"3 20"}
 ports=${4:-10}
 changes=${5:-10}
-layouts=${KOVN_BENCH_LAYOUTS:-"group switches shared"}
+layouts=${KOVN_BENCH_LAYOUTS:-"groups16 group switches shared"}
 top=$(cd "$(dirname "$0")/.." && pwd)
 ovn_env=$top/tests/integration/ovn-env.sh
 out=$(mktemp -d "${TMPDIR:-/tmp}/kovn-bench-svcnb.XXXXXX")

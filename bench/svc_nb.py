@@ -195,7 +195,7 @@ def lb_ops(layout, n, b, k):
     """The load balancers of LAYOUT and their attachment to every switch."""
     ops = []
     names = []
-    if layout in ("group", "switches"):
+    if layout in ("group", "groups16", "switches"):
         for i in range(n):
             u = "lb%d" % i
             ops.append({"op": "insert", "table": "Load_Balancer",
@@ -228,6 +228,14 @@ def lb_ops(layout, n, b, k):
                     "row": {"name": "kovn-cluster-services",
                             "load_balancer": uset(names)}})
         col, refs = "load_balancer_group", uset(["lbg"])
+    elif layout == "groups16":
+        for g in range(16):
+            ops.append({"op": "insert", "table": "Load_Balancer_Group",
+                        "uuid-name": "lbg%d" % g,
+                        "row": {"name": "kovn-cluster-services-%02d" % g,
+                                "load_balancer": uset(names[g::16])}})
+        col = "load_balancer_group"
+        refs = uset(["lbg%d" % g for g in range(16)])
     else:
         col, refs = "load_balancer", uset(names)
     for sw in switches:
