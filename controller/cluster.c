@@ -224,7 +224,7 @@ ensure_lb_groups(struct cluster_ctl *cl, struct ovn_txn *t)
         free(name);
     }
     cl->lb_groups_ok = ok;
-    if (ok && nb_lb_group_retire(t, cl->c->nbi, OVN_SERVICES_LB_GROUP_V1,
+    if (ok && nb_lb_group_retire(cl->c->nbi, OVN_SERVICES_LB_GROUP_V1,
                                  cl->lb_groups, OVN_SERVICES_LB_GROUPS)) {
         VLOG_INFO("retired load balancer group %s (now %d groups)",
                   OVN_SERVICES_LB_GROUP_V1, OVN_SERVICES_LB_GROUPS);

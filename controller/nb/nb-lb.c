@@ -6,6 +6,7 @@
 
 #include "hmapx.h"
 #include "nb/nb-index.h"
+#include "nb/nb-network.h"
 #include "ovn-nb-idl.h"
 #include "ovn/ovn-idl.h"
 #include "ovn/ovn-owner.h"
@@ -46,7 +47,7 @@ members_moved(const struct nbrec_load_balancer_group *old,
 }
 
 bool
-nb_lb_group_retire(struct ovn_txn *t, struct nb_index *x, const char *name,
+nb_lb_group_retire(struct nb_index *x, const char *name,
                    const struct nbrec_load_balancer_group *const *groups,
                    size_t n)
 {
@@ -54,23 +55,16 @@ nb_lb_group_retire(struct ovn_txn *t, struct nb_index *x, const char *name,
     if (!g || !members_moved(g, groups, n)) {
         return false;
     }
-    (void) t;           /* The writes go to the IDL's open transaction. */
     const struct nbrec_logical_switch *ls;
     NBREC_LOGICAL_SWITCH_FOR_EACH (ls, nb_index_idl(x)) {
-        for (size_t i = 0; i < ls->n_load_balancer_group; i++) {
-            if (ls->load_balancer_group[i] == g
-                && !ovn_owner_is_kovn(&ls->external_ids)) {
-                return false;
-            }
+        if (nb_switch_has_lb_group(ls, g)
+            && !ovn_owner_is_kovn(&ls->external_ids)) {
+            return false;
         }
     }
     NBREC_LOGICAL_SWITCH_FOR_EACH (ls, nb_index_idl(x)) {
-        for (size_t i = 0; i < ls->n_load_balancer_group; i++) {
-            if (ls->load_balancer_group[i] == g) {
-                nbrec_logical_switch_update_load_balancer_group_delvalue(
-                    ls, g);
-                break;
-            }
+        if (nb_switch_has_lb_group(ls, g)) {
+            nbrec_logical_switch_update_load_balancer_group_delvalue(ls, g);
         }
     }
     nbrec_load_balancer_group_delete(g);

@@ -25,13 +25,13 @@ struct smap;
 const struct nbrec_load_balancer_group *nb_lb_group_ensure(
     struct ovn_txn *, struct nb_index *, const char *name);
 
-/* Deletes group 'name' (kovn's by its name), with it from every switch
- * that carries it, once each of its load balancers is also in one of the
- * 'n' 'groups' (which replace it); leaves it while one is not, or if a
- * switch that is not kovn's carries it.  Its load balancers stay (a
+/* Deletes group 'name' (kovn's by its name), in the IDL's open
+ * transaction, with it from every switch that carries it, once each of its
+ * load balancers is also in one of the 'n' 'groups' (which replace it);
+ * leaves it while one is not, or if a switch that is not kovn's carries
+ * it.  Its load balancers stay (a
  * group's references are weak).  Returns true if it deleted it. */
-bool nb_lb_group_retire(struct ovn_txn *, struct nb_index *,
-                        const char *name,
+bool nb_lb_group_retire(struct nb_index *, const char *name,
                         const struct nbrec_load_balancer_group *const *groups,
                         size_t n);
 

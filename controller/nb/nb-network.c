@@ -99,9 +99,9 @@ switch_other_config(const struct network_spec *spec, struct smap *oc)
     ds_destroy(&ex);
 }
 
-static bool
-has_lb_group(const struct nbrec_logical_switch *ls,
-             const struct nbrec_load_balancer_group *group)
+bool
+nb_switch_has_lb_group(const struct nbrec_logical_switch *ls,
+                       const struct nbrec_load_balancer_group *group)
 {
     for (size_t i = 0; i < ls->n_load_balancer_group; i++) {
         if (ls->load_balancer_group[i] == group) {
@@ -127,7 +127,7 @@ ensure_switch(struct ovn_txn *t, struct nb_index *x,
     nbrec_logical_switch_set_external_ids(ls, &ids);
     nbrec_logical_switch_set_other_config(ls, &oc);
     for (size_t i = 0; i < spec->n_lb_groups; i++) {
-        if (!has_lb_group(ls, spec->lb_groups[i])) {
+        if (!nb_switch_has_lb_group(ls, spec->lb_groups[i])) {
             nbrec_logical_switch_update_load_balancer_group_addvalue(
                 ls, spec->lb_groups[i]);
         }

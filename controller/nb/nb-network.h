@@ -25,6 +25,7 @@ struct nb_index;
 struct ovn_txn;
 struct nbrec_load_balancer_group;
 struct nbrec_logical_router;
+struct nbrec_logical_switch;
 struct nbrec_logical_switch_port;
 struct svec;
 
@@ -38,6 +39,10 @@ struct network_spec {
     const struct nbrec_load_balancer_group *const *lb_groups;
     size_t n_lb_groups;
 };
+
+/* Whether switch 'ls' carries load balancer group 'group'. */
+bool nb_switch_has_lb_group(const struct nbrec_logical_switch *ls,
+                            const struct nbrec_load_balancer_group *group);
 
 /* Returns a malloc'd message if a row that network 'name' on 'router'
  * needs exists without vendor=kovn (or is kovn's but another subnet's),
