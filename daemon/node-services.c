@@ -294,13 +294,12 @@ port_targets(const struct svc_model *m, const struct svc_port *p,
 {
     const struct svc_vip *cip = first_vip(m->cluster_ips, m->n_cluster_ips,
                                           family);
-    bool host = has_host_backend(p, family, node, nets);
     const char *only_on = NULL;
     switch (kind) {
     case TK_CLUSTER:
         if (!cip) {
             return 0;
-        } else if (!host) {
+        } else if (!has_host_backend(p, family, node, nets)) {
             t[0] = (struct target) { cip->ip, p->port };
             return 1;
         }
@@ -313,7 +312,7 @@ port_targets(const struct svc_model *m, const struct svc_port *p,
         only_on = node;
         break;
     case TK_HOST:
-        if (!cip || !host) {
+        if (!cip || !has_host_backend(p, family, node, nets)) {
             return 0;
         }
         break;
