@@ -5,6 +5,7 @@
 #include "controller.h"
 
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "cluster.h"
@@ -88,6 +89,22 @@ controller_cache(const struct controller *c, enum controller_input input)
     return c->informers[input];
 }
 
+bool
+controller_family_in_use(const struct controller *c, int family)
+{
+    int af = family == 4 ? AF_INET : AF_INET6;
+    struct ip_cidr cidrs[2];
+    size_t n = 0;
+    char *error = cidr_parse_block(c->opts.default_cidr, cidrs, &n);
+    free(error);
+    for (size_t i = 0; i < n; i++) {
+        if (cidrs[i].family == af) {
+            return true;
+        }
+    }
+    return c->join_cidr.family == af;
+}
+
 void
 controller_signal(struct controller *c, enum controller_input input,
                   const char *key)
@@ -124,9 +141,11 @@ create_informers(struct controller *c)
         c->informers[i] = k8s_informer_create(c->client, spec->resource, &o,
                                               &informer_handlers,
                                               &c->informer_aux[i]);
-        if (spec->index) {
-            k8s_informer_add_index(c->informers[i], spec->index_name,
-                                   spec->index);
+        for (size_t j = 0; j < ARRAY_SIZE(spec->indexes); j++) {
+            if (spec->indexes[j].name) {
+                k8s_informer_add_index(c->informers[i], spec->indexes[j].name,
+                                       spec->indexes[j].func);
+            }
         }
     }
 }
@@ -148,6 +167,9 @@ connect_nb(struct controller *c)
     ovn_idl_monitor_table(c->nb, &nbrec_table_logical_router_policy);
     ovn_idl_monitor_table(c->nb, &nbrec_table_address_set);
     ovn_idl_monitor_table(c->nb, &nbrec_table_port_group);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_acl);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_meter);
+    ovn_idl_monitor_table(c->nb, &nbrec_table_meter_band);
     ovn_idl_monitor_table(c->nb, &nbrec_table_load_balancer);
     ovn_idl_monitor_table(c->nb, &nbrec_table_load_balancer_group);
     /* Reconcilers rewrite what they want on every pass: writes of values a

@@ -122,6 +122,10 @@ void controller_wait(struct controller *);
 struct k8s_informer *controller_cache(const struct controller *,
                                       enum controller_input input);
 
+/* True if pods may have addresses of IP 'family' (4 or 6): the default
+ * Subnet's or the join network's. */
+bool controller_family_in_use(const struct controller *, int family);
+
 /* Tells the dependency table that 'input' (a signal) happened to 'key'. */
 void controller_signal(struct controller *, enum controller_input input,
                        const char *key);

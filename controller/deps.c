@@ -10,6 +10,10 @@
 #include "ip-resource.h"
 #include "k8s/k8s-informer.h"
 #include "namespace.h"
+#include "netpol.h"
+#include "netpol/np-policy.h"
+#include "netpol/np-selector.h"
+#include "hmapx.h"
 #include "node-gateway.h"
 #include "objects.h"
 #include "openvswitch/json.h"
@@ -192,6 +196,158 @@ map_slice_to_service(const struct controller *c OVS_UNUSED,
     }
 }
 
+/* ---- NetworkPolicy ---- */
+
+/* Calls 'cb' for each policy under 'value' of the policy index. */
+static void
+for_policies_at(const struct controller *c, const char *value,
+                void (*cb)(const struct json *policy, const void *aux,
+                           struct dep_keys *),
+                const void *aux, struct dep_keys *out)
+{
+    const struct hmapx *set = k8s_informer_index_lookup(
+        controller_cache(c, IN_NETWORK_POLICIES), NP_INDEX, value);
+    if (set) {
+        struct hmapx_node *node;
+        HMAPX_FOR_EACH (node, set) {
+            const struct k8s_object *o = node->data;
+            cb(o->obj, aux, out);
+        }
+    }
+}
+
+/* A policy -> the peer sets it names, before and after. */
+static void
+map_policy_to_peers(const struct controller *c OVS_UNUSED,
+                    const struct dep_event *ev, struct dep_keys *out)
+{
+    if (ev->old) {
+        np_policy_peer_keys(ev->old, &out->keys);
+    }
+    if (ev->new) {
+        np_policy_peer_keys(ev->new, &out->keys);
+    }
+}
+
+/* A pod, and the labels of its namespace. */
+struct np_pod_view {
+    const struct json *pod;
+    const char *ns;
+    const struct json *ns_labels;
+};
+
+static void
+add_policy_if_selects(const struct json *policy, const void *pod_,
+                      struct dep_keys *out)
+{
+    const struct json *pod = pod_;
+    if (np_selector_matches(json_get_path(policy, "spec.podSelector"),
+                            json_get_path(pod, "metadata.labels"))) {
+        char *key = k8s_obj_key(policy);
+        svec_add_nocopy(&out->keys, key);
+    }
+}
+
+static void
+add_policy(const struct json *policy, const void *aux OVS_UNUSED,
+           struct dep_keys *out)
+{
+    svec_add_nocopy(&out->keys, k8s_obj_key(policy));
+}
+
+static bool
+has_named_ports(const struct json *pod)
+{
+    const struct json *containers = json_get_path(pod, "spec.containers");
+    for (size_t i = 0; i < json_array_n(containers); i++) {
+        if (json_get_member(json_array(containers)->elems[i], "ports")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What policies read of a pod changed -> the policies of its namespace
+ * that select it (before or after: their port groups), and those whose
+ * egress names a port, if it has named ports. */
+static void
+map_pod_to_policies(const struct controller *c, const struct dep_event *ev,
+                    struct dep_keys *out)
+{
+    if (!np_pod_changed(ev->old, ev->new)) {
+        return;
+    }
+    const struct json *pods[2] = { ev->old, ev->new };
+    for (int i = 0; i < 2; i++) {
+        const char *ns = pods[i] ? k8s_obj_namespace(pods[i]) : NULL;
+        if (ns) {
+            for_policies_at(c, ns, add_policy_if_selects, pods[i], out);
+            if (has_named_ports(pods[i])) {
+                for_policies_at(c, NP_INDEX_EGRESS_NAMED, add_policy, NULL,
+                                out);
+            }
+        }
+    }
+}
+
+static void
+add_pod_peer_keys(const struct json *policy, const void *v_,
+                  struct dep_keys *out)
+{
+    const struct np_pod_view *v = v_;
+    np_policy_pod_peer_keys(policy, v->ns, v->ns_labels,
+                            json_get_path(v->pod, "metadata.labels"),
+                            &out->keys);
+}
+
+/* What policies read of a pod changed -> the peer sets that hold it,
+ * before or after. */
+static void
+map_pod_to_peers(const struct controller *c, const struct dep_event *ev,
+                 struct dep_keys *out)
+{
+    if (!np_pod_changed(ev->old, ev->new)) {
+        return;
+    }
+    const struct json *pods[2] = { ev->old, ev->new };
+    for (int i = 0; i < 2; i++) {
+        const char *ns = pods[i] ? k8s_obj_namespace(pods[i]) : NULL;
+        if (ns) {
+            struct np_pod_view v = { pods[i], ns,
+                                     np_namespace_labels(c, ns) };
+            for_policies_at(c, ns, add_pod_peer_keys, &v, out);
+            for_policies_at(c, NP_INDEX_NS_SELECTORS, add_pod_peer_keys, &v,
+                            out);
+        }
+    }
+}
+
+static void
+add_ns_peer_keys(const struct json *policy, const void *labels,
+                 struct dep_keys *out)
+{
+    np_policy_ns_peer_keys(policy, labels, &out->keys);
+}
+
+/* A Namespace's labels changed (or it came or went) -> the peer sets that
+ * select it by label, before or after. */
+static void
+map_namespace_to_peers(const struct controller *c,
+                       const struct dep_event *ev, struct dep_keys *out)
+{
+    if (ev->old && ev->new
+        && obj_same_at(ev->old, ev->new, "metadata.labels")) {
+        return;
+    }
+    const struct json *objs[2] = { ev->old, ev->new };
+    for (int i = 0; i < 2; i++) {
+        if (objs[i]) {
+            for_policies_at(c, NP_INDEX_NS_SELECTORS, add_ns_peer_keys,
+                            json_get_path(objs[i], "metadata.labels"), out);
+        }
+    }
+}
+
 /* ---- the table ---- */
 
 const struct dependency dependencies[] = {
@@ -219,6 +375,18 @@ const struct dependency dependencies[] = {
       "a Service -> its load balancers" },
     { IN_ENDPOINTSLICES, KIND_SERVICE, map_slice_to_service,
       "an EndpointSlice -> its Service (label kubernetes.io/service-name)" },
+    { IN_NETWORK_POLICIES, KIND_NETPOL, map_self,
+      "a NetworkPolicy -> its port group, named-port sets and ACLs" },
+    { IN_NETWORK_POLICIES, KIND_NP_PEER, map_policy_to_peers,
+      "a NetworkPolicy -> the peer sets it names, before and after" },
+    { IN_PODS, KIND_NETPOL, map_pod_to_policies,
+      "a Pod's labels, addresses or named ports -> the policies selecting "
+      "it, and those with named egress ports" },
+    { IN_PODS, KIND_NP_PEER, map_pod_to_peers,
+      "a Pod's labels, addresses or named ports -> the peer sets holding "
+      "it, before and after" },
+    { IN_NAMESPACES, KIND_NP_PEER, map_namespace_to_peers,
+      "a Namespace's labels -> the peer sets selecting it by label" },
 };
 const size_t n_dependencies = ARRAY_SIZE(dependencies);
 

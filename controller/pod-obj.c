@@ -11,6 +11,30 @@
 #include "util.h"
 #include "util/json-util.h"
 
+/* Of each container, only its ports' names, numbers and protocols: the
+ * named ports of NetworkPolicies. */
+static void
+keep_container_ports(struct json *containers)
+{
+    static const char *const container[] = { "ports" };
+    static const char *const port[] = { "name", "containerPort",
+                                        "protocol" };
+    if (!containers || containers->type != JSON_ARRAY) {
+        return;
+    }
+    for (size_t i = 0; i < json_array_n(containers); i++) {
+        struct json *c = json_array(containers)->elems[i];
+        json_object_keep(c, container, ARRAY_SIZE(container));
+        struct json *ports = CONST_CAST(struct json *,
+                                        json_get_member(c, "ports"));
+        for (size_t j = 0; ports && ports->type == JSON_ARRAY
+                           && j < json_array_n(ports); j++) {
+            json_object_keep(json_array(ports)->elems[j], port,
+                             ARRAY_SIZE(port));
+        }
+    }
+}
+
 void
 pod_transform(struct json *obj)
 {
@@ -18,17 +42,22 @@ pod_transform(struct json *obj)
                                        "spec", "status" };
     static const char *const meta[] = {
         "name", "namespace", "uid", "resourceVersion", "annotations",
-        "ownerReferences", "creationTimestamp", "deletionTimestamp",
+        "labels", "ownerReferences", "creationTimestamp",
+        "deletionTimestamp",
     };
-    static const char *const spec[] = { "nodeName", "hostNetwork" };
-    static const char *const status[] = { "phase" };
+    static const char *const spec[] = { "nodeName", "hostNetwork",
+                                        "containers" };
+    static const char *const status[] = { "phase", "hostIP" };
 
     json_object_keep(obj, top, ARRAY_SIZE(top));
     json_object_keep(CONST_CAST(struct json *,
                                 json_get_member(obj, "metadata")),
                      meta, ARRAY_SIZE(meta));
-    json_object_keep(CONST_CAST(struct json *, json_get_member(obj, "spec")),
-                     spec, ARRAY_SIZE(spec));
+    struct json *pod_spec = CONST_CAST(struct json *,
+                                       json_get_member(obj, "spec"));
+    json_object_keep(pod_spec, spec, ARRAY_SIZE(spec));
+    keep_container_ports(CONST_CAST(struct json *,
+                                    json_get_member(pod_spec, "containers")));
     json_object_keep(CONST_CAST(struct json *,
                                 json_get_member(obj, "status")),
                      status, ARRAY_SIZE(status));

@@ -7,6 +7,8 @@
 #include "k8s/k8s-informer.h"
 #include "k8s/k8s-resource.h"
 #include "namespace.h"
+#include "netpol.h"
+#include "netpol/np-policy.h"
 #include "node.h"
 #include "node-gateway.h"
 #include "pod-obj.h"
@@ -21,16 +23,20 @@
  * no kind reads, to save memory at scale. */
 const struct informer_spec informer_specs[N_INFORMERS] = {
     [IN_SUBNETS] = { "subnets", &kubeovn_subnets, NULL,
-                     SUBNET_INDEX_NAMESPACES, subnet_index_namespaces },
+                     { { SUBNET_INDEX_NAMESPACES, subnet_index_namespaces } } },
     [IN_NAMESPACES] = { "namespaces", &k8s_namespaces, NULL },
     [IN_NODES] = { "nodes", &k8s_nodes, node_transform },
     [IN_PODS] = { "pods", &k8s_pods, pod_transform,
-                  NODE_INDEX_PODS, k8s_index_by_node },
+                  { { NODE_INDEX_PODS, k8s_index_by_node },
+                    { POD_INDEX_NAMESPACE, k8s_index_by_namespace } } },
     [IN_IPS] = { "ips", &kubeovn_ips, NULL },
     [IN_STATEFULSETS] = { "statefulsets", &k8s_statefulsets, NULL },
     [IN_SERVICES] = { "services", &k8s_services, NULL },
     [IN_ENDPOINTSLICES] = { "endpointslices", &k8s_endpoint_slices_v1, NULL,
-                            SERVICE_INDEX_SLICES, svc_index_slice_service },
+                            { { SERVICE_INDEX_SLICES,
+                                svc_index_slice_service } } },
+    [IN_NETWORK_POLICIES] = { "networkpolicies", &k8s_network_policies,
+                              NULL, { { NP_INDEX, np_policy_index } } },
 };
 
 /* The kinds, in the order a pass runs them. */
@@ -40,6 +46,8 @@ const struct kind_class *const kind_classes[N_KINDS] = {
     [KIND_NODE] = &node_class,
     [KIND_POD] = &pod_class,
     [KIND_SERVICE] = &service_class,
+    [KIND_NP_PEER] = &np_peer_class,
+    [KIND_NETPOL] = &netpol_class,
 };
 
 const char *

@@ -34,6 +34,7 @@ enum controller_input {
     IN_STATEFULSETS,
     IN_SERVICES,
     IN_ENDPOINTSLICES,
+    IN_NETWORK_POLICIES,
     N_INFORMERS,
 
     /* Signals, raised by reconcilers with the key of what they concern. */
@@ -48,15 +49,21 @@ enum kind_id {
     KIND_NODE,
     KIND_POD,
     KIND_SERVICE,
+    KIND_NP_PEER,
+    KIND_NETPOL,
     N_KINDS
+};
+
+struct informer_index {
+    const char *name;
+    void (*func)(const struct json *, struct svec *);
 };
 
 struct informer_spec {
     const char *name;                       /* For logs and kovn/sync. */
     const struct k8s_resource *resource;
     void (*transform)(struct json *);       /* Or NULL: whole objects. */
-    const char *index_name;                 /* An index, or NULL. */
-    void (*index)(const struct json *, struct svec *);
+    struct informer_index indexes[2];       /* Unused ones: NULL name. */
 };
 
 extern const struct informer_spec informer_specs[N_INFORMERS];

@@ -200,3 +200,56 @@ nb_acls_ensure(struct ovn_txn *t, const struct nbrec_port_group *pg,
     free(have);
     return changed;
 }
+
+static const struct nbrec_meter *
+find_meter(struct ovsdb_idl *idl, const char *name)
+{
+    const struct nbrec_meter *m;
+    NBREC_METER_FOR_EACH (m, idl) {
+        if (!strcmp(m->name, name)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+const struct nbrec_meter *
+nb_meter_ensure(struct ovn_txn *t, struct ovsdb_idl *idl, const char *name,
+                const struct smap *ids, int64_t rate)
+{
+    const struct nbrec_meter *m = find_meter(idl, name);
+    if (m && !ovn_owner_is_kovn(&m->external_ids)) {
+        return NULL;
+    }
+    if (!m) {
+        m = nbrec_meter_insert(t->txn);
+        nbrec_meter_set_name(m, name);
+    }
+    if (strcmp(m->unit, "pktps")) {
+        nbrec_meter_set_unit(m, "pktps");
+    }
+    if (!smap_equal(&m->external_ids, ids)) {
+        nbrec_meter_set_external_ids(m, ids);
+    }
+    const struct nbrec_meter_band *band = m->n_bands ? m->bands[0] : NULL;
+    if (m->n_bands != 1 || strcmp(band->action, "drop")
+        || band->rate != rate || band->burst_size != rate) {
+        struct nbrec_meter_band *b = nbrec_meter_band_insert(t->txn);
+        nbrec_meter_band_set_action(b, "drop");
+        nbrec_meter_band_set_rate(b, rate);
+        nbrec_meter_band_set_burst_size(b, rate);
+        nbrec_meter_set_bands(m, &b, 1);
+    }
+    return m;
+}
+
+bool
+nb_meter_remove(struct ovsdb_idl *idl, const char *name)
+{
+    const struct nbrec_meter *m = find_meter(idl, name);
+    if (m && ovn_owner_is_kovn(&m->external_ids)) {
+        nbrec_meter_delete(m);      /* Its bands are not root rows. */
+        return true;
+    }
+    return false;
+}

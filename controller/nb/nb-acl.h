@@ -22,6 +22,8 @@
 
 struct nb_index;
 struct nbrec_address_set;
+struct nbrec_meter;
+struct ovsdb_idl;
 struct nbrec_logical_switch_port;
 struct nbrec_port_group;
 struct ovn_txn;
@@ -68,5 +70,16 @@ struct nb_acl_spec {
 bool nb_acls_ensure(struct ovn_txn *, const struct nbrec_port_group *pg,
                     const char *owner_key, const char *owner,
                     const struct nb_acl_spec *want, size_t n_want);
+
+/* Makes meter 'name' exist with external_ids 'ids': at most 'rate'
+ * packets per second, the rest dropped, so that ACL logging cannot flood
+ * ovn-controller and the node's logs.  Returns it, or NULL if a same-named
+ * meter is not kovn's.  Meters are few: found by a scan. */
+const struct nbrec_meter *nb_meter_ensure(struct ovn_txn *,
+                                          struct ovsdb_idl *,
+                                          const char *name,
+                                          const struct smap *ids,
+                                          int64_t rate);
+bool nb_meter_remove(struct ovsdb_idl *, const char *name);
 
 #endif /* nb/nb-acl.h */

@@ -752,3 +752,12 @@ k8s_index_by_node(const struct json *obj, struct svec *values)
         svec_add(values, node);
     }
 }
+
+void
+k8s_index_by_namespace(const struct json *obj, struct svec *values)
+{
+    const char *ns = k8s_obj_namespace(obj);
+    if (ns && ns[0]) {
+        svec_add(values, ns);
+    }
+}

@@ -111,6 +111,7 @@ const struct hmapx *k8s_informer_index_lookup(const struct k8s_informer *,
 
 /* Ready-made index functions. */
 void k8s_index_by_node(const struct json *, struct svec *); /* nodeName */
+void k8s_index_by_namespace(const struct json *, struct svec *);
 
 /* Synthetic caches, for tests of code that reads informers: an informer
  * created with a NULL client sends nothing, and its cache holds what these

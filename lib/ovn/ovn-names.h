@@ -46,4 +46,20 @@ char *ovn_name_pod_port(const char *pod, const char *namespace);
 /* A node's port on the join switch: "node-<node>". */
 char *ovn_name_node_port(const char *node);
 
+/* NetworkPolicy rows.  OVN names port groups and address sets in ACL
+ * matches ("@pg", "$as"), where a name is an identifier (letters, digits,
+ * '_'), so kovn's are a prefix and a 64-bit hash of what they stand for;
+ * their external_ids say it in full.
+ *
+ *   kovn_np_<hash>             port group of policy 'key' ("ns/name"), and
+ *                              its log meter;
+ *   kovn_peer_<hash>_<4|6>     peer set 'key' (np-policy.h), one family;
+ *   kovn_npport_<hash>_<4|6>   the pods on which a named port of a policy
+ *                              has one number. */
+char *ovn_name_np_port_group(const char *key);
+char *ovn_name_np_peer_set(const char *key, int family);
+char *ovn_name_np_named_set(const char *policy_key, const char *dir,
+                            const char *proto, const char *name, int port,
+                            int family);
+
 #endif /* lib/ovn/ovn-names.h */
