@@ -726,6 +726,10 @@ k8s_informer_add_index(struct k8s_informer *inf, const char *name,
     ovs_assert(!hmap_count(&inf->cache));
     inf->indexes = xrealloc(inf->indexes,
                             (inf->n_indexes + 1) * sizeof *inf->indexes);
+    for (size_t i = 0; i < inf->n_indexes; i++) {
+        /* An shash points into itself (an empty hmap's bucket). */
+        shash_moved(&inf->indexes[i].values);
+    }
     struct informer_index *idx = &inf->indexes[inf->n_indexes++];
     idx->name = xstrdup(name);
     idx->func = func;
