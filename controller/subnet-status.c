@@ -56,6 +56,38 @@ find_condition(const struct json *status, const char *type)
     return NULL;
 }
 
+/* True if condition 'type' of 'status' says 'ok', 'reason', 'message'. */
+static bool
+condition_says(const struct json *status, const char *type, bool ok,
+               const char *reason, const char *message)
+{
+    const struct json *c = find_condition(status, type);
+    return (obj_str_eq(json_get_string(c, "status"), ok ? "True" : "False")
+            && obj_str_eq(json_get_string(c, "reason"), reason)
+            && obj_str_eq(json_get_string(c, "message"), message));
+}
+
+/* Condition 'type' as it should be, its transition time kept unless its
+ * status changes. */
+static struct json *
+make_condition(const struct json *status, const char *type, bool ok,
+               const char *reason, const char *message, const char *now)
+{
+    const struct json *old = find_condition(status, type);
+    const char *want = ok ? "True" : "False";
+    const char *since = json_get_string(old, "lastTransitionTime");
+    bool same = obj_str_eq(json_get_string(old, "status"), want);
+    struct json *cond = json_object_create();
+    json_object_put_string(cond, "type", type);
+    json_object_put_string(cond, "status", want);
+    json_object_put_string(cond, "reason", reason);
+    json_object_put_string(cond, "message", message ? message : "");
+    json_object_put_string(cond, "lastUpdateTime", now);
+    json_object_put_string(cond, "lastTransitionTime",
+                           same && since ? since : now);
+    return cond;
+}
+
 /* Returns the merge patch that makes 'obj''s status say 'st', or NULL if
  * it already does.  Timestamps alone never make a patch: otherwise each
  * status write would trigger another. */
@@ -63,14 +95,16 @@ struct json *
 subnet_status_patch(const struct json *obj, const struct subnet_status *st)
 {
     const struct json *status = json_get_member(obj, "status");
-    const struct json *ready = find_condition(status, "Ready");
-    const char *want = st->ready ? "True" : "False";
-    const char *have = json_get_string(ready, "status");
-    bool same_status = have && !strcmp(have, want);
+    const char *acl_reason = (!st->acl_reason ? NULL
+                              : st->acl_ok ? SUBNET_ACL_CONDITION
+                              : st->acl_reason);
+    const char *acl_message = st->acl_ok ? "" : st->acl_message;
 
-    if (same_status
-        && obj_str_eq(json_get_string(ready, "reason"), st->reason)
-        && obj_str_eq(json_get_string(ready, "message"), st->message)
+    if (condition_says(status, "Ready", st->ready, st->reason,
+                       st->message ? st->message : "")
+        && (!acl_reason
+            || condition_says(status, SUBNET_ACL_CONDITION, st->acl_ok,
+                              acl_reason, acl_message ? acl_message : ""))
         && number_equals(status, "v4availableIPs", st->usage.v4_available)
         && number_equals(status, "v4usingIPs", st->usage.v4_used)
         && number_equals(status, "v6availableIPs", st->usage.v6_available)
@@ -79,28 +113,25 @@ subnet_status_patch(const struct json *obj, const struct subnet_status *st)
     }
 
     char *now = k8s_time_format(time_wall_msec(), false);
-    const char *since = json_get_string(ready, "lastTransitionTime");
-    struct json *cond = json_object_create();
-    json_object_put_string(cond, "type", "Ready");
-    json_object_put_string(cond, "status", want);
-    json_object_put_string(cond, "reason", st->reason);
-    json_object_put_string(cond, "message", st->message ? st->message : "");
-    json_object_put_string(cond, "lastUpdateTime", now);
-    json_object_put_string(cond, "lastTransitionTime",
-                           same_status && since ? since : now);
-    free(now);
-
     /* A merge patch replaces a list whole: keep the other conditions. */
     struct json *conds = json_array_create_empty();
     const struct json *old = json_get_member(status, "conditions");
-    if (old && old->type == JSON_ARRAY) {
-        for (size_t i = 0; i < old->array.n; i++) {
-            if (old->array.elems[i] != ready) {
-                json_array_add(conds, json_clone(old->array.elems[i]));
-            }
+    for (size_t i = 0; old && old->type == JSON_ARRAY && i < old->array.n;
+         i++) {
+        const char *type = json_get_string(old->array.elems[i], "type");
+        if (!obj_str_eq(type, "Ready")
+            && (!acl_reason || !obj_str_eq(type, SUBNET_ACL_CONDITION))) {
+            json_array_add(conds, json_clone(old->array.elems[i]));
         }
     }
-    json_array_add(conds, cond);
+    json_array_add(conds, make_condition(status, "Ready", st->ready,
+                                         st->reason, st->message, now));
+    if (acl_reason) {
+        json_array_add(conds, make_condition(status, SUBNET_ACL_CONDITION,
+                                             st->acl_ok, acl_reason,
+                                             acl_message, now));
+    }
+    free(now);
 
     struct json *s = json_object_create();
     json_object_put(s, "v4availableIPs", number(st->usage.v4_available));
@@ -112,6 +143,14 @@ subnet_status_patch(const struct json *obj, const struct subnet_status *st)
     struct json *patch = json_object_create();
     json_object_put(patch, "status", s);
     return patch;
+}
+
+const char *
+subnet_condition_message(const struct json *obj, const char *type)
+{
+    const struct json *c = find_condition(json_get_member(obj, "status"),
+                                          type);
+    return c ? json_get_string(c, "message") : NULL;
 }
 
 const char *

@@ -15,13 +15,23 @@
 
 struct json;
 
-/* What a Subnet's status should say.  'message' NULL means "". */
+/* What a Subnet's status should say.  'message' NULL means "".
+ *
+ * 'acl_reason' nonnull adds condition ACLsApplied (subnet-acl.h): True
+ * with reason "ACLsApplied", or False with 'acl_reason' and
+ * 'acl_message'. */
 struct subnet_status {
     bool ready;
     const char *reason;
     char *message;
     struct ipam_usage usage;
+
+    const char *acl_reason;         /* NULL: no ACLsApplied condition. */
+    bool acl_ok;
+    char *acl_message;
 };
+
+#define SUBNET_ACL_CONDITION "ACLsApplied"
 
 /* The patch that makes 'obj''s status say 'st'.  Timestamps alone never
  * make a patch: otherwise each status write would trigger another. */
@@ -30,6 +40,11 @@ struct json *subnet_status_patch(const struct json *obj,
 
 /* The Ready condition's reason in 'obj''s status, or NULL. */
 const char *subnet_ready_reason(const struct json *obj);
+
+/* The message of condition 'type' in 'obj''s status, or NULL if it has
+ * none. */
+const char *subnet_condition_message(const struct json *obj,
+                                     const char *type);
 
 /* Kube-OVN's finalizer name, so that Subnets move between Kube-OVN and kovn
  * as they are: either controller lets a Subnet the other marked go once it

@@ -22,6 +22,7 @@
 #include "ovn/ovn-owner.h"
 #include "reconciler.h"
 #include "subnet-defaults.h"
+#include "subnet-acl.h"
 #include "subnet-status.h"
 #include "svec.h"
 #include "util.h"
@@ -64,6 +65,7 @@ commit_free(void *cm_)
     struct subnet_commit *cm = cm_;
     if (cm->status) {
         free(cm->status->message);
+        free(cm->status->acl_message);
         free(cm->status);
     }
     free(cm);
@@ -256,6 +258,40 @@ reject(struct kind *k, struct kind_work *w, const struct json *obj,
     free(error);
 }
 
+/* The Subnet's isolation and spec.acls on its switch 'ls' (subnet-acl.h),
+ * and what its ACLsApplied condition says in 'st'.  Refused ACLs leave the
+ * switch's as they are; the Event and log line come once per error. */
+static void
+ensure_acls(struct kind *k, struct ovn_txn *t, const struct json *obj,
+            const struct nbrec_logical_switch *ls,
+            const struct network_spec *spec, struct subnet_status *st)
+{
+    const char *name = k8s_obj_name(obj);
+    struct subnet_acls acls;
+    char *error = subnet_acls_build(obj, spec->cidrs, spec->n_cidrs,
+                                    &k->c->join_cidr, &acls);
+    const char *had = subnet_condition_message(obj, SUBNET_ACL_CONDITION);
+    if (error) {
+        st->acl_reason = "InvalidACL";
+        st->acl_message = error;
+        if (!obj_str_eq(had, error)) {
+            VLOG_WARN("Subnet %s: ACLs refused, the switch keeps those it "
+                      "has: %s", name, error);
+            controller_event(k->c, &kubeovn_subnets, obj, "Warning",
+                             "InvalidACL", "ACLs refused, the switch keeps "
+                             "those it has: %s", error);
+        }
+    } else {
+        nb_switch_acls_ensure(t, ls, OVN_OWNER_SUBNET, name, acls.specs,
+                              acls.n);
+        if (acls.any || had) {
+            st->acl_reason = SUBNET_ACL_CONDITION;
+            st->acl_ok = true;
+        }
+    }
+    subnet_acls_destroy(&acls);
+}
+
 static enum reconcile_result
 subnet_reconcile(struct kind *k, const char *name, struct ovn_txn *t,
                  struct kind_work *w)
@@ -305,10 +341,12 @@ subnet_reconcile(struct kind *k, const char *name, struct ovn_txn *t,
     if (!was_known) {
         controller_signal(k->c, IN_SUBNET_NETWORK, name);
     }
-    network_ensure(t, k->c->nbi, k->c->router, &spec);
+    const struct nbrec_logical_switch *ls
+        = network_ensure(t, k->c->nbi, k->c->router, &spec);
+    struct subnet_status *st = xzalloc(sizeof *st);
+    ensure_acls(k, t, obj, ls, &spec, st);
     svec_destroy(&excludes);
 
-    struct subnet_status *st = xzalloc(sizeof *st);
     st->ready = true;
     if (deleting && known) {
         st->reason = "DeletionBlocked";

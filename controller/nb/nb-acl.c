@@ -159,16 +159,25 @@ find_spec(const struct nbrec_acl *acl, const struct nb_acl_spec *want,
     return -1;
 }
 
-bool
-nb_acls_ensure(struct ovn_txn *t, const struct nbrec_port_group *pg,
-               const char *owner_key, const char *owner,
-               const struct nb_acl_spec *want, size_t n_want)
+/* Where a set of ACLs hangs: a port group's or a switch's 'acls'. */
+struct acl_holder {
+    struct nbrec_acl **acls;
+    size_t n_acls;
+    const void *row;
+    void (*add)(const void *row, const struct nbrec_acl *);
+    void (*del)(const void *row, const struct nbrec_acl *);
+};
+
+static bool
+acls_ensure(struct ovn_txn *t, const struct acl_holder *h,
+            const char *owner_key, const char *owner,
+            const struct nb_acl_spec *want, size_t n_want)
 {
     bool changed = false;
     bool *have = xcalloc(n_want ? n_want : 1, sizeof *have);
 
-    for (size_t i = 0; i < pg->n_acls; i++) {
-        const struct nbrec_acl *acl = pg->acls[i];
+    for (size_t i = 0; i < h->n_acls; i++) {
+        const struct nbrec_acl *acl = h->acls[i];
         if (!ovn_owner_matches(&acl->external_ids, owner_key, owner)) {
             continue;
         }
@@ -177,7 +186,7 @@ nb_acls_ensure(struct ovn_txn *t, const struct nbrec_port_group *pg,
             have[k] = true;
             acl_write(acl, &want[k]);
         } else {
-            nbrec_port_group_update_acls_delvalue(pg, acl);
+            h->del(h->row, acl);
             nbrec_acl_delete(acl);
             changed = true;
         }
@@ -192,13 +201,55 @@ nb_acls_ensure(struct ovn_txn *t, const struct nbrec_port_group *pg,
             nbrec_acl_set_match(acl, want[i].match);
             nbrec_acl_set_external_ids(acl, &ids);
             acl_write(acl, &want[i]);
-            nbrec_port_group_update_acls_addvalue(pg, acl);
+            h->add(h->row, acl);
             smap_destroy(&ids);
             changed = true;
         }
     }
     free(have);
     return changed;
+}
+
+static void
+pg_add(const void *pg, const struct nbrec_acl *acl)
+{
+    nbrec_port_group_update_acls_addvalue(pg, acl);
+}
+
+static void
+pg_del(const void *pg, const struct nbrec_acl *acl)
+{
+    nbrec_port_group_update_acls_delvalue(pg, acl);
+}
+
+static void
+ls_add(const void *ls, const struct nbrec_acl *acl)
+{
+    nbrec_logical_switch_update_acls_addvalue(ls, acl);
+}
+
+static void
+ls_del(const void *ls, const struct nbrec_acl *acl)
+{
+    nbrec_logical_switch_update_acls_delvalue(ls, acl);
+}
+
+bool
+nb_acls_ensure(struct ovn_txn *t, const struct nbrec_port_group *pg,
+               const char *owner_key, const char *owner,
+               const struct nb_acl_spec *want, size_t n_want)
+{
+    struct acl_holder h = { pg->acls, pg->n_acls, pg, pg_add, pg_del };
+    return acls_ensure(t, &h, owner_key, owner, want, n_want);
+}
+
+bool
+nb_switch_acls_ensure(struct ovn_txn *t, const struct nbrec_logical_switch *ls,
+                      const char *owner_key, const char *owner,
+                      const struct nb_acl_spec *want, size_t n_want)
+{
+    struct acl_holder h = { ls->acls, ls->n_acls, ls, ls_add, ls_del };
+    return acls_ensure(t, &h, owner_key, owner, want, n_want);
 }
 
 static const struct nbrec_meter *

@@ -23,6 +23,7 @@
 struct nb_index;
 struct nbrec_address_set;
 struct nbrec_meter;
+struct nbrec_logical_switch;
 struct ovsdb_idl;
 struct nbrec_logical_switch_port;
 struct nbrec_port_group;
@@ -70,6 +71,13 @@ struct nb_acl_spec {
 bool nb_acls_ensure(struct ovn_txn *, const struct nbrec_port_group *pg,
                     const char *owner_key, const char *owner,
                     const struct nb_acl_spec *want, size_t n_want);
+
+/* The same for the ACLs of logical switch 'ls' owned by 'owner_key' =
+ * 'owner' (a Subnet's isolation and spec.acls). */
+bool nb_switch_acls_ensure(struct ovn_txn *,
+                           const struct nbrec_logical_switch *ls,
+                           const char *owner_key, const char *owner,
+                           const struct nb_acl_spec *want, size_t n_want);
 
 /* Makes meter 'name' exist with external_ids 'ids': at most 'rate'
  * packets per second, the rest dropped, so that ACL logging cannot flood

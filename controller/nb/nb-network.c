@@ -230,7 +230,7 @@ ensure_allow_policies(struct ovn_txn *t,
                             spec->cidrs, spec->n_cidrs);
 }
 
-void
+const struct nbrec_logical_switch *
 network_ensure(struct ovn_txn *t, struct nb_index *x,
                const struct nbrec_logical_router *router,
                const struct network_spec *spec)
@@ -239,6 +239,7 @@ network_ensure(struct ovn_txn *t, struct nb_index *x,
     ensure_router_port(t, x, router, spec);
     ensure_switch_port(t, x, ls, router->name, spec);
     ensure_allow_policies(t, router, spec);
+    return ls;
 }
 
 bool

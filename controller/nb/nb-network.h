@@ -52,10 +52,12 @@ char *network_check_foreign(struct nb_index *, const char *router,
 
 /* Adds to 't' what makes the rows of 'spec' exist and match it.  'router'
  * is the kovn-owned cluster router, already committed.  Writes that change
- * nothing are dropped by the IDL, so calling it again is cheap. */
-void network_ensure(struct ovn_txn *t, struct nb_index *,
-                    const struct nbrec_logical_router *router,
-                    const struct network_spec *spec);
+ * nothing are dropped by the IDL, so calling it again is cheap.  Returns
+ * the switch (the transaction's row if new). */
+const struct nbrec_logical_switch *network_ensure(
+    struct ovn_txn *t, struct nb_index *,
+    const struct nbrec_logical_router *router,
+    const struct network_spec *spec);
 
 /* Adds to 't' the removal of the kovn-owned rows of network 'name'.
  * 'router' may be NULL.  Returns true if there was anything to remove. */

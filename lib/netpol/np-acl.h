@@ -11,13 +11,13 @@
  * one drop and the allows per direction the policy affects:
  *
  *   to-lport   (ingress, after load balancing by nature)
- *     1000  outport == @pg && ip                                 drop
- *     1001  outport == @pg && ip4.src == <node network>          allow-related
- *     1001  outport == @pg && <from> && <port>                   allow-related
+ *     2000  outport == @pg && ip                                 drop
+ *     2001  outport == @pg && ip4.src == <node network>          allow-related
+ *     2001  outport == @pg && <from> && <port>                   allow-related
  *   from-lport (egress, options:apply-after-lb=true, so that a rule
  *               allowing a backend allows its Service's ClusterIP)
- *     1000  inport == @pg && ip                                  drop
- *     1001  inport == @pg && <to> && <port>                      allow-related
+ *     2000  inport == @pg && ip                                  drop
+ *     2001  inport == @pg && <to> && <port>                      allow-related
  *
  * with, in both directions, IPv6 neighbour discovery always allowed.  A
  * rule is one ACL per (peer, port) pair: <from> / <to> is
@@ -30,7 +30,10 @@
  * one pod are a union: any allow beats every drop.  Replies pass by
  * conntrack (allow-related).  The node's own traffic to the pod (kubelet
  * probes) comes from the node network (kovn's join subnet), and is always
- * allowed.  No ACL tiers: OVN 23.03 has none.
+ * allowed.  No ACL tiers: OVN 23.03 has none.  The priorities are
+ * Kube-OVN's, above Subnet isolation (1000/1001, subnet-acl.h), so that a
+ * policy decides for the pods it selects, and users' Subnet spec.acls
+ * compare with them as they did under Kube-OVN.
  *
  * Ownership: np_acls_build() fills an array the caller frees with
  * np_acls_destroy(). */
@@ -39,8 +42,8 @@
 #include <stddef.h>
 #include "netpol/np-policy.h"
 
-#define NP_PRIORITY_DROP  1000
-#define NP_PRIORITY_ALLOW 1001
+#define NP_PRIORITY_DROP  2000
+#define NP_PRIORITY_ALLOW 2001
 
 struct np_acl {
     enum np_dir dir;

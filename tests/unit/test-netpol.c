@@ -208,9 +208,9 @@ test_acls_deny_all(void **state OVS_UNUSED)
     char *s = acls_of("{" META ",'spec':{'podSelector':{},"
                       "'policyTypes':['Ingress','Egress']}}", NULL, 0);
     assert_string_equal(s,
-        "egress 1000 drop inport == @pg && ip\n"
-        "ingress 1000 drop outport == @pg && ip\n"
-        "ingress 1001 allow-related outport == @pg && ip4.src == "
+        "egress 2000 drop inport == @pg && ip\n"
+        "ingress 2000 drop outport == @pg && ip\n"
+        "ingress 2001 allow-related outport == @pg && ip4.src == "
         "100.64.0.0/16\n");
     free(s);
 }
@@ -227,17 +227,17 @@ test_acls_rules(void **state OVS_UNUSED)
     char *set = ovn_name_np_peer_set(
         "[\"ns\",\"ns1\",{\"matchLabels\":{\"a\":\"b\"}}]", 4);
     char *want = xasprintf(
-        "ingress 1000 drop outport == @pg && ip\n"
-        "ingress 1001 allow-related outport == @pg && ip4.src == "
+        "ingress 2000 drop outport == @pg && ip\n"
+        "ingress 2001 allow-related outport == @pg && ip4.src == "
         "10.1.0.0/16 && ip4.src != {10.1.2.0/24} && tcp.dst == 80\n"
-        "ingress 1001 allow-related outport == @pg && ip4.src == "
+        "ingress 2001 allow-related outport == @pg && ip4.src == "
         "10.1.0.0/16 && ip4.src != {10.1.2.0/24} && udp.dst >= 53 && "
         "udp.dst <= 54\n"
-        "ingress 1001 allow-related outport == @pg && ip4.src == "
+        "ingress 2001 allow-related outport == @pg && ip4.src == "
         "100.64.0.0/16\n"
-        "ingress 1001 allow-related outport == @pg && ip4.src == {$%s} && "
+        "ingress 2001 allow-related outport == @pg && ip4.src == {$%s} && "
         "tcp.dst == 80\n"
-        "ingress 1001 allow-related outport == @pg && ip4.src == {$%s} && "
+        "ingress 2001 allow-related outport == @pg && ip4.src == {$%s} && "
         "udp.dst >= 53 && udp.dst <= 54\n", set, set);
     assert_string_equal(s, want);
     free(want);
@@ -264,14 +264,14 @@ test_acls_allow_all_and_named(void **state OVS_UNUSED)
     char *set8080 = ovn_name_np_named_set("ns1/p", "egress", "tcp", "http",
                                           8080, 4);
     char *want = xasprintf(
-        "egress 1000 drop inport == @pg && ip\n"
-        "egress 1001 allow-related inport == @pg && ip4.dst == $%s && "
+        "egress 2000 drop inport == @pg && ip\n"
+        "egress 2001 allow-related inport == @pg && ip4.dst == $%s && "
         "tcp.dst == 8080\n"
-        "egress 1001 allow-related inport == @pg && ip4.dst == $%s && "
+        "egress 2001 allow-related inport == @pg && ip4.dst == $%s && "
         "tcp.dst == 80\n"
-        "ingress 1000 drop outport == @pg && ip\n"
-        "ingress 1001 allow-related outport == @pg && ip\n"
-        "ingress 1001 allow-related outport == @pg && ip4.src == "
+        "ingress 2000 drop outport == @pg && ip\n"
+        "ingress 2001 allow-related outport == @pg && ip\n"
+        "ingress 2001 allow-related outport == @pg && ip4.src == "
         "100.64.0.0/16\n", set8080, set80);
     assert_string_equal(s, want);
     free(want);
