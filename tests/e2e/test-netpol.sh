@@ -308,10 +308,11 @@ check "deny-in alone: other -> srv:8090 blocked" tcp_blocked other srv 8090
 unpolicy $A deny-in
 check "no policy again: clb -> srv:8090" tcp_ok clb srv 8090
 check "no policy again: other -> u (UDP)" udp_ok other u
-no_rows() {
-  [ -z "$(nbctl --bare --columns=name find Port_Group external_ids:vendor=kovn)" ] &&
-  ! nbctl --bare --columns=external_ids list ACL | grep -q 'np=' &&
-  [ -z "$(nbctl --bare --columns=name find Meter external_ids:vendor=kovn)" ]
+no_rows() {   # of this test's policies (np=NS/NAME)
+  local t
+  for t in Port_Group ACL Meter Address_Set; do
+    nbctl --bare --columns=external_ids list $t
+  done | { ! grep -Eq "np=($A|$B)/"; }
 }
 check "no policy: no kovn port group, policy ACL or meter is left in NB" no_rows
 
