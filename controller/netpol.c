@@ -127,10 +127,15 @@ has_named_ports(const struct np_policy *p, enum np_dir dir)
 
 static const struct hmapx empty_hmapx = HMAPX_INITIALIZER(&empty_hmapx);
 
-/* The ports of the pods 'p' selects, and the named-port sets. */
+/* The ports of the pods 'p' selects, and the named-port sets.  A selected
+ * pod whose port NB does not have yet goes in 'keep' by name: the Pod kind
+ * adds a new port to its groups in the transaction that creates it
+ * (np_pod_join_port_groups()), which this one may share, and must not
+ * undo. */
 static void
 collect_pods(const struct controller *c, const struct np_policy *p,
-             struct hmapx *ports, struct named_sets *named)
+             struct hmapx *ports, struct sset *keep,
+             struct named_sets *named)
 {
     const struct hmapx *pods = k8s_informer_index_lookup(
         controller_cache(c, IN_PODS), POD_INDEX_NAMESPACE, p->ns);
@@ -139,7 +144,7 @@ collect_pods(const struct controller *c, const struct np_policy *p,
     struct hmapx_node *node;
     HMAPX_FOR_EACH (node, pods ? pods : &empty_hmapx) {
         const struct k8s_object *o = node->data;
-        if (!pod_wants_address(o->obj) || !pod_allocated(o->obj)
+        if (!pod_wants_address(o->obj)
             || !np_policy_selects(p, json_get_path(o->obj,
                                                    "metadata.labels"))) {
             continue;
@@ -147,10 +152,12 @@ collect_pods(const struct controller *c, const struct np_policy *p,
         char *lsp_name = ovn_name_pod_port(k8s_obj_name(o->obj), p->ns);
         const struct nbrec_logical_switch_port *lsp
             = nb_find_lsp(c->nbi, lsp_name);
-        free(lsp_name);
         if (lsp) {
             hmapx_add(ports, CONST_CAST(void *, lsp));
+        } else {
+            sset_add(keep, lsp_name);
         }
+        free(lsp_name);
         if (ingress_named) {
             add_named_ports(p, NP_INGRESS, o->obj, named);
         }
@@ -316,8 +323,9 @@ apply_policy(struct controller *c, struct ovn_txn *t,
     }
 
     struct hmapx lsps = HMAPX_INITIALIZER(&lsps);
+    struct sset keep = SSET_INITIALIZER(&keep);
     struct named_sets named = { NULL, 0 };
-    collect_pods(c, p, &lsps, &named);
+    collect_pods(c, p, &lsps, &keep, &named);
     char *named_list = ensure_named_sets(c, t, p, &named, old_pg);
 
     const struct nbrec_logical_switch_port **ports
@@ -333,7 +341,7 @@ apply_policy(struct controller *c, struct ovn_txn *t,
         smap_add(&ids, NAMED_SETS_KEY, named_list);
     }
     const struct nbrec_port_group *pg = nb_port_group_ensure(
-        t, c->nbi, pg_name, &ids, ports, n);
+        t, c->nbi, pg_name, &ids, ports, n, &keep);
     if (pg) {
         const char *meter = ensure_meter(c, t, p, pg_name);
         ensure_acls(c, t, p, pg, pg_name, &named, meter);
@@ -342,6 +350,7 @@ apply_policy(struct controller *c, struct ovn_txn *t,
     free(ports);
     free(named_list);
     named_sets_destroy(&named);
+    sset_destroy(&keep);
     hmapx_destroy(&lsps);
     free(pg_name);
 }

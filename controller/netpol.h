@@ -21,6 +21,7 @@
 
 struct controller;
 struct json;
+struct nbrec_logical_switch_port;
 struct sset;
 
 extern const struct kind_class np_peer_class;
@@ -46,5 +47,13 @@ const struct json *np_namespace_labels(const struct controller *,
 /* True if what policies read of a pod differs between 'old' and 'new'
  * (either may be NULL): labels, addresses, named ports. */
 bool np_pod_changed(const struct json *old, const struct json *new);
+
+/* Adds 'lsp', the port the open transaction creates for 'pod', to the
+ * port groups of the policies that select the pod, so that a new pod is
+ * never on the network without the policies that apply to it.  The
+ * policy kind makes the groups right again anyway; this closes the window
+ * until it runs.  For the Pod kind. */
+void np_pod_join_port_groups(struct controller *, const struct json *pod,
+                             const struct nbrec_logical_switch_port *lsp);
 
 #endif /* netpol.h */

@@ -7,6 +7,13 @@
 #include <string.h>
 
 #include "controller.h"
+#include "hmapx.h"
+#include "nb/nb-index.h"
+#include "netpol/np-policy.h"
+#include "netpol/np-selector.h"
+#include "ovn-nb-idl.h"
+#include "ovn/ovn-names.h"
+#include "ovn/ovn-owner.h"
 #include "k8s/k8s-informer.h"
 #include "objects.h"
 #include "openvswitch/json.h"
@@ -79,4 +86,31 @@ np_pod_changed(const struct json *old, const struct json *new)
             || !obj_same_at(old, new, "status.hostIP")
             || !obj_same_at(old, new, "spec.containers")
             || pod_finished(old) != pod_finished(new));
+}
+
+void
+np_pod_join_port_groups(struct controller *c, const struct json *pod,
+                        const struct nbrec_logical_switch_port *lsp)
+{
+    const char *ns = k8s_obj_namespace(pod);
+    const struct hmapx *policies = k8s_informer_index_lookup(
+        controller_cache(c, IN_NETWORK_POLICIES), NP_INDEX, ns ? ns : "");
+    if (!policies) {
+        return;
+    }
+    const struct json *labels = json_get_path(pod, "metadata.labels");
+    struct hmapx_node *node;
+    HMAPX_FOR_EACH (node, policies) {
+        const struct k8s_object *o = node->data;
+        if (!np_selector_matches(json_get_path(o->obj, "spec.podSelector"),
+                                 labels)) {
+            continue;
+        }
+        char *name = ovn_name_np_port_group(o->key);
+        const struct nbrec_port_group *pg = nb_find_port_group(c->nbi, name);
+        if (pg && ovn_owner_is_kovn(&pg->external_ids)) {
+            nbrec_port_group_update_ports_addvalue(pg, lsp);
+        }
+        free(name);
+    }
 }

@@ -22,6 +22,7 @@
 #include "ovn-nb-idl.h"
 #include "ovn/ovn-annotations.h"
 #include "ovn/ovn-lsp-addresses.h"
+#include "netpol.h"
 #include "ovn/ovn-names.h"
 #include "ovn/ovn-owner.h"
 #include "pod-obj.h"
@@ -259,7 +260,7 @@ ensure_port(struct kind *k, struct ovn_txn *t,
             const struct nbrec_logical_switch *ls,
             const struct nbrec_logical_switch_port *have, const char *port,
             const char *key, const char *ns, const char *subnet,
-            const struct ipam_lease *lease)
+            const struct ipam_lease *lease, const struct json *obj)
 {
     char *addresses = ovn_lsp_addresses_format(lease->mac_string,
                                                lease->ip_string);
@@ -272,7 +273,12 @@ ensure_port(struct kind *k, struct ovn_txn *t,
         .port_security = true,
         .external_ids = &ids,
     };
-    nb_lsp_ensure(t, k->c->nbi, ls, have, &spec);
+    const struct nbrec_logical_switch_port *lsp
+        = nb_lsp_ensure(t, k->c->nbi, ls, have, &spec);
+    if (!have && lsp) {
+        /* A new pod's port starts with its policies' ACLs. */
+        np_pod_join_port_groups(k->c, obj, lsp);
+    }
     smap_destroy(&ids);
     free(addresses);
 }
@@ -367,7 +373,7 @@ ensure_pod(struct kind *k, struct ovn_txn *t, const char *key,
 
     const struct ipam_lease *lease = allocate(k, key, obj, subnet, &have);
     if (lease) {
-        ensure_port(k, t, ls, have, port, key, ns, subnet, lease);
+        ensure_port(k, t, ls, have, port, key, ns, subnet, lease, obj);
         write_annotations(k, w, obj, ns, name, subnet, lease);
         write_ip_resource(k, w, obj, key, ns, name, port, subnet, lease);
     }

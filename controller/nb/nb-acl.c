@@ -54,7 +54,7 @@ const struct nbrec_port_group *
 nb_port_group_ensure(struct ovn_txn *t, struct nb_index *x, const char *name,
                      const struct smap *ids,
                      const struct nbrec_logical_switch_port *const *ports,
-                     size_t n)
+                     size_t n, const struct sset *keep)
 {
     const struct nbrec_port_group *pg = nb_find_port_group(x, name);
     if (pg && !ovn_owner_is_kovn(&pg->external_ids)) {
@@ -75,7 +75,8 @@ nb_port_group_ensure(struct ovn_txn *t, struct nb_index *x, const char *name,
     }
     for (size_t i = 0; i < pg->n_ports; i++) {
         hmapx_add(&have, pg->ports[i]);
-        if (!hmapx_contains(&want, pg->ports[i])) {
+        if (!hmapx_contains(&want, pg->ports[i])
+            && !(keep && sset_contains(keep, pg->ports[i]->name))) {
             nbrec_port_group_update_ports_delvalue(pg, pg->ports[i]);
         }
     }

@@ -39,12 +39,15 @@ const struct nbrec_address_set *nb_address_set_ensure(
     const struct smap *ids, const struct sset *want);
 
 /* Makes port group 'name' exist with external_ids 'ids' and hold exactly
- * the 'n' ports of 'ports'.  Returns it, or NULL if a same-named group is
- * not kovn's. */
+ * the 'n' ports of 'ports', but that a port it holds whose name is in
+ * 'keep' (may be NULL) stays: one the caller cannot see yet (inserted by
+ * this transaction, so not in the name index).  Returns it, or NULL if a
+ * same-named group is not kovn's. */
 const struct nbrec_port_group *nb_port_group_ensure(
     struct ovn_txn *, struct nb_index *, const char *name,
     const struct smap *ids,
-    const struct nbrec_logical_switch_port *const *ports, size_t n);
+    const struct nbrec_logical_switch_port *const *ports, size_t n,
+    const struct sset *keep);
 
 /* Removes kovn's address set or port group 'name' (a port group's ACLs go
  * with it).  Returns true if there was one. */

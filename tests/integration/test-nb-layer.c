@@ -277,7 +277,7 @@ test_port_groups(void)
 
     struct ovn_txn *t = ovn_txn_begin(nb);
     const struct nbrec_port_group *pg = nb_port_group_ensure(t, nbi, "pg_np",
-                                                             &ids, ports, 2);
+                                                             &ids, ports, 2, NULL);
     struct nb_acl_spec acls[] = {
         { "to-lport", 2001, "outport == @pg_np && ip4", "drop",
           .name = "np-deny" },
@@ -296,7 +296,7 @@ test_port_groups(void)
     /* One port more, one ACL changed in its action, one gone. */
     pg = nb_find_port_group(nbi, "pg_np");
     t = ovn_txn_begin(nb);
-    nb_port_group_ensure(t, nbi, "pg_np", &ids, ports + 1, 2);
+    nb_port_group_ensure(t, nbi, "pg_np", &ids, ports + 1, 2, NULL);
     acls[0].action = "reject";
     nb_acls_ensure(t, pg, OVN_OWNER_NP, "ns/np", acls, 1);
     CHECK(commit(t), "commit");
