@@ -308,13 +308,14 @@ check "deny-in alone: other -> srv:8090 blocked" tcp_blocked other srv 8090
 unpolicy $A deny-in
 check "no policy again: clb -> srv:8090" tcp_ok clb srv 8090
 check "no policy again: other -> u (UDP)" udp_ok other u
-no_rows() {   # of this test's policies (np=NS/NAME)
+no_rows() {   # of this test's policies (np=NS/NAME) and peers (np-peer=
+              # ["ns","NS",...])
   local t
   for t in Port_Group ACL Meter Address_Set; do
     nbctl --bare --columns=external_ids list $t
-  done | { ! grep -Eq "np=($A|$B)/"; }
+  done | { ! grep -Eq "np=($A|$B)/|\\\\\"($A|$B)\\\\\""; }
 }
-check "no policy: no kovn port group, policy ACL or meter is left in NB" no_rows
+check "no policy: no port group, ACL, meter or address set of its policies is left in NB" no_rows
 
 # ---- 12. Subnet isolation ----
 kubectl apply -f - >/dev/null <<EOF
