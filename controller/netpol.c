@@ -73,6 +73,11 @@ named_set_find_or_add(struct named_sets *ns, enum np_dir dir,
         }
     }
     ns->sets = xrealloc(ns->sets, (ns->n + 1) * sizeof *ns->sets);
+    for (size_t i = 0; i < ns->n; i++) {
+        /* A small sset points into itself: mend the moved ones. */
+        sset_moved(&ns->sets[i].addrs[0]);
+        sset_moved(&ns->sets[i].addrs[1]);
+    }
     struct named_set *s = &ns->sets[ns->n++];
     s->port = (struct np_named_port) { dir, proto, name, port };
     sset_init(&s->addrs[0]);

@@ -34,30 +34,13 @@ VLOG_DEFINE_THIS_MODULE(np_peer);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-/* True if some policy names peer set 'key' (parsed as 'sel'). */
+/* True if some policy names peer set 'key'. */
 static bool
-is_referenced(const struct controller *c, const char *key,
-              const struct np_peer_sel *sel)
+is_referenced(const struct controller *c, const char *key)
 {
     const struct hmapx *policies = k8s_informer_index_lookup(
-        controller_cache(c, IN_NETWORK_POLICIES), NP_INDEX,
-        sel->ns ? sel->ns : NP_INDEX_NS_SELECTORS);
-    if (!policies) {
-        return false;
-    }
-    struct hmapx_node *node;
-    bool found = false;
-    HMAPX_FOR_EACH (node, policies) {
-        const struct k8s_object *o = node->data;
-        struct svec keys = SVEC_EMPTY_INITIALIZER;
-        np_policy_peer_keys(o->obj, &keys);
-        found = svec_contains_unsorted(&keys, key);
-        svec_destroy(&keys);
-        if (found) {
-            break;
-        }
-    }
-    return found;
+        controller_cache(c, IN_NETWORK_POLICIES), NP_PEER_INDEX, key);
+    return policies && !hmapx_is_empty(policies);
 }
 
 /* Adds the addresses of the pods of namespace 'ns' that 'sel' holds. */
@@ -121,7 +104,7 @@ np_peer_reconcile(struct kind *k, const char *key, struct ovn_txn *t,
         np_peer_sel_destroy(&sel);
         return RECONCILE_SETTLED;
     }
-    if (!is_referenced(c, key, &sel)) {
+    if (!is_referenced(c, key)) {
         remove_sets(c, key);
         np_peer_sel_destroy(&sel);
         return RECONCILE_PENDING;

@@ -36,7 +36,9 @@ const struct informer_spec informer_specs[N_INFORMERS] = {
                             { { SERVICE_INDEX_SLICES,
                                 svc_index_slice_service } } },
     [IN_NETWORK_POLICIES] = { "networkpolicies", &k8s_network_policies,
-                              NULL, { { NP_INDEX, np_policy_index } } },
+                              NULL, { { NP_INDEX, np_policy_index },
+                                      { NP_PEER_INDEX,
+                                        np_policy_peer_keys } } },
 };
 
 /* The kinds, in the order a pass runs them. */

@@ -118,7 +118,10 @@ bool np_peer_sel_matches(const struct np_peer_sel *, const char *ns,
 
 /* ---- straight from the API object, for the dependency table ---- */
 
-/* Adds to 'keys' the key of every peer set of policy 'obj'. */
+/* Adds to 'keys' the key of every peer set of policy 'obj'.  Also the
+ * NetworkPolicy cache's index NP_PEER_INDEX: the policies that name a peer
+ * set, without a walk over policies. */
+#define NP_PEER_INDEX "np-peers"
 void np_policy_peer_keys(const struct json *obj, struct svec *keys);
 
 /* Adds to 'keys' the key of every peer set of policy 'obj' that holds a
