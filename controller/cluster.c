@@ -160,9 +160,10 @@ default_subnet_json(const struct controller_options *o)
     json_object_put_string(spec, "protocol",
                            strchr(o->default_cidr, ',') ? "Dual"
                            : strchr(o->default_cidr, ':') ? "IPv6" : "IPv4");
-    /* provider, vpc and gatewayType are filled in like any Subnet's
-     * defaults (subnet-defaults.h); natOutgoing comes with the code that
-     * implements it. */
+    /* As Kube-OVN's: pods reach the world through their nodes' addresses.
+     * provider, vpc and gatewayType are filled in like any Subnet's
+     * defaults (subnet-defaults.h). */
+    json_object_put(spec, "natOutgoing", json_boolean_create(true));
 
     /* Kube-OVN excludes just the gateway when no excludeIps are given. */
     struct json *ex = json_array_create_empty();

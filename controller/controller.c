@@ -136,7 +136,8 @@ create_informers(struct controller *c)
 {
     for (int i = 0; i < N_INFORMERS; i++) {
         const struct informer_spec *spec = &informer_specs[i];
-        struct k8s_informer_options o = { .transform = spec->transform };
+        struct k8s_informer_options o = { .transform = spec->transform,
+                                          .namespace = spec->namespace };
         c->informer_aux[i] = (struct controller_input_aux) { c, i };
         c->informers[i] = k8s_informer_create(c->client, spec->resource, &o,
                                               &informer_handlers,

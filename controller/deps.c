@@ -13,10 +13,12 @@
 #include "netpol.h"
 #include "netpol/np-policy.h"
 #include "netpol/np-selector.h"
+#include "gw-liveness.h"
 #include "hmapx.h"
 #include "node-gateway.h"
 #include "objects.h"
 #include "openvswitch/json.h"
+#include "ovn/subnet-gw.h"
 #include "reconciler.h"
 #include "sts.h"
 #include "svc/svc-model.h"
@@ -348,6 +350,49 @@ map_namespace_to_peers(const struct controller *c,
     }
 }
 
+/* The Subnets that name node 'node' in spec.gatewayNode. */
+static void
+add_gateway_subnets(const struct controller *c, const char *node,
+                    struct dep_keys *out)
+{
+    const struct hmapx *set = k8s_informer_index_lookup(
+        controller_cache(c, IN_SUBNETS), SUBNET_INDEX_GATEWAY_NODES, node);
+    if (set) {
+        struct hmapx_node *hn;
+        HMAPX_FOR_EACH (hn, set) {
+            const struct k8s_object *o = hn->data;
+            svec_add(&out->keys, o->key);
+        }
+    }
+}
+
+/* A Node came, went, or changed its readiness or annotations (its join
+ * address) -> the Subnets it is a gateway of. */
+static void
+map_node_to_gateway_subnets(const struct controller *c,
+                            const struct dep_event *ev, struct dep_keys *out)
+{
+    if (ev->old && ev->new
+        && gw_node_ready(ev->old) == gw_node_ready(ev->new)
+        && obj_same_at(ev->old, ev->new, "metadata.annotations")) {
+        return;
+    }
+    add_gateway_subnets(c, k8s_obj_name(ev->new ? ev->new : ev->old), out);
+}
+
+/* A kovn-daemon's Lease came, went, or was renewed after it had run out
+ * -> the Subnets its node is a gateway of.  (That it runs out is found by
+ * the Subnet looking again then: subnet-gateway.h.) */
+static void
+map_lease_to_gateway_subnets(const struct controller *c,
+                             const struct dep_event *ev, struct dep_keys *out)
+{
+    const char *node = gw_lease_node(ev->new ? ev->new : ev->old);
+    if (node && gw_lease_liveness_changed(ev->old, ev->new)) {
+        add_gateway_subnets(c, node, out);
+    }
+}
+
 /* ---- the table ---- */
 
 const struct dependency dependencies[] = {
@@ -387,6 +432,12 @@ const struct dependency dependencies[] = {
       "it, before and after" },
     { IN_NAMESPACES, KIND_NP_PEER, map_namespace_to_peers,
       "a Namespace's labels -> the peer sets selecting it by label" },
+    { IN_NODES, KIND_SUBNET, map_node_to_gateway_subnets,
+      "a Node's readiness or join address -> the Subnets it is a gateway "
+      "of" },
+    { IN_LEASES, KIND_SUBNET, map_lease_to_gateway_subnets,
+      "a kovn-daemon's Lease comes, goes or comes back -> the Subnets its "
+      "node is a gateway of" },
 };
 const size_t n_dependencies = ARRAY_SIZE(dependencies);
 

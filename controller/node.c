@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controller.h"
+#include "gw-liveness.h"
 #include "ipam/ipam.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-informer.h"
@@ -47,10 +48,11 @@ node_transform(struct json *obj)
 {
     static const char *const top[] = { "apiVersion", "kind", "metadata",
                                        "status" };
-    static const char *const status[] = { "addresses" };
+    static const char *const status[] = { "addresses", "conditions" };
     json_object_keep(obj, top, ARRAY_SIZE(top));
     struct json *st = (struct json *) json_get_member(obj, "status");
     json_object_keep(st, status, ARRAY_SIZE(status));
+    gw_node_conditions_transform(st);
 }
 
 static void

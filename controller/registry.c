@@ -4,12 +4,14 @@
 #include <config.h>
 #include "registry.h"
 
+#include "gw-liveness.h"
 #include "k8s/k8s-informer.h"
 #include "k8s/k8s-resource.h"
 #include "namespace.h"
 #include "netpol.h"
 #include "netpol/np-policy.h"
 #include "node.h"
+#include "ovn/subnet-gw.h"
 #include "node-gateway.h"
 #include "pod-obj.h"
 #include "pod.h"
@@ -22,23 +24,27 @@
 /* One informer per resource, whichever kinds read it.  Transforms drop what
  * no kind reads, to save memory at scale. */
 const struct informer_spec informer_specs[N_INFORMERS] = {
-    [IN_SUBNETS] = { "subnets", &kubeovn_subnets, NULL,
-                     { { SUBNET_INDEX_NAMESPACES, subnet_index_namespaces } } },
+    [IN_SUBNETS] = { "subnets", &kubeovn_subnets, NULL, NULL,
+                     { { SUBNET_INDEX_NAMESPACES, subnet_index_namespaces },
+                       { SUBNET_INDEX_GATEWAY_NODES,
+                         subnet_gw_index_nodes } } },
     [IN_NAMESPACES] = { "namespaces", &k8s_namespaces, NULL },
     [IN_NODES] = { "nodes", &k8s_nodes, node_transform },
-    [IN_PODS] = { "pods", &k8s_pods, pod_transform,
+    [IN_PODS] = { "pods", &k8s_pods, pod_transform, NULL,
                   { { NODE_INDEX_PODS, k8s_index_by_node },
                     { POD_INDEX_NAMESPACE, k8s_index_by_namespace } } },
     [IN_IPS] = { "ips", &kubeovn_ips, NULL },
     [IN_STATEFULSETS] = { "statefulsets", &k8s_statefulsets, NULL },
     [IN_SERVICES] = { "services", &k8s_services, NULL },
     [IN_ENDPOINTSLICES] = { "endpointslices", &k8s_endpoint_slices_v1, NULL,
-                            { { SERVICE_INDEX_SLICES,
+                            NULL, { { SERVICE_INDEX_SLICES,
                                 svc_index_slice_service } } },
     [IN_NETWORK_POLICIES] = { "networkpolicies", &k8s_network_policies,
-                              NULL, { { NP_INDEX, np_policy_index },
+                              NULL, NULL, { { NP_INDEX, np_policy_index },
                                       { NP_PEER_INDEX,
                                         np_policy_peer_keys } } },
+    [IN_LEASES] = { "leases", &k8s_leases, gw_lease_transform,
+                    SUBNET_GW_LEASE_NAMESPACE },
 };
 
 /* The kinds, in the order a pass runs them. */

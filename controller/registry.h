@@ -35,6 +35,7 @@ enum controller_input {
     IN_SERVICES,
     IN_ENDPOINTSLICES,
     IN_NETWORK_POLICIES,
+    IN_LEASES,                      /* kovn-daemons' (gw-liveness.h). */
     N_INFORMERS,
 
     /* Signals, raised by reconcilers with the key of what they concern. */
@@ -63,6 +64,7 @@ struct informer_spec {
     const char *name;                       /* For logs and kovn/sync. */
     const struct k8s_resource *resource;
     void (*transform)(struct json *);       /* Or NULL: whole objects. */
+    const char *namespace;                  /* Or NULL: all. */
     struct informer_index indexes[2];       /* Unused ones: NULL name. */
 };
 

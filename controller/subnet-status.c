@@ -91,27 +91,78 @@ make_condition(const struct json *status, const char *type, bool ok,
 /* Returns the merge patch that makes 'obj''s status say 'st', or NULL if
  * it already does.  Timestamps alone never make a patch: otherwise each
  * status write would trigger another. */
-struct json *
-subnet_status_patch(const struct json *obj, const struct subnet_status *st)
+void
+subnet_status_destroy(struct subnet_status *st)
 {
-    const struct json *status = json_get_member(obj, "status");
-    const char *acl_reason = (!st->acl_reason ? NULL
-                              : st->acl_ok ? SUBNET_ACL_CONDITION
-                              : st->acl_reason);
-    const char *acl_message = st->acl_ok ? "" : st->acl_message;
+    free(st->message);
+    free(st->acl.message);
+    free(st->gateway.message);
+    free(st->active_gateway);
+}
 
-    if (condition_says(status, "Ready", st->ready, st->reason,
-                       st->message ? st->message : "")
-        && (!acl_reason
-            || condition_says(status, SUBNET_ACL_CONDITION, st->acl_ok,
-                              acl_reason, acl_message ? acl_message : ""))
-        && number_equals(status, "v4availableIPs", st->usage.v4_available)
-        && number_equals(status, "v4usingIPs", st->usage.v4_used)
-        && number_equals(status, "v6availableIPs", st->usage.v6_available)
-        && number_equals(status, "v6usingIPs", st->usage.v6_used)) {
-        return NULL;
+/* The extra conditions of 'st', for loops. */
+static void
+extra_conditions(const struct subnet_status *st,
+                 const struct subnet_condition *out[2])
+{
+    out[0] = &st->acl;
+    out[1] = &st->gateway;
+}
+
+static const char *
+condition_reason(const struct subnet_condition *c)
+{
+    return c->ok ? c->type : c->reason;
+}
+
+static const char *
+condition_message(const struct subnet_condition *c)
+{
+    return c->ok || !c->message ? "" : c->message;
+}
+
+/* True if 'status' says what 'st' wants, timestamps aside. */
+static bool
+status_says(const struct json *status, const struct subnet_status *st)
+{
+    const struct subnet_condition *extra[2];
+    extra_conditions(st, extra);
+    for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+        const struct subnet_condition *c = extra[i];
+        if (c->type && !condition_says(status, c->type, c->ok,
+                                       condition_reason(c),
+                                       condition_message(c))) {
+            return false;
+        }
     }
+    const char *gw = json_get_string(status, "activateGateway");
+    return (condition_says(status, "Ready", st->ready, st->reason,
+                           st->message ? st->message : "")
+            && (!st->active_gateway
+                || obj_str_eq(gw ? gw : "", st->active_gateway))
+            && number_equals(status, "v4availableIPs", st->usage.v4_available)
+            && number_equals(status, "v4usingIPs", st->usage.v4_used)
+            && number_equals(status, "v6availableIPs", st->usage.v6_available)
+            && number_equals(status, "v6usingIPs", st->usage.v6_used));
+}
 
+/* Whether 'st' sets condition 'type'. */
+static bool
+sets_condition(const struct subnet_status *st, const char *type)
+{
+    const struct subnet_condition *extra[2];
+    extra_conditions(st, extra);
+    for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+        if (extra[i]->type && obj_str_eq(extra[i]->type, type)) {
+            return true;
+        }
+    }
+    return obj_str_eq(type, "Ready");
+}
+
+static struct json *
+conditions_patch(const struct json *status, const struct subnet_status *st)
+{
     char *now = k8s_time_format(time_wall_msec(), false);
     /* A merge patch replaces a list whole: keep the other conditions. */
     struct json *conds = json_array_create_empty();
@@ -119,26 +170,43 @@ subnet_status_patch(const struct json *obj, const struct subnet_status *st)
     for (size_t i = 0; old && old->type == JSON_ARRAY && i < old->array.n;
          i++) {
         const char *type = json_get_string(old->array.elems[i], "type");
-        if (!obj_str_eq(type, "Ready")
-            && (!acl_reason || !obj_str_eq(type, SUBNET_ACL_CONDITION))) {
+        if (!sets_condition(st, type)) {
             json_array_add(conds, json_clone(old->array.elems[i]));
         }
     }
     json_array_add(conds, make_condition(status, "Ready", st->ready,
                                          st->reason, st->message, now));
-    if (acl_reason) {
-        json_array_add(conds, make_condition(status, SUBNET_ACL_CONDITION,
-                                             st->acl_ok, acl_reason,
-                                             acl_message, now));
+    const struct subnet_condition *extra[2];
+    extra_conditions(st, extra);
+    for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+        const struct subnet_condition *c = extra[i];
+        if (c->type) {
+            json_array_add(conds, make_condition(status, c->type, c->ok,
+                                                 condition_reason(c),
+                                                 condition_message(c), now));
+        }
     }
     free(now);
+    return conds;
+}
+
+struct json *
+subnet_status_patch(const struct json *obj, const struct subnet_status *st)
+{
+    const struct json *status = json_get_member(obj, "status");
+    if (status_says(status, st)) {
+        return NULL;
+    }
 
     struct json *s = json_object_create();
     json_object_put(s, "v4availableIPs", number(st->usage.v4_available));
     json_object_put(s, "v4usingIPs", number(st->usage.v4_used));
     json_object_put(s, "v6availableIPs", number(st->usage.v6_available));
     json_object_put(s, "v6usingIPs", number(st->usage.v6_used));
-    json_object_put(s, "conditions", conds);
+    if (st->active_gateway) {
+        json_object_put_string(s, "activateGateway", st->active_gateway);
+    }
+    json_object_put(s, "conditions", conditions_patch(status, st));
 
     struct json *patch = json_object_create();
     json_object_put(patch, "status", s);

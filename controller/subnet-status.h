@@ -15,23 +15,35 @@
 
 struct json;
 
+/* A condition beside Ready: none while 'type' is NULL; else True with
+ * reason 'type' itself, or False with 'reason' and 'message'. */
+struct subnet_condition {
+    const char *type;
+    bool ok;
+    const char *reason;             /* When !ok. */
+    char *message;                  /* When !ok; owned. */
+};
+
 /* What a Subnet's status should say.  'message' NULL means "".
- *
- * 'acl_reason' nonnull adds condition ACLsApplied (subnet-acl.h): True
- * with reason "ACLsApplied", or False with 'acl_reason' and
- * 'acl_message'. */
+ * 'active_gateway' (owned) is status.activateGateway, NULL to leave it
+ * alone; "" clears it. */
 struct subnet_status {
     bool ready;
     const char *reason;
     char *message;
     struct ipam_usage usage;
 
-    const char *acl_reason;         /* NULL: no ACLsApplied condition. */
-    bool acl_ok;
-    char *acl_message;
+    struct subnet_condition acl;        /* ACLsApplied (subnet-acl.h). */
+    struct subnet_condition gateway;    /* GatewayReady
+                                         * (subnet-gateway.h). */
+    char *active_gateway;
 };
 
+/* Frees what 'st' owns (not 'st'). */
+void subnet_status_destroy(struct subnet_status *);
+
 #define SUBNET_ACL_CONDITION "ACLsApplied"
+#define SUBNET_GATEWAY_CONDITION "GatewayReady"
 
 /* The patch that makes 'obj''s status say 'st'.  Timestamps alone never
  * make a patch: otherwise each status write would trigger another. */

@@ -23,6 +23,7 @@
 #include "reconciler.h"
 #include "subnet-defaults.h"
 #include "subnet-acl.h"
+#include "subnet-gateway.h"
 #include "subnet-status.h"
 #include "svec.h"
 #include "util.h"
@@ -64,8 +65,7 @@ commit_free(void *cm_)
 {
     struct subnet_commit *cm = cm_;
     if (cm->status) {
-        free(cm->status->message);
-        free(cm->status->acl_message);
+        subnet_status_destroy(cm->status);
         free(cm->status);
     }
     free(cm);
@@ -212,6 +212,7 @@ remove_network(struct kind *k, struct ovn_txn *t, const char *name,
     if (ipam_subnet_remove(k->c->ipam, name)) {
         controller_signal(k->c, IN_SUBNET_NETWORK, name);
     }
+    subnet_gateway_remove(k->c, t, name);
     if (network_remove(t, k->c->nbi, k->c->router, name)) {
         VLOG_INFO("Subnet %s %s: removing its NB rows", name, why);
     }
@@ -272,8 +273,8 @@ ensure_acls(struct kind *k, struct ovn_txn *t, const struct json *obj,
                                     &k->c->join_cidr, &acls);
     const char *had = subnet_condition_message(obj, SUBNET_ACL_CONDITION);
     if (error) {
-        st->acl_reason = "InvalidACL";
-        st->acl_message = error;
+        st->acl = (struct subnet_condition) {
+            SUBNET_ACL_CONDITION, false, "InvalidACL", error };
         if (!obj_str_eq(had, error)) {
             VLOG_WARN("Subnet %s: ACLs refused, the switch keeps those it "
                       "has: %s", name, error);
@@ -285,8 +286,8 @@ ensure_acls(struct kind *k, struct ovn_txn *t, const struct json *obj,
         nb_switch_acls_ensure(t, ls, OVN_OWNER_SUBNET, name, acls.specs,
                               acls.n);
         if (acls.any || had) {
-            st->acl_reason = SUBNET_ACL_CONDITION;
-            st->acl_ok = true;
+            st->acl = (struct subnet_condition) { SUBNET_ACL_CONDITION,
+                                                  true, NULL, NULL };
         }
     }
     subnet_acls_destroy(&acls);
@@ -345,6 +346,10 @@ subnet_reconcile(struct kind *k, const char *name, struct ovn_txn *t,
         = network_ensure(t, k->c->nbi, k->c->router, &spec);
     struct subnet_status *st = xzalloc(sizeof *st);
     ensure_acls(k, t, obj, ls, &spec, st);
+    long long int recheck_ms = subnet_gateway_ensure(k->c, t, obj, &spec, st);
+    if (recheck_ms) {
+        kind_enqueue(k, name, recheck_ms);
+    }
     svec_destroy(&excludes);
 
     st->ready = true;

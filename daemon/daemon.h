@@ -18,6 +18,7 @@ struct cni_server;
 struct k8s_client;
 struct k8s_informer;
 struct node_services;
+struct gw_lease;
 struct node_setup;
 struct ovn_idl;
 
@@ -62,6 +63,7 @@ struct daemon {
 
     struct node_setup *setup;
     struct node_services *services_nft;
+    struct gw_lease *gw_lease;      /* Gateway liveness (gw-lease.h). */
     struct cni_ops *ops;
     struct cni_server *server;
 };

@@ -13,6 +13,7 @@
 #include "ipam/cidr.h"
 #include "k8s/k8s-informer.h"
 #include "nft.h"
+#include "node-nat.h"
 #include "subnets.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
@@ -33,7 +34,7 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 /* Changes whenever the skeleton (maps, base chains, the services chain)
  * changes meaning: a table of another version is replaced whole. */
-#define NSVC_SCHEMA "kovn-nft-3"
+#define NSVC_SCHEMA "kovn-nft-4"
 
 #define SLICE_INDEX "service"
 
@@ -49,6 +50,14 @@ static const char *const map_names[N_NSVC_MAPS] = {
     [NSVC_NP_ONE6] = "np_one6",
     [NSVC_VIP_ONE4] = "vip_one4",
     [NSVC_VIP_ONE6] = "vip_one6",
+    [NSVC_NAT_SRC4] = "nat_src4",
+    [NSVC_NAT_SRC6] = "nat_src6",
+    [NSVC_CLUSTER4] = "cluster4",
+    [NSVC_CLUSTER6] = "cluster6",
+    [NSVC_NAT_RULES4] = "nat_rules4",
+    [NSVC_NAT_RULES6] = "nat_rules6",
+    [NSVC_EGRESS4] = "egress4",
+    [NSVC_EGRESS6] = "egress6",
 };
 
 /* "KEY_TYPE : DATA_TYPE" of each map. */
@@ -64,12 +73,29 @@ static const char *const map_types[N_NSVC_MAPS] = {
                       "ipv4_addr . inet_service",
     [NSVC_VIP_ONE6] = "ipv6_addr . inet_proto . inet_service : "
                       "ipv6_addr . inet_service",
+    /* By CIDR (flags interval): sets, then maps. */
+    [NSVC_NAT_SRC4] = "ipv4_addr",
+    [NSVC_NAT_SRC6] = "ipv6_addr",
+    [NSVC_CLUSTER4] = "ipv4_addr",
+    [NSVC_CLUSTER6] = "ipv6_addr",
+    [NSVC_NAT_RULES4] = "ipv4_addr : verdict",
+    [NSVC_NAT_RULES6] = "ipv6_addr : verdict",
+    [NSVC_EGRESS4] = "ipv4_addr : ipv4_addr",
+    [NSVC_EGRESS6] = "ipv6_addr : ipv6_addr",
 };
+
+/* Whether map 'm' is keyed by CIDR (flags interval). */
+static bool
+map_is_interval(int m)
+{
+    return m >= NSVC_NAT_SRC4;
+}
 
 /* The chains of the skeleton, in the order they are written. */
 static const char *const fixed_chains[] = {
     "np_masq", "np_local", "vip_masq", "vip_local",
     "services", "prerouting", "output", "postrouting",
+    "nat_out", "nat_do",
 };
 
 const char *
@@ -150,8 +176,8 @@ frag_swap(struct nsvc_frag *a, struct nsvc_frag *b)
     b->maps_seen = seen;
 }
 
-static struct nsvc_chain *
-chain_add(struct nsvc_frag *f, const char *name, const char *header)
+struct nsvc_chain *
+nsvc_chain_add(struct nsvc_frag *f, const char *name, const char *header)
 {
     struct nsvc_chain *c = xzalloc(sizeof *c);
     c->header = header ? xstrdup(header) : NULL;
@@ -160,8 +186,8 @@ chain_add(struct nsvc_frag *f, const char *name, const char *header)
     return c;
 }
 
-static void OVS_PRINTF_FORMAT(2, 3)
-chain_rule(struct nsvc_chain *c, const char *format, ...)
+void
+nsvc_chain_rule(struct nsvc_chain *c, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -169,9 +195,8 @@ chain_rule(struct nsvc_chain *c, const char *format, ...)
     va_end(args);
 }
 
-/* Signs 'c': a hash of what it holds, and its number of rules. */
-static void
-chain_seal(struct nsvc_chain *c, const char *name)
+void
+nsvc_chain_seal(struct nsvc_chain *c, const char *name)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
     ds_put_format(&s, "%s\n", NSVC_SCHEMA);
@@ -198,8 +223,8 @@ nfproto(int family)
     return family == AF_INET6 ? "ipv6" : "ipv4";
 }
 
-static const char *
-l3(int family)
+const char *
+nsvc_l3(int family)
 {
     return family == AF_INET6 ? "ip6" : "ip";
 }
@@ -228,8 +253,8 @@ dnat_rule(struct nsvc_chain *c, int family, enum svc_proto proto, bool masq,
         snprintf(mark, sizeof mark, "meta mark set meta mark | 0x%08x ",
                  NSVC_MASQ_MARK);
     }
-    chain_rule(c, "meta nfproto %s meta l4proto %s %sdnat %s to %s",
-               nfproto(family), svc_proto_name(proto), mark, l3(family), to);
+    nsvc_chain_rule(c, "meta nfproto %s meta l4proto %s %sdnat %s to %s",
+               nfproto(family), svc_proto_name(proto), mark, nsvc_l3(family), to);
 }
 
 /* Whether 'b' is of 'family' and, unless 'node' is NULL, on 'node'. */
@@ -375,7 +400,7 @@ add_pick_chain(struct nsvc_frag *f, const char *name,
                const struct svc_port *p, bool masq,
                const struct port_targets *pt)
 {
-    struct nsvc_chain *c = chain_add(f, name, NULL);
+    struct nsvc_chain *c = nsvc_chain_add(f, name, NULL);
     for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
         int fam = families[i];
         int fi = family_index(fam);
@@ -397,8 +422,8 @@ add_pick_chain(struct nsvc_frag *f, const char *name,
         }
         ds_destroy(&to);
     }
-    chain_rule(c, "drop");
-    chain_seal(c, name);
+    nsvc_chain_rule(c, "drop");
+    nsvc_chain_seal(c, name);
 }
 
 /* Adds "KEY : goto CHAIN" to verdict map 'map' of 'f' and, unless 'pt' is
@@ -528,32 +553,15 @@ nsvc_service_frag(const struct svc_model *m, const char *node,
     }
 }
 
-/* "{ 10.16.0.0/16, 100.64.0.0/16 }" of the CIDRs of 'family'; false if
- * there is none. */
-static bool
-put_cidr_set(struct ds *s, const struct ip_cidr *cidrs, size_t n,
-             int family)
-{
-    size_t k = 0;
-    ds_put_cstr(s, "{ ");
-    for (size_t i = 0; i < n; i++) {
-        if (cidrs[i].family == family) {
-            ds_put_cstr(s, k++ ? ", " : "");
-            cidr_put(&cidrs[i], s);
-        }
-    }
-    ds_put_cstr(s, " }");
-    return k > 0;
-}
 
 /* The rules that send a packet to maps 'map4' and 'map6' by destination
  * address, protocol and port. */
 static void
 vip_vmap_rules(struct nsvc_chain *c, enum nsvc_map map4, enum nsvc_map map6)
 {
-    chain_rule(c, "ip daddr . meta l4proto . th dport vmap @%s",
+    nsvc_chain_rule(c, "ip daddr . meta l4proto . th dport vmap @%s",
                map_names[map4]);
-    chain_rule(c, "ip6 daddr . meta l4proto . th dport vmap @%s",
+    nsvc_chain_rule(c, "ip6 daddr . meta l4proto . th dport vmap @%s",
                map_names[map6]);
 }
 
@@ -565,18 +573,18 @@ add_fixed_dnat_chain(struct nsvc_frag *f, const char *name, bool masq,
                      const char *key4, enum nsvc_map one4,
                      const char *key6, enum nsvc_map one6)
 {
-    struct nsvc_chain *c = chain_add(f, name, NULL);
+    struct nsvc_chain *c = nsvc_chain_add(f, name, NULL);
     if (masq) {
-        chain_rule(c, "meta mark set meta mark | 0x%08x", NSVC_MASQ_MARK);
+        nsvc_chain_rule(c, "meta mark set meta mark | 0x%08x", NSVC_MASQ_MARK);
     }
     /* A key without an address needs the family said. */
     bool l3_key = strstr(key4, " daddr ") != NULL;
-    chain_rule(c, "%sdnat ip to %s map @%s",
+    nsvc_chain_rule(c, "%sdnat ip to %s map @%s",
                l3_key ? "" : "meta nfproto ipv4 ", key4, map_names[one4]);
-    chain_rule(c, "%sdnat ip6 to %s map @%s",
+    nsvc_chain_rule(c, "%sdnat ip6 to %s map @%s",
                l3_key ? "" : "meta nfproto ipv6 ", key6, map_names[one6]);
-    chain_rule(c, "drop");
-    chain_seal(c, name);
+    nsvc_chain_rule(c, "drop");
+    nsvc_chain_seal(c, name);
 }
 
 void
@@ -593,45 +601,33 @@ nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f)
                              NSVC_VIP_ONE6);
     }
 
-    struct nsvc_chain *c = chain_add(f, "services", NULL);
+    struct nsvc_chain *c = nsvc_chain_add(f, "services", NULL);
     vip_vmap_rules(c, NSVC_EXTERNAL4, NSVC_EXTERNAL6);
-    chain_rule(c, "fib daddr type local ip daddr != 127.0.0.0/8 "
+    nsvc_chain_rule(c, "fib daddr type local ip daddr != 127.0.0.0/8 "
                "meta l4proto . th dport vmap @%s", map_names[NSVC_NODEPORTS]);
-    chain_rule(c, "fib daddr type local ip6 daddr != ::1 "
+    nsvc_chain_rule(c, "fib daddr type local ip6 daddr != ::1 "
                "meta l4proto . th dport vmap @%s", map_names[NSVC_NODEPORTS]);
-    chain_seal(c, "services");
+    nsvc_chain_seal(c, "services");
 
-    c = chain_add(f, "prerouting",
+    c = nsvc_chain_add(f, "prerouting",
                   "type nat hook prerouting priority dstnat; policy accept;");
-    chain_rule(c, "jump services");
-    chain_seal(c, "prerouting");
+    nsvc_chain_rule(c, "jump services");
+    nsvc_chain_seal(c, "prerouting");
 
-    c = chain_add(f, "output",
+    c = nsvc_chain_add(f, "output",
                   "type nat hook output priority -100; policy accept;");
     vip_vmap_rules(c, NSVC_CLUSTERIP4, NSVC_CLUSTERIP6);
-    chain_rule(c, "jump services");
-    chain_seal(c, "output");
+    nsvc_chain_rule(c, "jump services");
+    nsvc_chain_seal(c, "output");
 
-    c = chain_add(f, "postrouting",
+    c = nsvc_chain_add(f, "postrouting",
                   "type nat hook postrouting priority srcnat; "
                   "policy accept;");
-    chain_rule(c, "meta mark & 0x%08x == 0x%08x meta mark set meta mark & "
+    nsvc_chain_rule(c, "meta mark & 0x%08x == 0x%08x meta mark set meta mark & "
                "0x%08x masquerade", NSVC_MASQ_MARK, NSVC_MASQ_MARK,
                ~(unsigned int) NSVC_MASQ_MARK);
-    for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-        int fam = families[i];
-        struct ds pods = DS_EMPTY_INITIALIZER;
-        struct ds cluster = DS_EMPTY_INITIALIZER;
-        if (put_cidr_set(&pods, nets->pods, nets->n_pods, fam)
-            && put_cidr_set(&cluster, nets->cluster, nets->n_cluster, fam)) {
-            chain_rule(c, "%s saddr %s %s daddr != %s oifname != \"%s\" "
-                       "masquerade", l3(fam), ds_cstr(&pods), l3(fam),
-                       ds_cstr(&cluster), OVN_NODE_IFACE);
-        }
-        ds_destroy(&pods);
-        ds_destroy(&cluster);
-    }
-    chain_seal(c, "postrouting");
+    nsvc_nat_frag(nets, c, f);
+    nsvc_chain_seal(c, "postrouting");
 }
 
 /* ---- commands ---- */
@@ -753,8 +749,10 @@ nsvc_replace(const struct nsvc_frag *all, struct ds *cmds)
     ds_put_format(cmds, "add table %s\ndelete table %s\nadd table %s\n",
                   NSVC_TABLE, NSVC_TABLE, NSVC_TABLE);
     for (int m = 0; m < N_NSVC_MAPS; m++) {
-        ds_put_format(cmds, "add map %s %s { type %s; }\n",
-                      NSVC_TABLE, map_names[m], map_types[m]);
+        ds_put_format(cmds, "add %s %s %s { type %s; %s}\n",
+                      strstr(map_types[m], " : ") ? "map" : "set",
+                      NSVC_TABLE, map_names[m], map_types[m],
+                      map_is_interval(m) ? "flags interval; " : "");
     }
     struct nsvc_frag empty;
     nsvc_frag_init(&empty);
@@ -844,7 +842,7 @@ nsvc_frag_parse(const char *listing, struct nsvc_frag *f)
                     break;
                 }
                 name[n - 2] = '\0';
-                if (line[0] == 'm') {
+                if (line[0] == 'm' || line[0] == 's') {
                     state = MAP;
                     map = map_index(name);
                     if (map >= 0) {
@@ -852,7 +850,7 @@ nsvc_frag_parse(const char *listing, struct nsvc_frag *f)
                     }
                 } else if (line[0] == 'c') {
                     state = CHAIN;
-                    chain = chain_add(f, name, NULL);
+                    chain = nsvc_chain_add(f, name, NULL);
                     chain->sig = xstrdup("");
                     chain_name = shash_find(&f->chains, name)->name;
                 } else {
@@ -926,8 +924,7 @@ nsvc_skeleton_ok(const struct nsvc_frag *have, const struct nsvc_frag *want)
         if (!h || !w || !h->header != !w->header) {
             return false;
         }
-        if (strcmp(name, "postrouting")
-            && (!h->sig || !w->sig || strcmp(h->sig, w->sig))) {
+        if (!h->sig || !w->sig || strcmp(h->sig, w->sig)) {
             return false;
         }
     }
@@ -1168,6 +1165,9 @@ read_networks(const struct node_services *ns, struct nsvc_networks *nets)
                 add_cidr(&nets->pods, &nets->n_pods, &cidrs[i]);
             }
         }
+        if (strcmp(k8s_obj_name(o->obj), OVN_JOIN_SWITCH)) {
+            nsvc_nat_add_subnet(nets, o->obj, cidrs, n_cidrs, ns->node_name);
+        }
     }
     nsvc_cidrs_normalize(nets->pods, &nets->n_pods);
     nsvc_cidrs_normalize(nets->cluster, &nets->n_cluster);
@@ -1178,6 +1178,7 @@ networks_destroy(struct nsvc_networks *nets)
 {
     free(nets->pods);
     free(nets->cluster);
+    nsvc_nat_subnets_destroy(nets);
 }
 
 /* Whether the 'n_a' CIDRs 'a' are the 'n_b' 'b' (both normalized). */
@@ -1396,7 +1397,7 @@ frag_merge(struct nsvc_frag *dst, const struct nsvc_frag *src)
     struct shash_node *node;
     SHASH_FOR_EACH (node, &src->chains) {
         const struct nsvc_chain *c = node->data;
-        struct nsvc_chain *copy = chain_add(dst, node->name, c->header);
+        struct nsvc_chain *copy = nsvc_chain_add(dst, node->name, c->header);
         svec_destroy(&copy->rules);
         svec_clone(&copy->rules, &c->rules);
         copy->sig = c->sig ? xstrdup(c->sig) : NULL;
@@ -1602,7 +1603,6 @@ apply_changes(struct node_services *ns)
             commit_change(ns, &changes[i]);
         }
         if (all.length) {
-            VLOG_DBG("applied %"PRIuSIZE" changes:\n%s", n, ds_cstr(&all));
         }
     }
     for (size_t i = 0; i < n; i++) {

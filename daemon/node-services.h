@@ -38,9 +38,9 @@
  *     every chain of the table before a command that names one, so keeping
  *     per-port chains to those few keeps a change's cost from growing with
  *     the number of Services (bench/bench-nft.py).
- *   - Gateway: a packet from a pod CIDR to anything outside the cluster's
- *     networks (pod subnets, the join CIDR, the Service CIDRs) that leaves
- *     by an interface other than ovn0 is masqueraded.
+ *   - Gateway: what pods of a natOutgoing Subnet send out of the cluster
+ *     is masqueraded (or SNATed to this node's egress address) as it
+ *     leaves the node: node-nat.h.
  *
  * A change to one Service (or its EndpointSlices) is one nft transaction
  * that adds and deletes that Service's map elements and adds, flushes or
@@ -66,6 +66,8 @@
 #include <stddef.h>
 
 #include "openvswitch/compiler.h"
+#include "ipam/cidr.h"
+#include "ovn/subnet-gw.h"
 #include "openvswitch/shash.h"
 #include "sset.h"
 #include "svec.h"
@@ -85,6 +87,11 @@ enum nsvc_map {
     NSVC_CLUSTERIP4, NSVC_CLUSTERIP6,
     /* Data maps of the fixed chains: key -> "IP . PORT". */
     NSVC_NP_ONE4, NSVC_NP_ONE6, NSVC_VIP_ONE4, NSVC_VIP_ONE6,
+    /* The gateway NAT's (node-nat.h), keyed by CIDR: sets, then maps. */
+    NSVC_NAT_SRC4, NSVC_NAT_SRC6,       /* NATed when leaving. */
+    NSVC_CLUSTER4, NSVC_CLUSTER6,       /* Never NATed to. */
+    NSVC_NAT_RULES4, NSVC_NAT_RULES6,   /* -> "jump natpol/SUBNET". */
+    NSVC_EGRESS4, NSVC_EGRESS6,         /* -> this node's egress IP. */
     N_NSVC_MAPS
 };
 const char *nsvc_map_name(enum nsvc_map);
@@ -109,14 +116,26 @@ struct nsvc_frag {
                                          * map the table has. */
 };
 
-/* The cluster's networks, for the gateway masquerade (and the pod CIDRs
- * to tell a hostNetwork endpoint from a pod). */
+/* A Subnet whose pods' traffic is NATed as it leaves the cluster. */
+struct nsvc_nat_subnet {
+    char *name;
+    struct ip_cidr cidrs[2];
+    size_t n_cidrs;
+    struct subnet_gw gw;
+    struct ip_addr egress;      /* This node's egress address for it (a
+                                 * centralized gateway "node:IP"), or
+                                 * family 0: the node's own. */
+};
+
+/* The cluster's networks, for the gateway NAT (and the pod CIDRs to tell a
+ * hostNetwork endpoint from a pod).  Owns what it points to. */
 struct nsvc_networks {
-    struct ip_cidr *pods;       /* Pod CIDRs: masqueraded when leaving. */
+    struct ip_cidr *pods;       /* Pod CIDRs. */
     size_t n_pods;
-    struct ip_cidr *cluster;    /* Never masqueraded to: pods, join,
-                                 * Services. */
+    struct ip_cidr *cluster;    /* Never NATed to: pods, join, Services. */
     size_t n_cluster;
+    struct nsvc_nat_subnet *nat;        /* By name. */
+    size_t n_nat;
 };
 
 void nsvc_frag_init(struct nsvc_frag *);
@@ -132,8 +151,8 @@ void nsvc_service_frag(const struct svc_model *m, const char *node,
                        struct nsvc_frag *f);
 
 /* Adds to 'f' the table's skeleton: base chains, the "services" chain, the
- * gateway masquerade of 'nets'.  Every chain named here but
- * "postrouting" is fixed by this version of the code. */
+ * gateway NAT of 'nets' (node-nat.h).  The chains are fixed by this
+ * version of the code but the natpol/ ones. */
 void nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f);
 
 /* True if 'name' is a chain of the skeleton (fixed by code). */
@@ -157,9 +176,20 @@ char *nsvc_frag_parse(const char *listing, struct nsvc_frag *f)
     OVS_WARN_UNUSED_RESULT;
 
 /* True if 'have' (read back) has the skeleton of this version: every map,
- * and every fixed chain but postrouting with the signature of 'want'. */
+ * and every fixed chain with the signature of 'want'. */
 bool nsvc_skeleton_ok(const struct nsvc_frag *have,
                       const struct nsvc_frag *want);
+
+/* Chains: 'header' NULL for a regular chain; rules added in order; sealed
+ * (signed) once complete.  The chain belongs to 'f'. */
+struct nsvc_chain *nsvc_chain_add(struct nsvc_frag *f, const char *name,
+                                  const char *header);
+void nsvc_chain_rule(struct nsvc_chain *, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+void nsvc_chain_seal(struct nsvc_chain *, const char *name);
+
+/* "ip" or "ip6". */
+const char *nsvc_l3(int family);
 
 /* Normalizes 'cidrs' in place: sorted, none contained in another.  */
 void nsvc_cidrs_normalize(struct ip_cidr *cidrs, size_t *n);

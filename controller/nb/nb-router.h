@@ -32,6 +32,8 @@ bool nb_routes_ensure(struct ovn_txn *, const struct nbrec_logical_router *,
  * the cluster's own networks and nodes is routed as usual ("allow"); the
  * rest that pods send goes to their node (node-gateway.h). */
 #define NB_POLICY_ALLOW_INTERNAL 31000
+#define NB_POLICY_REROUTE_CENTRALIZED 29100  /* subnet-gateway.h: above
+                                              * the node's own. */
 #define NB_POLICY_REROUTE_GATEWAY 29000
 
 /* A router policy, as the caller wants it.  Strings are the caller's. */

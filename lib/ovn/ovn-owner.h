@@ -30,6 +30,7 @@
 #define OVN_OWNER_NP         "np"         /* NetworkPolicy name. */
 #define OVN_OWNER_NODE       "node"       /* Node name. */
 #define OVN_OWNER_SERVICE    "service"    /* Service name. */
+#define OVN_OWNER_GATEWAY    "gateway"    /* Subnet whose way out it is. */
 
 /* The IPAM's owners use the same keys: "pod/<namespace>/<name>",
  * "node/<name>".  ovn_owner_ipam() returns one (the caller frees it);

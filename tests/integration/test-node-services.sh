@@ -23,7 +23,8 @@
 # masqueraded) from outside and from the node itself, an externalIP, Local
 # (DNAT to a pod on this node, the client's address kept; dropped with no
 # local endpoint; random among two), the gateway masquerade of pod traffic
-# leaving the node, a nodePort collision, that an update changes map
+# leaving the node (and, Subnet by Subnet, natOutgoing, its policy rules and
+# a centralized gateway's egress address, each a change of a few commands), a nodePort collision, that an update changes map
 # elements and nothing else (handles), the node reaching a ClusterIP whose
 # backend is its own hostNetwork endpoint (DNATed in its output, not
 # through OVN) while pod backends alone leave it to OVN, that a restart's
@@ -123,7 +124,7 @@ slice() {   # SERVICE NAME IP@NODE...
 EOF
 }
 cat >"$T/subnet.json" <<EOF
-{"apiVersion":"kubeovn.io/v1","kind":"Subnet","metadata":{"name":"ovn-default","resourceVersion":"1"},"spec":{"cidrBlock":"10.16.0.0/16","vpc":"ovn-cluster"}}
+{"apiVersion":"kubeovn.io/v1","kind":"Subnet","metadata":{"name":"ovn-default","resourceVersion":"1"},"spec":{"cidrBlock":"10.16.0.0/16","vpc":"ovn-cluster","natOutgoing":true}}
 EOF
 
 # ---- namespaces ----
@@ -304,6 +305,63 @@ local_serves() {
   esac
 }
 check "the others still do" local_serves
+
+# ---- the gateway NAT, Subnet by Subnet (daemon/node-nat.h) ----
+subnet() {   # NAME CIDR [SPEC MEMBERS]
+  cat >"$T/subnet-$1.json" <<EOF
+{"apiVersion":"kubeovn.io/v1","kind":"Subnet","metadata":{"name":"$1","resourceVersion":"$RANDOM"},"spec":{"cidrBlock":"$2","vpc":"ovn-cluster"${3:-}}}
+EOF
+}
+# commands_for SUBNET-FILE: put it, sync, print the commands it took.
+commands_for() {
+  local before after
+  before=$(stat_of commands "$(drv sync)")
+  put "$1"
+  after=$(stat_of commands "$(drv sync)")
+  echo $((after - before))
+}
+in_ns "$OVN" ip addr add 10.17.0.5/32 dev lo
+in_ns "$NODE" ip route add 10.17.0.0/16 via 100.64.0.1 dev ovn0
+in_ns "$NODE" ip addr add 198.51.100.9/24 dev eth1
+in_ns "$CLIENT" ip addr add 198.51.100.3/24 dev c0
+listen "$CLIENT" 198.51.100.3 9000 client3
+wait_for 10 eval 'in_ns "$CLIENT" ss -ltn | grep -q 198.51.100.3:9000' ||
+  echo "listener slow to start"
+
+subnet s2 10.17.0.0/16
+check "a Subnet without natOutgoing: one command (its CIDR in @cluster4)" \
+  test "$(commands_for subnet-s2)" = 1
+check "...its pods' address is kept" \
+  answers "client 10.17.0.5" "$OVN" 198.51.100.2 9000 10.17.0.5
+subnet s2 10.17.0.0/16 ',"natOutgoing":true'
+check "natOutgoing on: one command (its CIDR in @nat_src4)" \
+  test "$(commands_for subnet-s2)" = 1
+check "...its pods' traffic is masqueraded" \
+  answers "client 198.51.100.1" "$OVN" 198.51.100.2 9000 10.17.0.5
+subnet s2 10.17.0.0/16 ',"natOutgoing":true,"natOutgoingPolicyRules":[{"match":{"dstIPs":"198.51.100.3"},"action":"forward"},{"match":{"srcIPs":"10.17.0.0/24"},"action":"nat"}]'
+check "policy rules: its chain, two rules and its @nat_rules4 element (4 commands)" \
+  test "$(commands_for subnet-s2)" = 4
+check "...a \"forward\" destination sees the pod's address" \
+  answers "client3 10.17.0.5" "$OVN" 198.51.100.3 9000 10.17.0.5
+check "...others the node's" \
+  answers "client 198.51.100.1" "$OVN" 198.51.100.2 9000 10.17.0.5
+subnet s2 10.17.0.0/16 ',"natOutgoing":true,"gatewayType":"centralized","gatewayNode":"node2,node1:198.51.100.9"'
+check "centralized with an egress address on this node: the chain goes, one @egress4 element (4 commands)" \
+  test "$(commands_for subnet-s2)" = 4
+check "...SNATed to it" \
+  answers "client 198.51.100.9" "$OVN" 198.51.100.2 9000 10.17.0.5
+subnet s3 10.18.0.0/16 ',"natOutgoing":true,"gatewayType":"sideways"'
+check "a Subnet whose gateway settings are refused: only its CIDR in @cluster4" \
+  test "$(commands_for subnet-s3)" = 1
+check "...and the others are served" \
+  answers "client 198.51.100.9" "$OVN" 198.51.100.2 9000 10.17.0.5
+drv del subnet s2 >/dev/null
+drv del subnet s3 >/dev/null
+drv sync >/dev/null
+check "deleted: no element and no chain of theirs is left" \
+  eval '! drv list | grep -q "10\.1[78]\.\|natpol"'
+check "...and the default Subnet is still masqueraded" \
+  answers "client 198.51.100.1" "$OVN" 198.51.100.2 9000 10.16.0.5
 
 drv_stop
 kovn_check_summary

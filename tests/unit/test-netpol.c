@@ -20,31 +20,15 @@
 #include "openvswitch/json.h"
 #include "ovn/ovn-names.h"
 #include "svec.h"
+#include "unit-json.h"
 #include "util.h"
 
 /* JSON written with ' for ", to keep the cases readable. */
-static struct json *
-parse(const char *text)
-{
-    char *s = xstrdup(text);
-    for (char *p = s; *p; p++) {
-        if (*p == '\'') {
-            *p = '"';
-        }
-    }
-    struct json *j = json_from_string(s);
-    free(s);
-    if (j->type == JSON_STRING) {
-        fail_msg("bad JSON in the test: %s", json_string(j));
-    }
-    return j;
-}
-
 static bool
 matches(const char *sel, const char *labels)
 {
-    struct json *s = parse(sel);
-    struct json *l = labels ? parse(labels) : NULL;
+    struct json *s = unit_json(sel);
+    struct json *l = labels ? unit_json(labels) : NULL;
     bool m = np_selector_matches(s, l);
     json_destroy(s);
     json_destroy(l);
@@ -83,7 +67,7 @@ test_selector(void **state OVS_UNUSED)
     assert_true(matches(both, "{'x':'y','a':'1'}"));
     assert_false(matches(both, "{'x':'y'}"));
 
-    struct json *bad = parse("{'matchExpressions':[{'key':'a','operator':"
+    struct json *bad = unit_json("{'matchExpressions':[{'key':'a','operator':"
                              "'Like','values':['1']}]}");
     char *error = np_selector_check(bad);
     assert_non_null(error);
@@ -96,7 +80,7 @@ test_selector(void **state OVS_UNUSED)
 static char *
 parse_policy(const char *text, struct np_policy *p, struct json **obj)
 {
-    *obj = parse(text);
+    *obj = unit_json(text);
     return np_policy_parse(*obj, p);
 }
 
@@ -285,11 +269,11 @@ test_peer_keys(void **state OVS_UNUSED)
 {
     /* Two policies with the same peer share its set; the dependency
      * table finds the keys that hold a pod. */
-    struct json *a = parse("{'metadata':{'namespace':'n','name':'a'},"
+    struct json *a = unit_json("{'metadata':{'namespace':'n','name':'a'},"
                            "'spec':{'podSelector':{},'ingress':[{'from':["
                            "{'namespaceSelector':{'matchLabels':{'t':'x'}},"
                            "'podSelector':{'matchLabels':{'r':'db'}}}]}]}}");
-    struct json *b = parse("{'metadata':{'namespace':'m','name':'b'},"
+    struct json *b = unit_json("{'metadata':{'namespace':'m','name':'b'},"
                            "'spec':{'podSelector':{},'egress':[{'to':["
                            "{'podSelector':{'matchLabels':{'r':'db'}},"
                            "'namespaceSelector':{'matchLabels':{'t':'x'}}"
@@ -303,8 +287,8 @@ test_peer_keys(void **state OVS_UNUSED)
 
     struct np_peer_sel sel;
     assert_true(np_peer_sel_parse(ka.names[0], &sel));
-    struct json *nsl = parse("{'t':'x'}"), *podl = parse("{'r':'db'}");
-    struct json *other = parse("{'r':'web'}");
+    struct json *nsl = unit_json("{'t':'x'}"), *podl = unit_json("{'r':'db'}");
+    struct json *other = unit_json("{'r':'web'}");
     assert_true(np_peer_sel_matches(&sel, "z", nsl, podl));
     assert_false(np_peer_sel_matches(&sel, "z", nsl, other));
     assert_false(np_peer_sel_matches(&sel, "z", NULL, podl));
@@ -336,7 +320,7 @@ test_peer_keys(void **state OVS_UNUSED)
 static void
 test_named_ports(void **state OVS_UNUSED)
 {
-    struct json *pod = parse("{'spec':{'containers':[{'ports':["
+    struct json *pod = unit_json("{'spec':{'containers':[{'ports':["
                              "{'name':'http','containerPort':8080},"
                              "{'name':'dns','containerPort':53,"
                              "'protocol':'UDP'}]},{}]}}");

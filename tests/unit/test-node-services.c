@@ -369,9 +369,11 @@ test_base_and_parse(void **state)
     }
     const struct nsvc_chain *post = chain(&want, "postrouting");
     assert_string_equal(post->rules.names[1],
-                        "ip saddr { 10.16.0.0/16 } ip daddr != { "
-                        "10.16.0.0/16, 10.96.0.0/12, 100.64.0.0/16 } "
-                        "oifname != \"ovn0\" masquerade");
+                        "oifname != \"ovn0\" ip saddr @nat_src4 ip daddr != "
+                        "@cluster4 jump nat_out");
+    assert_true(has(&want, NSVC_CLUSTER4, "100.64.0.0/16"));
+    assert_int_equal(sset_count(&want.elems[NSVC_CLUSTER4]), 3);
+    assert_int_equal(sset_count(&want.elems[NSVC_NAT_SRC4]), 0);
 
     /* What nft lists for that table, with handles. */
     struct ds listing = DS_EMPTY_INITIALIZER;
@@ -404,8 +406,27 @@ test_base_and_parse(void **state)
                 "ipv4_addr . inet_service\n\t}\n\n"
                 "\tmap vip_one6 { # handle 10\n"
                 "\t\ttype ipv6_addr . inet_proto . inet_service : "
-                "ipv6_addr . inet_service\n\t}\n\n");
-    const char *order[] = { "np_local", "np_masq", "output", "postrouting",
+                "ipv6_addr . inet_service\n\t}\n\n"
+                "\tset nat_src4 { # handle 11\n\t\ttype ipv4_addr\n"
+                "\t\tflags interval\n\t}\n\n"
+                "\tset nat_src6 { # handle 12\n\t\ttype ipv6_addr\n"
+                "\t\tflags interval\n\t}\n\n"
+                "\tset cluster4 { # handle 13\n\t\ttype ipv4_addr\n"
+                "\t\tflags interval\n"
+                "\t\telements = { 10.16.0.0/16, 10.96.0.0/12,\n"
+                "\t\t\t     100.64.0.0/16 }\n\t}\n\n"
+                "\tset cluster6 { # handle 14\n\t\ttype ipv6_addr\n"
+                "\t\tflags interval\n\t}\n\n"
+                "\tmap nat_rules4 { # handle 15\n"
+                "\t\ttype ipv4_addr : verdict\n\t\tflags interval\n\t}\n\n"
+                "\tmap nat_rules6 { # handle 16\n"
+                "\t\ttype ipv6_addr : verdict\n\t\tflags interval\n\t}\n\n"
+                "\tmap egress4 { # handle 17\n"
+                "\t\ttype ipv4_addr : ipv4_addr\n\t\tflags interval\n\t}\n\n"
+                "\tmap egress6 { # handle 18\n"
+                "\t\ttype ipv6_addr : ipv6_addr\n\t\tflags interval\n\t}\n\n");
+    const char *order[] = { "nat_do", "nat_out",
+                            "np_local", "np_masq", "output", "postrouting",
                             "prerouting", "services", "vip_local",
                             "vip_masq", WEB, "svc/default/gone/tcp/1" };
     for (size_t i = 0; i < ARRAY_SIZE(order); i++) {

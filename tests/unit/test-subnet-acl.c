@@ -18,31 +18,15 @@
 #include "openvswitch/json.h"
 #include "subnet-acl.h"
 #include "svec.h"
+#include "unit-json.h"
 #include "util.h"
-
-static struct json *
-parse(const char *text)
-{
-    char *s = xstrdup(text);
-    for (char *p = s; *p; p++) {
-        if (*p == '\'') {
-            *p = '"';
-        }
-    }
-    struct json *j = json_from_string(s);
-    free(s);
-    if (j->type == JSON_STRING) {
-        fail_msg("bad JSON in the test: %s", json_string(j));
-    }
-    return j;
-}
 
 /* The ACLs of Subnet 'spec' (10.1.0.0/16 and fd00:1::/64; join
  * 100.64.0.0/16) as sorted lines, or "error: ..." */
 static char *
 acls_of(const char *spec, bool dual)
 {
-    struct json *obj = parse(spec);
+    struct json *obj = unit_json(spec);
     struct ip_cidr cidrs[2], join;
     size_t n = dual ? 2 : 1;
     ovs_assert(!cidr_parse("10.1.0.0/16", &cidrs[0], NULL));
