@@ -219,6 +219,22 @@ add_subnets(const struct nsvc_networks *nets, struct nsvc_frag *f)
 }
 
 void
+nsvc_nat_prerouting(struct nsvc_chain *pre)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+        const char *l3 = nsvc_l3(families[i]);
+        nsvc_chain_rule(pre, "iifname != \"%s\" %s daddr @%s %s daddr != @%s "
+                        "%s saddr != @%s meta mark set meta mark | 0x%08x",
+                        OVN_NODE_IFACE, l3,
+                        nsvc_map_name(i ? NSVC_NAT_SRC6 : NSVC_NAT_SRC4), l3,
+                        nsvc_map_name(i ? NSVC_LOCAL_PODS6
+                                      : NSVC_LOCAL_PODS4), l3,
+                        nsvc_map_name(i ? NSVC_CLUSTER6 : NSVC_CLUSTER4),
+                        NSVC_MASQ_MARK);
+    }
+}
+
+void
 nsvc_nat_frag(const struct nsvc_networks *nets, struct nsvc_chain *post,
               struct nsvc_frag *f)
 {
@@ -251,6 +267,11 @@ nsvc_nat_frag(const struct nsvc_networks *nets, struct nsvc_chain *post,
         const struct ip_cidr *cl = &nets->cluster[i];
         add_cidr_elem(f, fam_index(cl->family) ? NSVC_CLUSTER6
                       : NSVC_CLUSTER4, cl, NULL);
+    }
+    for (size_t i = 0; i < nets->n_local_pods; i++) {
+        const struct ip_cidr *p = &nets->local_pods[i];
+        add_cidr_elem(f, fam_index(p->family) ? NSVC_LOCAL_PODS6
+                      : NSVC_LOCAL_PODS4, p, NULL);
     }
     add_subnets(nets, f);
 }

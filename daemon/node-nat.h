@@ -11,7 +11,11 @@
  * centralized Subnet's gateway node: controller/subnet-gateway.h); here it
  * leaves by the node's own interfaces.
  *
- *   postrouting:  oifname != "ovn0" ip saddr @nat_src4
+ *   prerouting:   iifname != "ovn0" ip daddr @nat_src4
+ *                 ip daddr != @local_pods4 ip saddr != @cluster4
+ *                 meta mark set meta mark | MASQ       (and ip6)
+ *   postrouting:  (the mark is masqueraded: node-services.h)
+ *                 oifname != "ovn0" ip saddr @nat_src4
  *                 ip daddr != @cluster4 jump nat_out   (and ip6)
  *   nat_out:      ip saddr vmap @nat_rules4            (and ip6)
  *                 goto nat_do
@@ -21,8 +25,18 @@
  *   nat_do:       snat ip to ip saddr map @egress4     (and ip6)
  *                 masquerade
  *
+ * The prerouting rule is for a host outside the cluster that routes the pod
+ * CIDRs to this node: a pod of a natOutgoing Subnet on another node would
+ * answer through its own node (the router sends what it sends out there),
+ * which would masquerade the reply; masqueraded here instead, to this
+ * node's ovn0 address, the reply comes back the way the request went.  A
+ * pod on this node answers through this node: it sees the client's
+ * address.  (Kube-OVN does the same with its ipsets.)  Packets the node
+ * sends itself do not pass prerouting and keep their source.
+ *
  * @nat_src holds the CIDRs of the natOutgoing Subnets; @cluster what is
  * never NATed to (every Subnet, the join network, the Service CIDRs);
+ * @local_pods the addresses of this node's pods;
  * @nat_rules maps a Subnet with policy rules to its chain; @egress maps a
  * centralized Subnet whose gatewayNode gives this node an address
  * ("node:IP") to that address.  Only those Subnets have chains; everything
@@ -47,6 +61,10 @@ void nsvc_nat_add_subnet(struct nsvc_networks *, const struct json *subnet,
 
 /* Frees 'nets->nat'. */
 void nsvc_nat_subnets_destroy(struct nsvc_networks *);
+
+/* Adds to chain 'prerouting' (which the caller seals) the rule that marks
+ * what comes from outside to another node's pod for masquerade. */
+void nsvc_nat_prerouting(struct nsvc_chain *prerouting);
 
 /* Adds the NAT of 'nets' to 'f': the rules of chain 'postrouting' (which
  * the caller seals), the chains above and the sets' elements. */

@@ -54,6 +54,8 @@ static const char *const map_names[N_NSVC_MAPS] = {
     [NSVC_NAT_SRC6] = "nat_src6",
     [NSVC_CLUSTER4] = "cluster4",
     [NSVC_CLUSTER6] = "cluster6",
+    [NSVC_LOCAL_PODS4] = "local_pods4",
+    [NSVC_LOCAL_PODS6] = "local_pods6",
     [NSVC_NAT_RULES4] = "nat_rules4",
     [NSVC_NAT_RULES6] = "nat_rules6",
     [NSVC_EGRESS4] = "egress4",
@@ -78,6 +80,8 @@ static const char *const map_types[N_NSVC_MAPS] = {
     [NSVC_NAT_SRC6] = "ipv6_addr",
     [NSVC_CLUSTER4] = "ipv4_addr",
     [NSVC_CLUSTER6] = "ipv6_addr",
+    [NSVC_LOCAL_PODS4] = "ipv4_addr",
+    [NSVC_LOCAL_PODS6] = "ipv6_addr",
     [NSVC_NAT_RULES4] = "ipv4_addr : verdict",
     [NSVC_NAT_RULES6] = "ipv6_addr : verdict",
     [NSVC_EGRESS4] = "ipv4_addr : ipv4_addr",
@@ -611,6 +615,7 @@ nsvc_base_frag(const struct nsvc_networks *nets, struct nsvc_frag *f)
 
     c = nsvc_chain_add(f, "prerouting",
                   "type nat hook prerouting priority dstnat; policy accept;");
+    nsvc_nat_prerouting(c);
     nsvc_chain_rule(c, "jump services");
     nsvc_chain_seal(c, "prerouting");
 
@@ -964,7 +969,7 @@ nsvc_cidrs_normalize(struct ip_cidr *cidrs, size_t *n)
 
 struct node_services {
     char *node_name;
-    struct k8s_informer *services, *slices, *subnets, *node;
+    struct k8s_informer *services, *slices, *subnets, *node, *pods;
     struct ip_cidr *service_cidrs;
     size_t n_service_cidrs;
     int resync_ms;
@@ -1003,6 +1008,7 @@ node_services_create(const struct node_services_config *cfg)
     ns->slices = cfg->slices;
     ns->subnets = cfg->subnets;
     ns->node = cfg->node;
+    ns->pods = cfg->pods;
     ns->service_cidrs = xmemdup(cfg->service_cidrs,
                                 cfg->n_service_cidrs
                                 * sizeof *cfg->service_cidrs);
@@ -1098,6 +1104,17 @@ node_services_networks_changed(struct node_services *ns)
 }
 
 void
+node_services_pod_changed(struct node_services *ns, const struct json *old,
+                          const struct json *new)
+{
+    const char *a = old ? k8s_obj_annotation(old, OVN_ANN_IP_ADDRESS) : NULL;
+    const char *b = new ? k8s_obj_annotation(new, OVN_ANN_IP_ADDRESS) : NULL;
+    if (a != b && (!a || !b || strcmp(a, b))) {
+        node_services_networks_changed(ns);
+    }
+}
+
+void
 node_services_resync(struct node_services *ns)
 {
     ns->next_resync = 0;
@@ -1123,8 +1140,34 @@ add_cidr(struct ip_cidr **cidrs, size_t *n, const struct ip_cidr *c)
     (*cidrs)[(*n)++] = *c;
 }
 
+/* The addresses of this node's pods, as /32 and /128. */
+static void
+read_local_pods(const struct node_services *ns, struct nsvc_networks *nets)
+{
+    if (!ns->pods) {
+        return;
+    }
+    struct k8s_object *o;
+    K8S_INFORMER_FOR_EACH (o, ns->pods) {
+        struct ovn_ann_network net;
+        char *error = (ovn_ann_is_allocated(o->obj)
+                       ? ovn_ann_network_parse(o->obj, &net)
+                       : xstrdup("not yet"));
+        if (error) {
+            free(error);        /* cni-ops says it, if anyone asks. */
+            continue;
+        }
+        for (size_t i = 0; i < net.n_addrs; i++) {
+            const struct ip_addr *a = &net.addrs[i].ip;
+            struct ip_cidr c = { a->family, cidr_family_bits(a->family),
+                                 a->n };
+            add_cidr(&nets->local_pods, &nets->n_local_pods, &c);
+        }
+    }
+}
+
 /* The pod CIDRs (Subnets of the default VPC, but the join network) and the
- * cluster's networks (those, join, the Service CIDRs). */
+ * cluster's networks (those, join, the Service CIDRs); this node's pods. */
 static void
 read_networks(const struct node_services *ns, struct nsvc_networks *nets)
 {
@@ -1171,6 +1214,7 @@ read_networks(const struct node_services *ns, struct nsvc_networks *nets)
     }
     nsvc_cidrs_normalize(nets->pods, &nets->n_pods);
     nsvc_cidrs_normalize(nets->cluster, &nets->n_cluster);
+    read_local_pods(ns, nets);
 }
 
 static void
@@ -1178,6 +1222,7 @@ networks_destroy(struct nsvc_networks *nets)
 {
     free(nets->pods);
     free(nets->cluster);
+    free(nets->local_pods);
     nsvc_nat_subnets_destroy(nets);
 }
 
@@ -1620,6 +1665,7 @@ static bool
 inputs_synced(const struct node_services *ns)
 {
     return k8s_informer_has_synced(ns->services)
+           && (!ns->pods || k8s_informer_has_synced(ns->pods))
            && k8s_informer_has_synced(ns->slices)
            && k8s_informer_has_synced(ns->subnets)
            && (!ns->node || k8s_informer_has_synced(ns->node));

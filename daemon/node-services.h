@@ -90,6 +90,7 @@ enum nsvc_map {
     /* The gateway NAT's (node-nat.h), keyed by CIDR: sets, then maps. */
     NSVC_NAT_SRC4, NSVC_NAT_SRC6,       /* NATed when leaving. */
     NSVC_CLUSTER4, NSVC_CLUSTER6,       /* Never NATed to. */
+    NSVC_LOCAL_PODS4, NSVC_LOCAL_PODS6, /* This node's pods. */
     NSVC_NAT_RULES4, NSVC_NAT_RULES6,   /* -> "jump natpol/SUBNET". */
     NSVC_EGRESS4, NSVC_EGRESS6,         /* -> this node's egress IP. */
     N_NSVC_MAPS
@@ -136,6 +137,8 @@ struct nsvc_networks {
     size_t n_cluster;
     struct nsvc_nat_subnet *nat;        /* By name. */
     size_t n_nat;
+    struct ip_cidr *local_pods; /* This node's pods' addresses (/32, /128). */
+    size_t n_local_pods;
 };
 
 void nsvc_frag_init(struct nsvc_frag *);
@@ -202,6 +205,7 @@ struct node_services_config {
     struct k8s_informer *slices;        /* All EndpointSlices. */
     struct k8s_informer *subnets;       /* Subnets: the pod CIDRs. */
     struct k8s_informer *node;          /* This Node: the join CIDR. */
+    struct k8s_informer *pods;          /* This node's pods, or NULL. */
     const struct ip_cidr *service_cidrs;
     size_t n_service_cidrs;
     int resync_s;                       /* Read back and repair this often;
@@ -223,6 +227,12 @@ void node_services_service_changed(struct node_services *,
 void node_services_slice_changed(struct node_services *,
                                  const struct json *slice);
 void node_services_networks_changed(struct node_services *);
+
+/* A pod of this node changed ('old' -> 'new', either NULL): its address
+ * may have come or gone (node-nat.h's @local_pods). */
+void node_services_pod_changed(struct node_services *,
+                               const struct json *old,
+                               const struct json *new);
 
 /* Forces a read-back resync at the next run. */
 void node_services_resync(struct node_services *);

@@ -8,8 +8,9 @@
  *
  * It reads commands on stdin, one a line, and answers each with lines
  * ending in one "ok ..." or "error ..." line:
- *   put FILE          a Service, EndpointSlice, Subnet or Node (JSON file)
- *   del KIND KEY      KIND: service, slice, subnet, node
+ *   put FILE          a Service, EndpointSlice, Subnet, Node or Pod (of
+ *                     this node) (JSON file)
+ *   del KIND KEY      KIND: service, slice, subnet, node, pod
  *   sync              runs the module until it is idle; answers its
  *                     counters: "ok txns=N commands=N errors=N resyncs=N
  *                     replaces=N services=N elems=N"
@@ -76,6 +77,25 @@ on_network_update(const struct json *old OVS_UNUSED,
 }
 
 static void
+on_pod(const struct json *obj, void *aux OVS_UNUSED)
+{
+    node_services_pod_changed(ns, NULL, obj);
+}
+
+static void
+on_pod_update(const struct json *old, const struct json *new,
+              void *aux OVS_UNUSED)
+{
+    node_services_pod_changed(ns, old, new);
+}
+
+static void
+on_pod_delete(const struct json *obj, void *aux OVS_UNUSED)
+{
+    node_services_pod_changed(ns, obj, NULL);
+}
+
+static void
 print_stats(void)
 {
     struct node_services_stats s;
@@ -112,6 +132,9 @@ main(int argc, char *argv[])
     static const struct k8s_informer_handlers net_h = {
         on_network, on_network_update, on_network,
     };
+    static const struct k8s_informer_handlers pod_h = {
+        on_pod, on_pod_update, on_pod_delete,
+    };
     struct k8s_informer_options all = { .namespace = NULL };
     struct k8s_informer *inf[] = {
         k8s_informer_create(NULL, &k8s_services, &all, &service_h, NULL),
@@ -119,17 +142,18 @@ main(int argc, char *argv[])
                             NULL),
         k8s_informer_create(NULL, &kubeovn_subnets, &all, &net_h, NULL),
         k8s_informer_create(NULL, &k8s_nodes, &all, &net_h, NULL),
+        k8s_informer_create(NULL, &k8s_pods, &all, &pod_h, NULL),
     };
     static const char *const kinds[] = {
-        "Service", "EndpointSlice", "Subnet", "Node",
+        "Service", "EndpointSlice", "Subnet", "Node", "Pod",
     };
     static const char *const short_kinds[] = {
-        "service", "slice", "subnet", "node",
+        "service", "slice", "subnet", "node", "pod",
     };
     struct node_services_config cfg = {
         .node_name = argv[1],
         .services = inf[0], .slices = inf[1], .subnets = inf[2],
-        .node = inf[3],
+        .node = inf[3], .pods = inf[4],
         .service_cidrs = cidrs, .n_service_cidrs = n_cidrs,
         .resync_s = 3600,
         .set_forwarding = true,

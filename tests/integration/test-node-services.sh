@@ -123,6 +123,16 @@ slice() {   # SERVICE NAME IP@NODE...
  "addressType":"IPv4","ports":[{"name":"http","protocol":"TCP","port":8080}],"endpoints":[$eps]}
 EOF
 }
+pod() {   # NAME IP: a pod of this node
+  cat >"$T/pod-$1.json" <<EOF
+{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"default","name":"$1","resourceVersion":"$RANDOM",
+ "annotations":{"ovn.kubernetes.io/allocated":"true","ovn.kubernetes.io/ip_address":"$2",
+  "ovn.kubernetes.io/mac_address":"0a:58:0a:10:00:05","ovn.kubernetes.io/cidr":"10.16.0.0/16",
+  "ovn.kubernetes.io/gateway":"10.16.0.1"}}}
+EOF
+}
+pod pod5 10.16.0.5
+pod pod6 10.16.0.6
 cat >"$T/subnet.json" <<EOF
 {"apiVersion":"kubeovn.io/v1","kind":"Subnet","metadata":{"name":"ovn-default","resourceVersion":"1"},"spec":{"cidrBlock":"10.16.0.0/16","vpc":"ovn-cluster","natOutgoing":true}}
 EOF
@@ -179,7 +189,8 @@ service loc Local 30081 10.96.0.11
 service old Cluster 30082 10.96.0.12
 slice loc loc-a 10.16.0.5@node1 10.16.0.9@node2
 drv_start
-put subnet; put svc-web; put svc-loc; put svc-old; put eps-loc-a
+put subnet; put pod-pod5; put pod-pod6
+put svc-web; put svc-loc; put svc-old; put eps-loc-a
 out=$(drv sync)
 check "first sync creates the table in one transaction" \
   test "$(stat_of txns "$out") $(stat_of replaces "$out")" = "1 1"
@@ -281,7 +292,8 @@ drv sync >/dev/null
 before=$(drv list)
 drv_stop
 drv_start
-put subnet; put svc-web; put svc-loc; put svc-old; put eps-loc-a
+put subnet; put pod-pod5; put pod-pod6
+put svc-web; put svc-loc; put svc-old; put eps-loc-a
 out=$(drv sync)
 check "a restart's resync writes nothing" \
   test "$(stat_of txns "$out") $(stat_of commands "$out")" = "0 0"
@@ -291,7 +303,8 @@ check "the log says so" grep -q "already right" "$T/driver.log"
 # ---- restart without a Service: stale content goes ----
 drv_stop
 drv_start
-put subnet; put svc-web; put svc-loc; put eps-loc-a
+put subnet; put pod-pod5; put pod-pod6
+put svc-web; put svc-loc; put eps-loc-a
 before=$(handles)
 out=$(drv sync)
 check "a resync removes a gone Service's elements, no replace" \
@@ -362,6 +375,25 @@ check "deleted: no element and no chain of theirs is left" \
   eval '! drv list | grep -q "10\.1[78]\.\|natpol"'
 check "...and the default Subnet is still masqueraded" \
   answers "client 198.51.100.1" "$OVN" 198.51.100.2 9000 10.16.0.5
+
+# ---- from outside to pods: replies come back the way the request went ----
+in_ns "$OVN" ip addr add 10.16.0.7/32 dev lo
+listen "$OVN" 10.16.0.7 8080 pod7
+wait_for 10 eval 'in_ns "$OVN" ss -ltn | grep -q 10.16.0.7:8080' ||
+  echo "listener slow to start"
+check "outside -> a pod of another node: masqueraded to ovn0's address" \
+  answers "pod7 100.64.0.2" "$CLIENT" 10.16.0.7 8080
+check "outside -> a pod of this node: the client's address kept" \
+  answers "pod5 198.51.100.2" "$CLIENT" 10.16.0.5 8080
+check "the node itself -> a pod: its own address kept" \
+  answers "pod7 198.51.100.1" "$NODE" 10.16.0.7 8080 198.51.100.1
+before=$(stat_of commands "$(drv sync)")
+drv del pod default/pod5 >/dev/null
+after=$(stat_of commands "$(drv sync)")
+check "a pod of this node gone: one command (its @local_pods4 element)" \
+  test $((after - before)) = 1
+check "...then it is another node's to this one: masqueraded" \
+  answers "pod5 100.64.0.2" "$CLIENT" 10.16.0.5 8080
 
 drv_stop
 kovn_check_summary

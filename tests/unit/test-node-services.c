@@ -234,7 +234,14 @@ test_host_backend(void **state)
         assert_null(strstr(chain(&f, "services")->rules.names[i],
                            "clusterip"));
     }
-    assert_int_equal(chain(&f, "prerouting")->rules.n, 1);
+    /* Prerouting: the gateway's mark per family (node-nat.h), then the
+     * Services; no ClusterIP lookup. */
+    c = chain(&f, "prerouting");
+    assert_int_equal(c->rules.n, 3);
+    assert_string_equal(c->rules.names[2], "jump services");
+    for (size_t i = 0; i < c->rules.n; i++) {
+        assert_null(strstr(c->rules.names[i], "clusterip"));
+    }
     /* The fixed chains: a masquerade mark or none, a lookup per family,
      * drop. */
     c = chain(&f, "np_masq");
@@ -416,6 +423,10 @@ test_base_and_parse(void **state)
                 "\t\telements = { 10.16.0.0/16, 10.96.0.0/12,\n"
                 "\t\t\t     100.64.0.0/16 }\n\t}\n\n"
                 "\tset cluster6 { # handle 14\n\t\ttype ipv6_addr\n"
+                "\t\tflags interval\n\t}\n\n"
+                "\tset local_pods4 { # handle 19\n\t\ttype ipv4_addr\n"
+                "\t\tflags interval\n\t}\n\n"
+                "\tset local_pods6 { # handle 20\n\t\ttype ipv6_addr\n"
                 "\t\tflags interval\n\t}\n\n"
                 "\tmap nat_rules4 { # handle 15\n"
                 "\t\ttype ipv4_addr : verdict\n\t\tflags interval\n\t}\n\n"
