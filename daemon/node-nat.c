@@ -10,10 +10,16 @@
 #include "ipam/cidr.h"
 #include "node-services.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
 #include "ovn/ovn-names.h"
 #include "ovn/subnet-gw.h"
 #include "util.h"
+#include "sset.h"
 #include "util/json-util.h"
+
+VLOG_DEFINE_THIS_MODULE(node_nat);
 
 static const int families[] = { AF_INET, AF_INET6 };
 
@@ -23,14 +29,38 @@ fam_index(int family)
     return family == AF_INET6;
 }
 
+/* Parses 'subnet''s gateway settings into 'gw'; if they are refused,
+ * those of its last good version in 'last_good' (logged), if any.  Returns
+ * false if there are none. */
+static bool
+parse_gateway(const struct json *subnet, struct shash *last_good,
+              struct subnet_gw *gw)
+{
+    const char *name = k8s_obj_name(subnet);
+    char *error = subnet_gw_parse(subnet, gw);
+    if (!error) {
+        json_destroy(shash_replace(last_good, name, json_clone(subnet)));
+        return true;
+    }
+    const struct json *good = shash_find_data(last_good, name);
+    char *e2 = good ? subnet_gw_parse(good, gw) : xstrdup("none");
+    if (good && !e2) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "Subnet %s: gateway settings refused (%s): the "
+                     "node keeps its last valid ones", name, error);
+    }
+    free(error);
+    free(e2);
+    return good != NULL;
+}
+
 void
 nsvc_nat_add_subnet(struct nsvc_networks *nets, const struct json *subnet,
-                    const struct ip_cidr *cidrs, size_t n, const char *node)
+                    const struct ip_cidr *cidrs, size_t n, const char *node,
+                    struct shash *last_good)
 {
     struct subnet_gw gw;
-    char *error = subnet_gw_parse(subnet, &gw);
-    if (error || !gw.nat_outgoing) {
-        free(error);
+    if (!parse_gateway(subnet, last_good, &gw) || !gw.nat_outgoing) {
         subnet_gw_destroy(&gw);
         return;
     }
@@ -44,6 +74,18 @@ nsvc_nat_add_subnet(struct nsvc_networks *nets, const struct json *subnet,
     const struct subnet_gw_node *me = subnet_gw_find_node(&gw, node);
     if (gw.type == SUBNET_GW_CENTRALIZED && me) {
         s->egress = me->egress;
+    }
+}
+
+void
+nsvc_nat_forget(struct shash *last_good, const struct sset *seen)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, last_good) {
+        if (!seen || !sset_contains(seen, node->name)) {
+            json_destroy(node->data);
+            shash_delete(last_good, node);
+        }
     }
 }
 

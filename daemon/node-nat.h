@@ -50,14 +50,22 @@ struct json;
 struct nsvc_chain;
 struct nsvc_frag;
 struct nsvc_networks;
+struct shash;
+struct sset;
 
 /* Adds Subnet 'subnet' (of the default VPC, whose CIDRs are the 'n'
  * 'cidrs') to 'nets->nat' if its pods' traffic is NATed, as seen from
- * node 'node'.  A Subnet whose gateway settings are refused is left out
- * (kovn-controller says why on the Subnet). */
+ * node 'node'.  'last_good' (Subnet name -> struct json *, the caller's,
+ * kept across reads) holds each Subnet's last version whose gateway
+ * settings were valid: a Subnet whose settings are refused keeps those
+ * (kovn-controller says why on the Subnet, and keeps its router policy
+ * too), so that a typo does not cut its traffic. */
 void nsvc_nat_add_subnet(struct nsvc_networks *, const struct json *subnet,
                          const struct ip_cidr *cidrs, size_t n,
-                         const char *node);
+                         const char *node, struct shash *last_good);
+
+/* Drops from 'last_good' the Subnets not in 'seen' (all if NULL). */
+void nsvc_nat_forget(struct shash *last_good, const struct sset *seen);
 
 /* Frees 'nets->nat'. */
 void nsvc_nat_subnets_destroy(struct nsvc_networks *);

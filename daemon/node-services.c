@@ -985,6 +985,7 @@ struct node_services {
 
     /* nodeport and external IP:port claims: "MAP|KEY" -> owner key. */
     struct shash claims;
+    struct shash nat_last_good;     /* node-nat.h's 'last_good'. */
     size_t n_applied_elems;         /* Map elements in 'applied'. */
     struct shash owned;             /* Service key -> struct sset * of the
                                      * claims it holds (so that settling
@@ -1019,6 +1020,7 @@ node_services_create(const struct node_services_config *cfg)
     nsvc_frag_init(&ns->base);
     shash_init(&ns->applied);
     shash_init(&ns->claims);
+    shash_init(&ns->nat_last_good);
     shash_init(&ns->owned);
     sset_init(&ns->blocked);
     sset_init(&ns->dirty);
@@ -1055,6 +1057,8 @@ node_services_destroy(struct node_services *ns)
     applied_clear(&ns->applied);
     shash_destroy(&ns->applied);
     shash_destroy_free_data(&ns->claims);
+    nsvc_nat_forget(&ns->nat_last_good, NULL);
+    shash_destroy(&ns->nat_last_good);
     struct shash_node *node;
     SHASH_FOR_EACH_SAFE (node, &ns->owned) {
         sset_destroy(node->data);
@@ -1169,7 +1173,7 @@ read_local_pods(const struct node_services *ns, struct nsvc_networks *nets)
 /* The pod CIDRs (Subnets of the default VPC, but the join network) and the
  * cluster's networks (those, join, the Service CIDRs); this node's pods. */
 static void
-read_networks(const struct node_services *ns, struct nsvc_networks *nets)
+read_networks(struct node_services *ns, struct nsvc_networks *nets)
 {
     memset(nets, 0, sizeof *nets);
     struct ovn_ann_network join = { .n_addrs = 0 };
@@ -1189,6 +1193,7 @@ read_networks(const struct node_services *ns, struct nsvc_networks *nets)
         add_cidr(&nets->cluster, &nets->n_cluster, &ns->service_cidrs[i]);
     }
 
+    struct sset seen = SSET_INITIALIZER(&seen);
     struct k8s_object *o;
     K8S_INFORMER_FOR_EACH (o, ns->subnets) {
         struct ip_cidr cidrs[2];
@@ -1209,9 +1214,13 @@ read_networks(const struct node_services *ns, struct nsvc_networks *nets)
             }
         }
         if (strcmp(k8s_obj_name(o->obj), OVN_JOIN_SWITCH)) {
-            nsvc_nat_add_subnet(nets, o->obj, cidrs, n_cidrs, ns->node_name);
+            nsvc_nat_add_subnet(nets, o->obj, cidrs, n_cidrs, ns->node_name,
+                                &ns->nat_last_good);
+            sset_add(&seen, k8s_obj_name(o->obj));
         }
     }
+    nsvc_nat_forget(&ns->nat_last_good, &seen);
+    sset_destroy(&seen);
     nsvc_cidrs_normalize(nets->pods, &nets->n_pods);
     nsvc_cidrs_normalize(nets->cluster, &nets->n_cluster);
     read_local_pods(ns, nets);

@@ -33,6 +33,24 @@
 #   kovn-sandbox.sh restart [--kill] controller|NODE...
 #                         restart kovn-controller or NODE's kovn-daemon
 #                         (--kill: SIGKILL, as a crash, instead of SIGTERM)
+#   kovn-sandbox.sh external-up
+#                         an "external" host outside the cluster (namespace
+#                         PREFIX-ext, 198.51.100.10 and .11), routed through
+#                         the underlay namespace (198.51.100.1), which the
+#                         nodes route 198.51.100.0/24 to (node-env.sh
+#                         external-up); down removes it
+#   kovn-sandbox.sh external-route CIDR NODE|none
+#                         the external host reaches CIDR through NODE
+#   kovn-sandbox.sh external-exec CMD...
+#                         run CMD in the external host
+#   kovn-sandbox.sh external-down
+#                         remove the external host (and the nodes' routes)
+#   kovn-sandbox.sh kill-node NODE
+#                         NODE dies: SIGKILL to its kovn-daemon, kubelet,
+#                         ovn-controller, ovs-vswitchd and ovsdb-server at
+#                         once, its underlay link down (its containers keep
+#                         running until down); prints when (ms since the
+#                         epoch)
 #   kovn-sandbox.sh check    the connectivity checks of `up` again (making the
 #                         demo Deployment if it is missing)
 #   kovn-sandbox.sh env      print the export line for kubectl
@@ -632,6 +650,21 @@ cmd_restart() {
   done
 }
 
+# Everything gets SIGKILL at once (node-env.sh node-kill), then the wait
+# for them to be gone.
+cmd_kill_node() {
+  local n=$1 f pids=()
+  [[ " $NODES " == *" $n "* ]] || die "no node $n (nodes: $NODES)"
+  for f in kovn-daemon kubelet; do
+    running "$S/net/$n/$f.pid" && pids+=("$(cat "$S/net/$n/$f.pid")")
+  done
+  "$KOVN_NODE_ENV" node-kill "$KOVN_DIR" "$n" "${pids[@]}" || return 1
+  for f in kovn-daemon kubelet; do
+    kovn_wait 5 eval "! running '$S/net/$n/$f.pid'" ||
+      die "$n: $f survives SIGKILL"
+  done
+}
+
 [ $# -ge 1 ] || usage
 cmd=$1
 shift
@@ -646,6 +679,19 @@ case $cmd in
     [ $# -ge 2 ] || usage
     load; exec "$KOVN_NODE_ENV" node-exec "$KOVN_DIR" "$@" ;;
   restart) load; cmd_restart "$@" ;;
+  external-up)
+    [ $# = 0 ] || usage
+    load; "$KOVN_NODE_ENV" external-up "$KOVN_DIR" ;;
+  external-route)
+    [ $# = 2 ] || usage
+    load; "$KOVN_NODE_ENV" external-route "$KOVN_DIR" "$@" ;;
+  external-exec)
+    [ $# -ge 1 ] || usage
+    load; exec "$KOVN_NODE_ENV" external-exec "$KOVN_DIR" "$@" ;;
+  external-down)
+    [ $# = 0 ] || usage
+    load; "$KOVN_NODE_ENV" external-down "$KOVN_DIR" ;;
+  kill-node) [ $# = 1 ] || usage; load; cmd_kill_node "$1" ;;
   env) load; say "export KUBECONFIG=$S/kubeconfig PATH=$S/bin:\$PATH" ;;
   *) usage ;;
 esac

@@ -101,6 +101,17 @@ kubectl() { "$S/bin/kubectl" "$@"; }
 node_ns() { "$KOVN_NODE_ENV" node-netns "$KOVN_DIR" "$1"; }
 node_ip() { "$KOVN_NODE_ENV" node-ip "$KOVN_DIR" "$1"; }
 nbctl() { ovn-nbctl --db="unix:$S/net/nb.sock" "$@"; }
+CTL=$S/net/controller.ctl          # kovn-controller's control socket
+# applied KIND NS NAME CACHE: kovn-controller has the object as it is now
+# in NB, and every chassis has the flows (NS "": cluster-scoped).
+applied() {
+  local rv key=$3 nsopt=()
+  if [ -n "$2" ]; then key=$2/$3 nsopt=(-n "$2"); fi
+  rv=$(kubectl get "$1" "${nsopt[@]}" "$3" \
+         -o 'jsonpath={.metadata.resourceVersion}') &&
+  ovs-appctl --timeout=30 -t "$CTL" kovn/sync "$4" "$key" "$rv" >/dev/null &&
+    nbctl --timeout=30 --wait=hv sync
+}
 
 phase() { kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
 running() { [ "$(phase "$1" "$2")" = Running ]; }

@@ -38,7 +38,6 @@ export E2E_NAME=np   # e2e-lib.sh: folders /tmp/kovn-np.*
 e2e_up
 
 AGNHOST=k8s.gcr.io/e2e-test-images/agnhost:2.21
-CTL=$S/net/controller.ctl
 A=np-a B=np-b
 for ns in $A $B; do
   kubectl create namespace "$ns" >/dev/null
@@ -144,16 +143,6 @@ node_ok() {
 
 # ---- policies ----
 
-# applied KIND NS NAME CACHE: kovn-controller has the object as it is now
-# in NB, and every chassis has the flows (NS "": cluster-scoped).
-applied() {
-  local rv key=$3 nsopt=()
-  if [ -n "$2" ]; then key=$2/$3 nsopt=(-n "$2"); fi
-  rv=$(kubectl get "$1" "${nsopt[@]}" "$3" \
-         -o 'jsonpath={.metadata.resourceVersion}') &&
-  ovs-appctl --timeout=30 -t "$CTL" kovn/sync "$4" "$key" "$rv" >/dev/null &&
-    nbctl --timeout=30 --wait=hv sync
-}
 # policy NS NAME SPEC [ANNOTATIONS]: creates or replaces it, and waits.
 policy() {
   kubectl apply -f - >/dev/null <<EOF

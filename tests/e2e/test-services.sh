@@ -38,7 +38,6 @@ e2e_up
 
 NS=svc-e2e
 AGNHOST=k8s.gcr.io/e2e-test-images/agnhost:2.21
-CTL=$S/net/controller.ctl
 net=$("$KOVN_NODE_ENV" underlay-net "$KOVN_DIR")
 EXT_IP=198.51.100.2
 ext=$prefix-ext          # the "external" client's namespace (the sandbox's

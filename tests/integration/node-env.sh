@@ -55,6 +55,28 @@
 #   node-env.sh node-del DIR NAME      stop the node's daemons (and anything
 #                                      else left in its namespace), delete it
 #   node-env.sh underlay-exec DIR CMD...  run CMD in the underlay namespace
+#   node-env.sh external-up DIR        an "external" host outside the
+#                                      cluster: namespace PREFIX-ext with
+#                                      198.51.100.10/24 and .11/24, routed
+#                                      (not bridged) through the underlay
+#                                      namespace, which gets 198.51.100.1/24
+#                                      and forwards; every node (and any
+#                                      added later) routes 198.51.100.0/24
+#                                      via NET.1, as it would its default
+#                                      route.  No default route anywhere
+#   node-env.sh external-route DIR CIDR NODE|none
+#                                      the underlay routes CIDR via NODE's
+#                                      underlay IP and the external host
+#                                      via 198.51.100.1 (none: remove both)
+#   node-env.sh external-exec DIR CMD...  run CMD in the external host
+#   node-env.sh external-down DIR      undo external-up (stop-all does too)
+#   node-env.sh node-kill DIR NAME [PID...]
+#                                      node NAME crashes: SIGKILL to its
+#                                      ovn-controller, ovs-vswitchd (and its
+#                                      monitor), ovsdb-server and PID... at
+#                                      once, its underlay link down; prints
+#                                      when (ms since the epoch); node-del
+#                                      still cleans it up
 #   node-env.sh prefix DIR             print DIR's prefix
 #   node-env.sh stop-all DIR           stop and delete everything above, and
 #                                      any namespace named PREFIX-* (callers
@@ -298,6 +320,98 @@ NFT
   done
 }
 
+# --- the external host -------------------------------------------------------------
+
+# An "external" host on 198.51.100.0/24 (RFC 5737's TEST-NET-2), behind
+# the underlay namespace acting as the router in front of the cluster.
+# Nothing here reaches the machine's real network: the external namespace
+# has routes to the underlay and to what external-route adds only, the
+# underlay has no default route and drops what would be forwarded between
+# the external host and the host link (the host would answer through its
+# own default route).
+EXT_NET=198.51.100
+EXT_GW=$EXT_NET.1                  # the underlay's side
+EXT_IPS="$EXT_NET.10 $EXT_NET.11"  # the external host's
+
+ext_ns() { echo "$(prefix)-ext"; }
+
+# Node NAME's route to the external network, via the underlay.
+node_ext_route() {   # NAME
+  ip -n "$(node_ns "$1")" route replace "$EXT_NET.0/24" via "$UNDERLAY_NET.1" \
+    dev br-phy
+}
+
+cmd_external_up() {
+  local ul ext ip name
+  ul=$(ul_ns)
+  ext=$(ext_ns)
+  netns_exists "$ul" || die "no underlay: run underlay-up first"
+  netns_exists "$ext" && die "external host of $DIR already up ($ext)"
+  ip netns add "$ext"
+  # From here on external-down (or stop-all) undoes what was made.
+  touch "$DIR/external"
+  ip -n "$ext" link set lo up
+  ip -n "$ul" link add ext type veth peer name eth0 netns "$ext"
+  ip -n "$ul" addr add "$EXT_GW/24" dev ext
+  ip -n "$ul" link set ext up
+  for ip in $EXT_IPS; do ip -n "$ext" addr add "$ip/24" dev eth0; done
+  # The nodes' OVS reads what the external host sends raw (AF_PACKET), as
+  # forwarded by the underlay: full checksums, MTU-sized segments.
+  quiet ip netns exec "$ext" ethtool -K eth0 tx off tso off gso off
+  ip -n "$ext" link set eth0 up
+  ip -n "$ext" route add "$UNDERLAY_NET.0/24" via "$EXT_GW"
+  quiet ip netns exec "$ul" nft -f - <<NFT
+table ip kovn-external {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    iifname "ext" ip daddr $UNDERLAY_NET.254 drop
+    oifname "ext" ip saddr $UNDERLAY_NET.254 drop
+  }
+}
+NFT
+  quiet ip netns exec "$ul" sysctl -w net.ipv4.ip_forward=1
+  for name in $(node_names); do
+    netns_exists "$(node_ns "$name")" && node_ext_route "$name"
+  done
+  return 0
+}
+
+cmd_external_route() {
+  local cidr=$1 node=$2 ul ext
+  ul=$(ul_ns)
+  ext=$(ext_ns)
+  netns_exists "$ext" || die "no external host: run external-up first"
+  [[ $cidr =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/[0-9]+$ ]] ||
+    die "bad CIDR '$cidr' (IPv4 A.B.C.D/N)"
+  if [ "$node" = none ]; then
+    ip -n "$ul" route del "$cidr" 2>/dev/null || true
+    ip -n "$ext" route del "$cidr" 2>/dev/null || true
+    return 0
+  fi
+  need_node "$node"
+  ip -n "$ul" route replace "$cidr" via "$(node_ip "$node")" \
+    dev "$UNDERLAY_BR"
+  ip -n "$ext" route replace "$cidr" via "$EXT_GW"
+}
+
+cmd_external_down() {
+  local ul name
+  ul=$(ul_ns)
+  for name in $(node_names); do
+    ip -n "$(node_ns "$name")" route del "$EXT_NET.0/24" 2>/dev/null || true
+  done
+  if netns_exists "$(ext_ns)"; then
+    kill_netns_pids "$(ext_ns)"
+    ip netns del "$(ext_ns)"
+  fi
+  if netns_exists "$ul"; then
+    ip -n "$ul" link del ext 2>/dev/null || true
+    ip netns exec "$ul" nft delete table ip kovn-external 2>/dev/null || true
+    ip netns exec "$ul" sysctl -q -w net.ipv4.ip_forward=0 || true
+  fi
+  rm -f "$DIR/external"
+}
+
 # --- apiserver relay ------------------------------------------------------------
 
 # Runs CMD... in a session of its own, detached, pid in PIDFILE.
@@ -425,6 +539,8 @@ cmd_node_add() {
   ip netns exec "$ns" ovn-controller --detach --no-chdir --pidfile \
     -vconsole:off -vfile:info --log-file "unix:$d/db.sock" ||
     die "ovn-controller of $name failed to start; see $d/ovn-controller.log"
+  [ -e "$DIR/external" ] && node_ext_route "$name"
+  return 0
 }
 
 cmd_node_ovn_config() {
@@ -602,6 +718,37 @@ cmd_node_del() {
   find "$d" -mindepth 1 ! -name '*.log' -delete 2>/dev/null || true
 }
 
+# A crash of the node's OVS and OVN (as its machine dying): SIGKILL, no
+# clean exit, and the node off the underlay.  ovs-vswitchd runs under
+# --monitor, which would restart it: its monitor (its parent) dies with it.
+# PID... (the caller's processes of the node) get their SIGKILL in the same
+# kill(1).  Prints the time of the kill, in ms since the epoch.
+cmd_node_kill() {
+  local name=$1 d=$DIR/$1 daemon pid ppid stat pids=() t
+  shift
+  need_node "$name"
+  for daemon in ovn-controller ovs-vswitchd ovsdb-server; do
+    pid=$(cat "$d/$daemon.pid" 2>/dev/null) || continue
+    is_ours "$pid" || continue
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    ppid=$(echo "$stat" | cut -d' ' -f2)
+    if [ "$daemon" = ovs-vswitchd ] && [ "$ppid" -gt 1 ] &&
+       [[ $(cmdline "$ppid" || true) == *ovs-vswitchd* ]]; then
+      pids+=("$ppid")
+    fi
+    pids+=("$pid")
+  done
+  pids+=("$@")
+  t=$(($(date +%s%N) / 1000000))
+  [ ${#pids[@]} = 0 ] || kill -KILL "${pids[@]}" 2>/dev/null || true
+  ip -n "$(ul_ns)" link set "$name" down 2>/dev/null || true
+  echo "$t"
+  for pid in "${pids[@]}"; do
+    wait_for 5 eval "! alive $pid" || log "$name: pid $pid survives SIGKILL"
+  done
+}
+
 # --- all ----------------------------------------------------------------------------
 
 cmd_stop_all() {
@@ -613,6 +760,7 @@ cmd_stop_all() {
   if [ -s "$DIR/prefix" ]; then
     ip link del "$(host_link)" 2>/dev/null || true
   fi
+  [ -e "$DIR/external" ] && cmd_external_down
   "$OVN_ENV" stop-all "$DIR"
   # The underlay, and any namespace a caller named PREFIX-* (pods, an
   # "external" host...).
@@ -696,6 +844,14 @@ case $cmd in
     [ $# -ge 1 ] || usage
     netns_exists "$(ul_ns)" || die "no underlay in $DIR"
     exec ip netns exec "$(ul_ns)" "$@" ;;
+  external-up)     [ $# = 0 ] || usage; cmd_external_up ;;
+  external-route)  [ $# = 2 ] || usage; cmd_external_route "$1" "$2" ;;
+  external-down)   [ $# = 0 ] || usage; cmd_external_down ;;
+  external-exec)
+    [ $# -ge 1 ] || usage
+    netns_exists "$(ext_ns)" || die "no external host in $DIR"
+    exec ip netns exec "$(ext_ns)" "$@" ;;
+  node-kill)       [ $# -ge 1 ] || usage; cmd_node_kill "$@" ;;
   prefix)          [ $# = 0 ] || usage; prefix ;;
   stop-all)        [ $# = 0 ] || usage; cmd_stop_all ;;
   leftovers)       [ $# = 0 ] || usage; cmd_leftovers ;;

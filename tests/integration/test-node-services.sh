@@ -363,6 +363,11 @@ check "centralized with an egress address on this node: the chain goes, one @egr
   test "$(commands_for subnet-s2)" = 4
 check "...SNATed to it" \
   answers "client 198.51.100.9" "$OVN" 198.51.100.2 9000 10.17.0.5
+subnet s2 10.17.0.0/16 ',"natOutgoing":true,"gatewayType":"centralized","gatewayNode":"node2,node1:300.1.2.3"'
+check "its settings refused: the node keeps the last valid ones (no command)" \
+  test "$(commands_for subnet-s2)" = 0
+check "...still SNATed to the egress address" \
+  answers "client 198.51.100.9" "$OVN" 198.51.100.2 9000 10.17.0.5
 subnet s3 10.18.0.0/16 ',"natOutgoing":true,"gatewayType":"sideways"'
 check "a Subnet whose gateway settings are refused: only its CIDR in @cluster4" \
   test "$(commands_for subnet-s3)" = 1
