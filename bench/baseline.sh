@@ -8,6 +8,11 @@
 # well under a second.
 #
 #   bench/baseline.sh [COMMIT]
+#   KOVN_BASELINE_TARGET=daemon/kovn-daemon bench/baseline.sh COMMIT
+#
+# KOVN_BASELINE_TARGET is the ninja target (default
+# controller/kovn-controller); its binary is cached under its own name, with
+# build-info.NAME beside it (build-info for kovn-controller).
 #
 # COMMIT defaults to $KOVN_BENCH_BASELINE, else to the commit in
 # bench/BASELINE.  The binary goes to
@@ -32,13 +37,17 @@ hash=$(git -C "$top" rev-parse --verify --quiet "$commit^{commit}") || {
   log "$commit: not a commit of $top"
   exit 1
 }
-bin=$cache/$hash/kovn-controller
+target=${KOVN_BASELINE_TARGET:-controller/kovn-controller}
+name=${target##*/}
+bin=$cache/$hash/$name
+info=$cache/$hash/build-info
+[ "$name" = kovn-controller ] || info=$info.$name
 if [ -x "$bin" ]; then
   echo "$bin"
   exit 0
 fi
 
-log "building the release kovn-controller of $(git -C "$top" log -1 \
+log "building the release $name of $(git -C "$top" log -1 \
       --format='%h (%s)' "$hash") into $cache/$hash"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kovn-baseline.XXXXXX")
 trap 'rm -rf "$tmp" "$bin.tmp.$$"' EXIT
@@ -51,12 +60,11 @@ if ! meson setup --buildtype=release "$tmp/build" "$tmp/src" \
   cat "$tmp/setup.log" >&2
   exit 1
 fi
-ninja -C "$tmp/build" -j "${KOVN_BASELINE_JOBS:-2}" \
-  controller/kovn-controller >&2
+ninja -C "$tmp/build" -j "${KOVN_BASELINE_JOBS:-2}" "$target" >&2
 
 # Into place in one rename, so that a concurrent run sees no half binary.
 mkdir -p "$cache/$hash"
-cp "$tmp/build/controller/kovn-controller" "$bin.tmp.$$"
+cp "$tmp/build/$target" "$bin.tmp.$$"
 ovs_dir=$(meson introspect --buildoptions "$tmp/build" |
   python3 -c 'import json, sys
 print([o["value"] for o in json.load(sys.stdin) if o["name"] == "ovs_dir"][0])')
@@ -65,7 +73,7 @@ print([o["value"] for o in json.load(sys.stdin) if o["name"] == "ovs_dir"][0])')
   echo "built: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), meson --buildtype=release"
   echo "ovs_dir: $ovs_dir -> $(readlink -f "$ovs_dir")"
   echo "compiler: $(cc --version | head -n 1)"
-} >"$cache/$hash/build-info"
+} >"$info"
 mv "$bin.tmp.$$" "$bin"
 log "done: $bin"
 echo "$bin"

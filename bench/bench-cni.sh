@@ -9,7 +9,9 @@
 # the same run.  COUNT sequential ADDs, then COUNT at concurrency 10, for
 # each.  kovn's pods exist and are annotated by kovn-controller before the
 # timing starts, as when the scheduler binds a pod before the kubelet starts
-# its sandbox.  Also prints kovn-daemon's RSS.
+# its sandbox.  Also prints kovn-daemon's RSS, and from its log where
+# kovn's ADDs spent their time (bench/cni_phases.py): each phase's median
+# and maximum, the 1st, middle and last pod, and the slowest ADDs.
 #
 #   bench/bench-cni.sh BUILD_DIR [COUNT]     (under with-k8s.sh)
 set -uo pipefail
@@ -70,13 +72,20 @@ kovn_wait 120 sh -c "[ \$($KOVN_KUBECTL get pods -n default -o json | \
 make_netns ks; make_netns kc
 
 kovn_conf=$KOVN_DIR/node1/net.d/01-kovn.conflist
+daemon_log=$KOVN_DIR/node1/kovn-daemon.log
 echo "== kovn: $count sequential ADDs"
 bench_run "$kovn_conf" "$KOVN_DIR/node1/bin" 1 ks "bs%d"
+python3 "$top/bench/cni_phases.py" "$daemon_log" 'bs\d+' \
+  --at "bs0,bs$((count / 2 - 1)),bs$((count - 1))"
 echo "== kovn: $count ADDs, concurrency 10"
 bench_run "$kovn_conf" "$KOVN_DIR/node1/bin" 10 kc "bc%d"
+python3 "$top/bench/cni_phases.py" "$daemon_log" 'bc\d+'
 pid=$(cat "$KOVN_DIR/node1/kovn-daemon.pid")
+# RssFile is shared library pages (libcrypto, libc, and what libcurl pulls
+# in), shared with other processes; RssAnon is the daemon's own.
 echo "== kovn-daemon memory with $want pods wired:" \
-  "$(awk '/VmRSS|VmHWM/ {printf "%s %s kB  ", $1, $2}' "/proc/$pid/status")"
+  "$(awk '/VmRSS|VmHWM|RssAnon|RssFile/ {printf "%s %s kB  ", $1, $2}' \
+     "/proc/$pid/status")"
 
 # The baseline: a Linux bridge in the same node namespace.
 bridge_conf=$KOVN_DIR/bridge.conflist

@@ -32,8 +32,11 @@
 #include "node-setup.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "ovn/ovn-annotations.h"
 #include "ovn/ovn-idl.h"
+#include "gw-lease.h"
 #include "ovs-ports.h"
 #include "unixctl.h"
 #include "util.h"
@@ -290,27 +293,66 @@ resolve_underlay(struct daemon *d)
 
 /* ---- informers ---- */
 
-/* A pod costs the daemon only its metadata: annotations are all it reads. */
+/* Drops the annotations of 'meta' that are not kovn's. */
+static void
+keep_ovn_annotations(struct json *meta)
+{
+    struct json *anns = CONST_CAST(struct json *,
+                                   json_get_member(meta, "annotations"));
+    if (!anns || anns->type != JSON_OBJECT) {
+        return;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, anns->object) {
+        if (strncmp(node->name, OVN_ANN_PREFIX, strlen(OVN_ANN_PREFIX))) {
+            json_destroy(node->data);
+            shash_delete(anns->object, node);
+        }
+    }
+}
+
+/* A pod costs the daemon only what it reads: its name and kovn's
+ * annotations.  The rest of its metadata (labels, owner references, other
+ * tools' annotations, such as kubectl's last-applied-configuration, a copy
+ * of the whole pod) is often most of a pod, times every pod of the node. */
 static void
 keep_pod_metadata(struct json *pod)
 {
     static const char *const keep[] = { "metadata" };
+    static const char *const keep_meta[] = {
+        "name", "namespace", "uid", "resourceVersion", "annotations",
+    };
     json_object_keep(pod, keep, ARRAY_SIZE(keep));
+    struct json *meta = CONST_CAST(struct json *,
+                                   json_get_member(pod, "metadata"));
+    json_object_keep(meta, keep_meta, ARRAY_SIZE(keep_meta));
+    keep_ovn_annotations(meta);
 }
 
 static void
-on_pod_add(const struct json *obj OVS_UNUSED, void *d_)
+on_pod_add(const struct json *obj, void *d_)
 {
     struct daemon *d = d_;
     cni_ops_pod_changed(d->ops);
+    node_services_pod_changed(d->services_nft, NULL, obj);
+}
+
+/* A pod deleted ends its waiting ADD at once, rather than after
+ * --cni-timeout. */
+static void
+on_pod_delete(const struct json *obj, void *d_)
+{
+    struct daemon *d = d_;
+    cni_ops_pod_changed(d->ops);
+    node_services_pod_changed(d->services_nft, obj, NULL);
 }
 
 static void
-on_pod_update(const struct json *old OVS_UNUSED,
-              const struct json *new OVS_UNUSED, void *d_)
+on_pod_update(const struct json *old, const struct json *new, void *d_)
 {
     struct daemon *d = d_;
     cni_ops_pod_changed(d->ops);
+    node_services_pod_changed(d->services_nft, old, new);
 }
 
 static void
@@ -321,10 +363,29 @@ on_node_change(const struct json *obj OVS_UNUSED, void *d_)
     node_services_networks_changed(d->services_nft);
 }
 
-static void
-on_node_update(const struct json *old OVS_UNUSED,
-               const struct json *new OVS_UNUSED, void *d_)
+/* Whether 'a' and 'b' differ at 'path'. */
+static bool
+differ_at(const struct json *a, const struct json *b, const char *path)
 {
+    const struct json *x = json_get_path(a, path);
+    const struct json *y = json_get_path(b, path);
+    return x != y && (!x || !y || !json_equal(x, y));
+}
+
+/* The Node's and the Subnets' updates: what the node set-up and the
+ * nftables table read of them is a Subnet's spec, the Node's annotations
+ * and addresses.  The rest (a Subnet's status, which kovn-controller
+ * writes after each change; the kubelet's heartbeats) is skipped, so that
+ * a change costs one pass, not two or more. */
+static void
+on_node_update(const struct json *old, const struct json *new, void *d_)
+{
+    if (!differ_at(old, new, "spec")
+        && !differ_at(old, new, "metadata.annotations")
+        && !differ_at(old, new, "status.addresses")
+        && !differ_at(old, new, "metadata.deletionTimestamp")) {
+        return;
+    }
     struct daemon *d = d_;
     node_setup_changed(d->setup);
     node_services_networks_changed(d->services_nft);
@@ -389,6 +450,7 @@ connect_all(struct daemon *d)
     struct k8s_informer_options all = { .namespace = NULL };
     static const struct k8s_informer_handlers pod_handlers = {
         .on_add = on_pod_add, .on_update = on_pod_update,
+        .on_delete = on_pod_delete,
     };
     static const struct k8s_informer_handlers node_handlers = {
         .on_add = on_node_change, .on_update = on_node_update,
@@ -415,12 +477,13 @@ connect_all(struct daemon *d)
     struct node_services_config nft_cfg = {
         .node_name = d->opts.node_name,
         .services = d->services, .slices = d->slices,
-        .subnets = d->subnets, .node = d->node,
+        .subnets = d->subnets, .node = d->node, .pods = d->pods,
         .service_cidrs = d->service_cidrs,
         .n_service_cidrs = d->n_service_cidrs,
         .set_forwarding = true,
     };
     d->services_nft = node_services_create(&nft_cfg);
+    d->gw_lease = gw_lease_create(d->client, d->opts.node_name, d->subnets);
     free(on_node);
     free(named);
 
@@ -494,6 +557,8 @@ unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   st.synced ? "synced" : "pending", st.n_services,
                   st.n_elems, st.n_txns, st.n_commands, st.n_errors,
                   st.n_resyncs, st.n_replaces);
+    ds_put_format(&s, "gateway-lease: %s\n",
+                  gw_lease_held(d->gw_lease) ? "held" : "no");
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
@@ -511,6 +576,7 @@ run_all(struct daemon *d)
     cni_server_run(d->server);
     node_setup_run(d->setup);
     node_services_run(d->services_nft);
+    gw_lease_run(d->gw_lease, ovn_idl_state(d->ovs) == OVN_IDL_SYNCED);
     cni_ops_run(d->ops);
 }
 
@@ -527,6 +593,7 @@ wait_all(struct daemon *d, struct ovn_txn *txn)
     cni_server_wait(d->server);
     node_setup_wait(d->setup);
     node_services_wait(d->services_nft);
+    gw_lease_wait(d->gw_lease);
     cni_ops_wait(d->ops);
     if (txn) {
         ovn_txn_wait(txn);
@@ -541,6 +608,7 @@ destroy_all(struct daemon *d, struct ovn_txn *txn)
     cni_server_destroy(d->server);
     node_setup_destroy(d->setup);
     node_services_destroy(d->services_nft);     /* The table stays. */
+    gw_lease_destroy(d->gw_lease);
     k8s_informer_destroy(d->services);
     k8s_informer_destroy(d->slices);
     k8s_informer_destroy(d->pods);

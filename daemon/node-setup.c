@@ -38,7 +38,8 @@ struct node_setup {
     bool have_net;                  /* 'net' holds the Node's annotations. */
     struct ovn_ann_network net;     /* The join address, MAC, gateway. */
     char *applied;                  /* What ovn0 was last configured as. */
-    long long int next_check;
+    long long int next_check;       /* Look at the inputs again. */
+    long long int next_full;        /* Apply even if they did not change. */
     bool done;
 };
 
@@ -216,22 +217,31 @@ node_setup_write(struct node_setup *ns, struct ovn_txn *t)
 /* The CIDRs of the cluster router's subnets, which the node reaches
  * through the join gateway: every Subnet of the default VPC but join. */
 static void
-subnet_routes(const struct node_setup *ns, struct ip_cidr *out, size_t *n,
-              size_t max)
+add_route(struct ip_cidr **routes, size_t *n, size_t *allocated,
+          const struct ip_cidr *c)
+{
+    if (*n >= *allocated) {
+        *routes = x2nrealloc(*routes, allocated, sizeof **routes);
+    }
+    (*routes)[(*n)++] = *c;
+}
+
+static void
+subnet_routes(const struct node_setup *ns, struct ip_cidr **routes,
+              size_t *n, size_t *allocated)
 {
     const struct ovn_ann_addr *join = &ns->net.addrs[0];
     struct k8s_object *o;
-    *n = 0;
     K8S_INFORMER_FOR_EACH (o, ns->d->subnets) {
         struct ip_cidr cidrs[2];
         size_t n_cidrs;
         if (!node_subnet_cidrs(o->obj, cidrs, &n_cidrs)) {
             continue;
         }
-        for (size_t i = 0; i < n_cidrs && *n < max; i++) {
+        for (size_t i = 0; i < n_cidrs; i++) {
             if (cidrs[i].family == join->ip.family
                 && !cidr_contains(&cidrs[i], join->ip.family, join->ip.n)) {
-                out[(*n)++] = cidrs[i];
+                add_route(routes, n, allocated, &cidrs[i]);
             }
         }
     }
@@ -240,13 +250,13 @@ subnet_routes(const struct node_setup *ns, struct ip_cidr *out, size_t *n,
 /* The Service CIDRs of the join network's family (--service-cidr): the
  * node reaches ClusterIPs through OVN's load balancers on the join switch. */
 static void
-service_routes(const struct node_setup *ns, struct ip_cidr *out, size_t *n,
-               size_t max)
+service_routes(const struct node_setup *ns, struct ip_cidr **routes,
+               size_t *n, size_t *allocated)
 {
     const struct ovn_ann_addr *join = &ns->net.addrs[0];
-    for (size_t i = 0; i < ns->d->n_service_cidrs && *n < max; i++) {
+    for (size_t i = 0; i < ns->d->n_service_cidrs; i++) {
         if (ns->d->service_cidrs[i].family == join->ip.family) {
-            out[(*n)++] = ns->d->service_cidrs[i];
+            add_route(routes, n, allocated, &ns->d->service_cidrs[i]);
         }
     }
 }
@@ -351,14 +361,22 @@ node_setup_run(struct node_setup *ns)
         ns->next_check = time_msec() + 1000;
         return;
     }
-    struct ip_cidr routes[64];
-    size_t n_routes;
-    subnet_routes(ns, routes, &n_routes, ARRAY_SIZE(routes));
-    service_routes(ns, routes, &n_routes, ARRAY_SIZE(routes));
-    /* Applied every time (it is idempotent and cheap), logged only when it
-     * changes. */
+    struct ip_cidr *routes = NULL;
+    size_t n_routes = 0, allocated = 0;
+    subnet_routes(ns, &routes, &n_routes, &allocated);
+    service_routes(ns, &routes, &n_routes, &allocated);
+    /* Applied when it changes, and every RECHECK_MS in case someone else
+     * changed ovn0: a route is a netlink request, too many to send for
+     * every Subnet event in a cluster of hundreds of Subnets. */
     char *fp = fingerprint(ns, routes, n_routes, link.ifindex);
+    bool changed = !ns->applied || strcmp(fp, ns->applied);
+    if (!changed && time_msec() < ns->next_full) {
+        free(fp);
+        free(routes);
+        return;
+    }
     error = configure_ovn0(ns, routes, n_routes);
+    free(routes);
     if (error) {
         VLOG_WARN_RL(&rl, "%s", error);
         free(error);
@@ -366,11 +384,12 @@ node_setup_run(struct node_setup *ns)
         ns->next_check = time_msec() + 1000;
         return;
     }
-    if (!ns->applied || strcmp(fp, ns->applied)) {
+    if (changed) {
         VLOG_INFO("%s configured: %s", OVN_NODE_IFACE, fp);
     }
     free(ns->applied);
     ns->applied = fp;
+    ns->next_full = time_msec() + RECHECK_MS;
     ns->done = true;
 }
 

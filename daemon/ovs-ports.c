@@ -36,6 +36,7 @@ ovs_ports_register(struct ovn_idl *ovs)
         &ovsrec_interface_col_external_ids,
         &ovsrec_interface_col_mac,
         &ovsrec_interface_col_mtu_request,
+        &ovsrec_interface_col_ofport,   /* Written once, when attached. */
         &ovsrec_qos_col_external_ids,
     };
     for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
@@ -84,6 +85,12 @@ ovs_bridge_find_port(const struct ovsrec_bridge *br, const char *name)
         }
     }
     return NULL;
+}
+
+bool
+ovs_iface_attached(const struct ovsrec_interface *iface)
+{
+    return iface && iface->n_ofport && iface->ofport[0] > 0;
 }
 
 bool

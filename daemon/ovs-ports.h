@@ -40,6 +40,10 @@ const struct ovsrec_interface *ovs_find_interface(const struct ovn_idl *,
 const struct ovsrec_port *ovs_bridge_find_port(const struct ovsrec_bridge *,
                                                const char *name);
 
+/* True once ovs-vswitchd has attached 'iface' (it has an OpenFlow port
+ * number). */
+bool ovs_iface_attached(const struct ovsrec_interface *);
+
 /* True once ovn-controller has claimed 'iface' and installed its flows. */
 bool ovs_iface_installed(const struct ovsrec_interface *);
 

@@ -296,6 +296,14 @@ change_route(const char *dev, const struct ip_cidr *dst,
     error = net_nl_get_ifindex(&nl, dev, &ifindex);
     if (!error) {
         struct rtnl_route *route = rtnl_route_from(dst, gw, ifindex);
+        if (!add) {
+            /* Any scope, as "ip route del" asks: the kernel deletes an IPv4
+             * route only if the scope matches, and a route added via a
+             * gateway has scope universe, not the link scope that
+             * rtnl_route_from() gives a route without one.  Otherwise the
+             * deletion finds nothing (ESRCH, taken for "already gone"). */
+            rtnl_route_set_scope(route, RT_SCOPE_NOWHERE);
+        }
         net_nl_reset(&nl);
         int err = add ? rtnl_route_add(nl.sk, route, NLM_F_REPLACE)
                       : rtnl_route_delete(nl.sk, route, 0);

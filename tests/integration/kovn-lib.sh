@@ -242,6 +242,24 @@ kovn_alive() {
 # kovn_stop PIDFILE [SIGNAL]: sends SIGNAL (TERM) to the process in PIDFILE
 # if it is ours (kovn_alive), waits until it is gone (KILL after 10 s) and
 # removes PIDFILE.  Works for processes another shell started.
+# kovn_cleanup NODE...: a test's EXIT trap: stops NODEs' kovn-daemons and
+# kovn-controller, shows their logs when a check failed (or with
+# KOVN_TEST_VERBOSE), and removes KOVN_DIR's namespaces (the pods' too:
+# node-env.sh stop-all), processes and files.
+kovn_cleanup() {
+  trap - EXIT INT TERM
+  local n f
+  for n in "$@"; do kovn_daemon_kill "$n"; done
+  kill "$(cat "$KOVN_DIR/controller.pid" 2>/dev/null)" 2>/dev/null
+  if [ "${failed:-0}" != 0 ] || [ -n "${KOVN_TEST_VERBOSE:-}" ]; then
+    for f in "$KOVN_DIR"/*/kovn-daemon.log "$KOVN_DIR"/controller.log; do
+      [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+    done
+  fi
+  "$KOVN_NODE_ENV" stop-all "$KOVN_DIR"
+  rm -rf "$KOVN_DIR"
+}
+
 kovn_stop() {
   local pidfile=$1 sig=${2:-TERM} pid i
   if kovn_alive "$pidfile"; then

@@ -8,7 +8,8 @@
 # with-k8s.sh; CNI calls made through libcni (cnitool) as a runtime makes
 # them.  Checks eth0's addresses, MAC, MTU and routes, TCP between pods on
 # one node and across nodes over Geneve, node <-> pod, CHECK, DEL (twice),
-# bad configuration, no daemon, a daemon killed during a TCP stream, and the
+# bad configuration, a pod that does not exist or is never annotated, no
+# daemon, a daemon killed during a TCP stream, and the
 # clean-up of ports whose pod went away while the daemon was down.
 #
 # Usage: with-k8s.sh test-daemon.sh
@@ -24,22 +25,7 @@ KOVN_KUBECTL=$KOVN_TEST_KUBECTL
 . "$here/kovn-lib.sh"
 
 
-cleanup() {
-  trap - EXIT INT TERM
-  for n in node1 node2; do kovn_daemon_kill "$n"; done
-  kill "$(cat "$KOVN_DIR/controller.pid" 2>/dev/null)" 2>/dev/null
-  if [ "$failed" != 0 ] || [ -n "${KOVN_TEST_VERBOSE:-}" ]; then
-    for f in "$KOVN_DIR"/*/kovn-daemon.log "$KOVN_DIR"/controller.log; do
-      [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
-    done
-  fi
-  local p; p=$("$KOVN_NODE_ENV" prefix "$KOVN_DIR" 2>/dev/null)
-  for ns in $(ip netns list | awk '{print $1}' | grep "^$p-p" ); do
-    ip netns del "$ns"
-  done
-  "$KOVN_NODE_ENV" stop-all "$KOVN_DIR"
-  rm -rf "$KOVN_DIR"
-}
+cleanup() { kovn_cleanup node1 node2; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
@@ -168,11 +154,19 @@ check "...and leaves no port" test "$(ovs_ports node1 | wc -l)" = \
   "$ports_before"
 
 out=$(kovn_cni node1 add nosuchpod 2>&1); rc=$?
+check "ADD of a pod that does not exist fails" test $rc != 0
+check "...saying so" grep -q "pod default/nosuchpod does not exist" <<<"$out"
+check "...and leaves no veth" sh -c "! $KOVN_NODE_ENV node-exec $KOVN_DIR \
+  node1 ip link show '$(host_veth nosuchpod)' 2>/dev/null"
+# A Subnet that does not exist: kovn-controller never annotates the pod.
+kovn_pod_create noaddr node1 \
+  '"annotations": {"ovn.kubernetes.io/logical_switch": "no-such-subnet"}'
+out=$(kovn_cni node1 add noaddr 2>&1); rc=$?
 check "ADD of a pod the controller never annotates fails" test $rc != 0
 check "...saying the controller did not annotate it" \
   grep -q "kovn-controller has not annotated" <<<"$out"
 check "...and leaves no veth" sh -c "! $KOVN_NODE_ENV node-exec $KOVN_DIR \
-  node1 ip link show '$(host_veth nosuchpod)' 2>/dev/null"
+  node1 ip link show '$(host_veth noaddr)' 2>/dev/null"
 
 kovn_daemon_kill node2
 kovn_pod_create b2 node2

@@ -302,6 +302,32 @@ check_pod(void *aux OVS_UNUSED)
           "IPv6 default route");
     CHECK(has_route(routes, n, "10.16.0.0/16"), "IPv4 prefix route");
     CHECK(has_route(routes, n, "fd00:10:16::/64"), "IPv6 prefix route");
+    free(routes);
+
+    /* A route via a gateway, as kovn-daemon's on ovn0, and its removal
+     * (which once found nothing, asking for the wrong scope). */
+    struct ip_cidr sub;
+    struct ip_addr gw4 = ip("10.16.0.1");
+    ovs_assert(!cidr_parse("10.17.0.0/24", &sub, NULL));
+    error = net_route_add("eth0", &sub, &gw4);
+    if (!error) {
+        error = net_route_list("eth0", AF_INET, &routes, &n);
+    }
+    if (error) {
+        return error;
+    }
+    CHECK(has_route(routes, n, "10.17.0.0/24 via 10.16.0.1"),
+          "a route via the gateway");
+    free(routes);
+    error = net_route_del("eth0", &sub);
+    if (!error) {
+        error = net_route_list("eth0", AF_UNSPEC, &routes, &n);
+    }
+    if (error) {
+        return error;
+    }
+    CHECK(!has_route(routes, n, "10.17.0.0/24 via 10.16.0.1"),
+          "...removed");
     if (verbose) {
         for (size_t i = 0; i < n; i++) {
             struct ds s = DS_EMPTY_INITIALIZER;
