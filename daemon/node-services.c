@@ -952,6 +952,9 @@ compare_cidrs(const void *a_, const void *b_)
 void
 nsvc_cidrs_normalize(struct ip_cidr *cidrs, size_t *n)
 {
+    if (!*n) {
+        return;                 /* 'cidrs' may be NULL: not for qsort(). */
+    }
     qsort(cidrs, *n, sizeof *cidrs, compare_cidrs);
     size_t k = 0;
     for (size_t i = 0; i < *n; i++) {
