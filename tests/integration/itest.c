@@ -505,3 +505,20 @@ itest_count_events(struct k8s_client *c, const char *ns, const char *kind,
     free(q);
     return n;
 }
+
+/* True if the packet that ovn-trace output 'out' follows leaves through
+ * port 'port' last. */
+bool
+itest_trace_ends_at(const char *out, const char *port)
+{
+    static const char output[] = "output to \"";
+    const char *last = NULL;
+    for (const char *p = out ? strstr(out, output) : NULL; p;
+         p = strstr(p + 1, output)) {
+        last = p;
+    }
+    char *want = xasprintf("%s%s\"", output, port);
+    bool ok = last && !strncmp(last, want, strlen(want));
+    free(want);
+    return ok;
+}

@@ -149,6 +149,10 @@ char *itest_trace_icmp(const char *dir, const char *ls, const char *inport,
 
 /* The same for any microflow 'flow' (ovn-trace's syntax) entering 'ls',
  * with ovn-trace options 'opts' (e.g. "--lb-dst=10.16.0.5:80", or ""). */
+/* True if the packet that ovn-trace output 'out' (NULL: none) follows
+ * leaves through port 'port' last. */
+bool itest_trace_ends_at(const char *out, const char *port);
+
 char *itest_trace(const char *dir, const char *ls, const char *opts,
                   const char *flow);
 

@@ -257,14 +257,8 @@ leaves_by(const char *ns, const char *pod, const char *node)
     if (mac && ip && gw_mac) {
         out = itest_trace_icmp(dir, ls, port, mac, ip, gw_mac, OUTSIDE);
     }
-    static const char output[] = "output to \"";
-    const char *last = NULL;
-    for (const char *p = out ? strstr(out, output) : NULL; p;
-         p = strstr(p + 1, output)) {
-        last = p;
-    }
-    char *want = xasprintf("%snode-%s\"", output, node);
-    bool ok = last && !strncmp(last, want, strlen(want));
+    char *want = xasprintf("node-%s", node);
+    bool ok = itest_trace_ends_at(out, want);
     if (!ok && getenv("KOVN_TEST_VERBOSE")) {
         fprintf(stderr, "%s\n", out ? out : "(no trace)");
     }

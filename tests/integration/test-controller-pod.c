@@ -266,23 +266,6 @@ trace_from(const char *ns, const char *from, const char *src_ip,
     return out;
 }
 
-/* True if the packet that ovn-trace output 'out' follows leaves through
- * port 'port' last. */
-static bool
-trace_ends_at(const char *out, const char *port)
-{
-    static const char output[] = "output to \"";
-    const char *last = NULL;
-    for (const char *p = out ? strstr(out, output) : NULL; p;
-         p = strstr(p + 1, output)) {
-        last = p;
-    }
-    char *want = xasprintf("%s%s\"", output, port);
-    bool ok = last && !strncmp(last, want, strlen(want));
-    free(want);
-    return ok;
-}
-
 static void
 test_trace(void)
 {
@@ -293,7 +276,7 @@ test_trace(void)
     char *mac2 = ctl_pod_ann("pod-trace", "p2", ANN "mac_address");
     char *ip2 = ctl_pod_ann("pod-trace", "p2", ANN "ip_address");
     char *out = trace_from("pod-trace", "p1", NULL, mac2, ip2);
-    CHECK(trace_ends_at(out, "p2.pod-trace"), "p1 reaches p2");
+    CHECK(itest_trace_ends_at(out, "p2.pod-trace"), "p1 reaches p2");
     free(out);
     out = trace_from("pod-trace", "p1", "10.16.9.9", mac2, ip2);
     CHECK(out && !strstr(out, "output to"),
@@ -318,7 +301,7 @@ test_trace_subnets(void)
     char *out = trace_from("pod-xsub-a", "a1", NULL, gw_mac, ip);
     CHECK(out && strstr(out, "dp=\"ovn-cluster\""),
           "a1 (ovn-default) -> b0 (xsub) is routed by ovn-cluster");
-    CHECK(trace_ends_at(out, "b0.pod-xsub-b"), "and reaches b0's port");
+    CHECK(itest_trace_ends_at(out, "b0.pod-xsub-b"), "and reaches b0's port");
     free(out);
     free(ip);
     free(gw_mac);
