@@ -13,11 +13,17 @@
 # host.  kube-proxy is off: kovn is to implement Services itself.  Needs
 # root.  See docs/getting-started.md.
 #
-#   kovn-sandbox.sh up [--nodes N] [--no-demo] [--kube-proxy]
+#   kovn-sandbox.sh up [--nodes N] [--no-demo] [--kube-proxy] [--install]
 #                         start it all (N nodes, default 3), create the demo
 #                         Deployment and print a summary with TCP checks
 #                         between its pods (--kube-proxy: run kube-proxy on
-#                         every node too, for comparisons only)
+#                         every node too, for comparisons only).
+#                         --install: the nodes start with no network plugin
+#                         (NotReady) and kovn is installed the way operators
+#                         do, by deploy/install.sh from its images
+#                         (scripts/build-kovn-images.sh, imported into each
+#                         node's containerd): OVN, Open vSwitch, kovn-controller
+#                         and kovn-daemon all run as pods
 #   kovn-sandbox.sh status   what runs, nodes, pods and their IPs
 #   kovn-sandbox.sh down     stop everything, delete every namespace and
 #                         link, remove the state folder
@@ -53,6 +59,9 @@
 #                         epoch)
 #   kovn-sandbox.sh check    the connectivity checks of `up` again (making the
 #                         demo Deployment if it is missing)
+#   kovn-sandbox.sh install | uninstall
+#                         with --install: deploy/install.sh (un)install with
+#                         the sandbox's settings
 #   kovn-sandbox.sh env      print the export line for kubectl
 #
 # Environment:
@@ -63,6 +72,9 @@
 #                      the binaries one by one (default: in KOVN_BUILD)
 #   KOVN_SANDBOX_NODES number of nodes (default 3)
 #   KOVN_SANDBOX_LOGS  on down, copy every log there first
+#   KOVN_IMAGE_TAG     --install: the images' tag (default dev)
+#   KOVN_SANDBOX_KEEP_FAILED  up leaves a sandbox that failed to start as it
+#                      is, to look at (down removes it)
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -130,23 +142,29 @@ binaries() {
 # The processes of the sandbox, by pid file: NAME PIDFILE.
 pidfiles() {
   local n
+  local installed=${INSTALLED:-0}
   echo "kube-apiserver $S/k8s/apiserver.pid"
   echo "etcd $S/k8s/etcd.pid"
-  echo "ovsdb-server(NB) $S/net/nb.pid"
-  echo "ovsdb-server(SB) $S/net/sb.pid"
-  echo "ovn-northd $S/net/northd.pid"
+  if [ "$installed" = 0 ]; then
+    echo "ovsdb-server(NB) $S/net/nb.pid"
+    echo "ovsdb-server(SB) $S/net/sb.pid"
+    echo "ovn-northd $S/net/northd.pid"
+  fi
   echo "kube-controller-manager $S/cp/kube-controller-manager.pid"
   echo "kube-scheduler $S/cp/kube-scheduler.pid"
-  echo "kovn-controller $S/net/controller.pid"
+  [ "$installed" = 0 ] && echo "kovn-controller $S/net/controller.pid"
   for n in $NODES; do
-    echo "$n/ovsdb-server $S/net/$n/ovsdb-server.pid"
-    echo "$n/ovs-vswitchd $S/net/$n/ovs-vswitchd.pid"
-    echo "$n/ovn-controller $S/net/$n/ovn-controller.pid"
+    if [ "$installed" = 0 ]; then
+      echo "$n/ovsdb-server $S/net/$n/ovsdb-server.pid"
+      echo "$n/ovs-vswitchd $S/net/$n/ovs-vswitchd.pid"
+      echo "$n/ovn-controller $S/net/$n/ovn-controller.pid"
+    fi
     echo "$n/containerd $S/net/$n/containerd.pid"
     echo "$n/kubelet $S/net/$n/kubelet.pid"
     [ "${KUBE_PROXY:-0}" = 1 ] && echo "$n/kube-proxy $S/net/$n/kube-proxy.pid"
-    echo "$n/kovn-daemon $S/net/$n/kovn-daemon.pid"
+    [ "$installed" = 0 ] && echo "$n/kovn-daemon $S/net/$n/kovn-daemon.pid"
   done
+  return 0
 }
 
 # True if the process in PIDFILE runs and names the sandbox folder.
@@ -255,6 +273,10 @@ up_failed() {
     say "--- $f"
     tail -n 20 "$f"
   done
+  if [ -n "${KOVN_SANDBOX_KEEP_FAILED:-}" ]; then
+    say "--- kovn-sandbox: start-up failed; left as it is (KOVN_SANDBOX_KEEP_FAILED)"
+    exit 1
+  fi
   say "--- kovn-sandbox: start-up failed; tearing the sandbox down"
   trap - INT TERM
   cmd_down >/dev/null
@@ -263,13 +285,14 @@ up_failed() {
 
 cmd_up() {
   local nodes=${KOVN_SANDBOX_NODES:-3} demo=1
-  KUBE_PROXY=0
+  KUBE_PROXY=0 INSTALLED=0
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=${2:-}; shift 2 ;;
       --nodes=*) nodes=${1#*=}; shift ;;
       --no-demo) demo=0; shift ;;
       --kube-proxy) KUBE_PROXY=1; shift ;;
+      --install) INSTALLED=1; shift ;;
       *) usage ;;
     esac
   done
@@ -298,6 +321,7 @@ cmd_up() {
   NODES=
   for ((i = 1; i <= nodes; i++)); do NODES+="${NODES:+ }node$i"; done
   say "kovn sandbox: $nodes nodes, state in $S"
+  [ "$INSTALLED" = 0 ] || build_images
 
   local net
   # Two sandboxes starting at once must not pick the same underlay: the
@@ -321,6 +345,7 @@ cmd_up() {
     printf 'KOVN_CONTROLLER=%q\nKOVN_DAEMON=%q\n' "$KOVN_CONTROLLER" "$KOVN_DAEMON"
     printf 'KOVN_PLUGIN=%q\n' "$KOVN_PLUGIN"
     printf 'NODES=%q\nAPI=%q\nKUBE_PROXY=%q\n' "$NODES" "$API" "$KUBE_PROXY"
+    printf 'INSTALLED=%q\nIMAGE_TAG=%q\n' "$INSTALLED" "${IMAGE_TAG:-}"
   } >"$S/sandbox.env"
   lib
   ok "$API"
@@ -330,9 +355,13 @@ cmd_up() {
     up_failed "$S/control-plane.log"
   ok
 
-  step "OVN central (NB, SB, northd), underlay"
+  if [ "$INSTALLED" = 1 ]; then
+    step "underlay"
+  else
+    step "OVN central (NB, SB, northd), underlay"
+  fi
   mkdir -p "$S/net"
-  { "$KOVN_NODE_ENV" central-start "$KOVN_DIR" &&
+  { { [ "$INSTALLED" = 1 ] || "$KOVN_NODE_ENV" central-start "$KOVN_DIR"; } &&
     "$KOVN_NODE_ENV" underlay-up "$KOVN_DIR" &&
     "$KOVN_NODE_ENV" host-link "$KOVN_DIR" &&
     "$KOVN_NODE_ENV" apiserver-relay "$KOVN_DIR" "$KOVN_KUBECONFIG"
@@ -340,33 +369,45 @@ cmd_up() {
   exec 9>&-
   ok "$net.1/24, prefix $("$KOVN_NODE_ENV" prefix "$KOVN_DIR")"
 
-  step "kovn-controller"
-  start_controller
-  ok
+  if [ "$INSTALLED" = 0 ]; then
+    step "kovn-controller"
+    start_controller
+    ok
+  fi
 
   set_sysctls || up_failed
   i=1
   for n in $NODES; do
-    step "$n: OVS, OVN, containerd, kubelet"
-    { "$KOVN_NODE_ENV" node-add "$KOVN_DIR" "$n" "$i" &&
+    if [ "$INSTALLED" = 1 ]; then
+      step "$n: containerd, kubelet (no network plugin)"
+    else
+      step "$n: OVS, OVN, containerd, kubelet"
+    fi
+    { "$KOVN_NODE_ENV" node-add "$KOVN_DIR" "$n" "$i" \
+        $([ "$INSTALLED" = 1 ] && echo --no-ovs) &&
       "$NODE_MACHINE" start "$S" "$n" \
-        $([ "$KUBE_PROXY" = 1 ] && echo --kube-proxy)
+        $([ "$KUBE_PROXY" = 1 ] && echo --kube-proxy) &&
+      { [ "$INSTALLED" = 0 ] || import_images "$n"; }
     } 2>>"$S/net/node-env.log" ||
       up_failed "$S/net/node-env.log" "$S/net/$n/containerd.log"
     # The host reaches pods, nodes' ovn0 and Services through the first
     # node, never through its own default route.
     [ "$i" = 1 ] && "$KOVN_NODE_ENV" host-routes "$KOVN_DIR" "$n" \
       10.16.0.0/12 100.64.0.0/16 10.96.0.0/12 2>>"$S/net/node-env.log"
-    start_daemon "$n"
+    [ "$INSTALLED" = 1 ] || start_daemon "$n"
     ok "$net.$((10 + i))"
     i=$((i + 1))
   done
-  for n in $NODES; do
-    step "$n: Ready (kubelet, kovn-daemon)"
-    kovn_daemon_ready "$n" 90 2>/dev/null || up_failed "$S/net/$n/kovn-daemon.log"
-    kovn_wait 90 node_ready "$n" || up_failed "$S/net/$n/kubelet.log"
-    ok
-  done
+  if [ "$INSTALLED" = 1 ]; then
+    install_kovn
+  else
+    for n in $NODES; do
+      step "$n: Ready (kubelet, kovn-daemon)"
+      kovn_daemon_ready "$n" 90 2>/dev/null || up_failed "$S/net/$n/kovn-daemon.log"
+      kovn_wait 90 node_ready "$n" || up_failed "$S/net/$n/kubelet.log"
+      ok
+    done
+  fi
   step "cluster DNS (unbound on node1, kovn-dns)"   # docs/dns.md
   n=$("$TOP/sandbox/cluster-dns.sh" start "$S" 2>"$S/cluster-dns.log") ||
     up_failed "$S/cluster-dns.log"
@@ -401,6 +442,52 @@ cmd_up() {
 AGNHOST=k8s.gcr.io/e2e-test-images/agnhost:2.21
 DEMO=kovn-demo
 
+# --- --install: kovn from its images and manifests ---------------------------------
+
+# kovn's images from the binaries up uses, into the image cache (a no-op
+# when nothing changed).
+build_images() {
+  IMAGE_TAG=${KOVN_IMAGE_TAG:-dev}
+  step "kovn images ($IMAGE_TAG)"
+  "$TOP/scripts/build-kovn-images.sh" --build-dir "$(dirname "$(dirname "$KOVN_DAEMON")")" \
+    --tag "$IMAGE_TAG" >"$S/images.log" 2>&1 || up_failed "$S/images.log"
+  ok
+}
+
+import_images() {   # NODE
+  "$TOP/scripts/build-kovn-images.sh" --tag "$IMAGE_TAG" --no-build \
+    --import "$S/net/$1/root/run/containerd/containerd.sock" \
+    >>"$S/net/$1/images.log" 2>&1
+}
+
+# deploy/install.sh with what the sandbox's nodes need: the apiserver at
+# its relay in the underlay, OVN central on node1, the userspace datapath
+# with eth0 moved into br-phy.
+install_env() {
+  local port
+  port=$(cat "$S/k8s/apiserver.port")
+  echo KUBECTL="$S/bin/kubectl" API_SERVER="https://$KOVN_UNDERLAY_NET.1:$port" \
+    VERSION="$IMAGE_TAG" CENTRAL_NODES=node1 OVS_DATAPATH=netdev OVS_UPLINK=eth0
+}
+
+# install|uninstall: deploy/install.sh on the sandbox (--install only).
+cmd_install() {
+  [ "${INSTALLED:-0}" = 1 ] || die "this sandbox runs kovn as processes (up without --install)"
+  KOVN_UNDERLAY_NET=$("$KOVN_NODE_ENV" underlay-net "$KOVN_DIR")
+  env $(install_env) "$TOP/deploy/install.sh" "$1"
+}
+
+install_kovn() {
+  local n
+  for n in $NODES; do
+    node_ready "$n" && up_failed   # no network plugin yet: NotReady
+  done
+  step "deploy/install.sh (nodes NotReady until then)"
+  env $(install_env) "$TOP/deploy/install.sh" >"$S/install.log" 2>&1 ||
+    up_failed "$S/install.log"
+  ok
+}
+
 # The demo: a Deployment of 2 agnhost pods per node serving HTTP on 8080
 # (agnhost netexec answers /hostname with the pod's name).
 demo_deployment() {
@@ -423,7 +510,7 @@ summary() {
     printf '%-8s %-13s %-15s %-8s %s\n' "$n" "$(node_ip "$n")" \
       "$(node_join_ip "$n")" \
       "$(node_ready "$n" && echo Ready || echo NotReady)" \
-      "$(running "$S/net/$n/kovn-daemon.pid" && echo running || echo DOWN)"
+      "$(daemon_state "$n")"
   done
   say ""
   kubectl get pods -A -o json 2>/dev/null | jq -r '
@@ -435,6 +522,18 @@ summary() {
 }
 
 node_ip() { "$KOVN_NODE_ENV" node-ip "$KOVN_DIR" "$1" 2>/dev/null || echo -; }
+
+daemon_state() {   # NODE: kovn-daemon's process, or with --install its pod
+  if [ "${INSTALLED:-0}" = 1 ]; then
+    kubectl -n kube-system get pods -l app=kovn-daemon \
+      --field-selector "spec.nodeName=$1" -o json 2>/dev/null | jq -r '
+      [.items[] | if (.status.containerStatuses // [] | all(.ready)) and
+        .status.phase == "Running" then "pod ready" else "pod \(.status.phase)" end]
+      | first // "no pod"'
+  else
+    running "$S/net/$1/kovn-daemon.pid" && echo running || echo DOWN
+  fi
+}
 
 node_join_ip() {
   local ip
@@ -638,6 +737,7 @@ cmd_restart() {
   local sig=TERM what
   if [ "${1:-}" = --kill ]; then sig=KILL; shift; fi
   [ $# -ge 1 ] || usage
+  if [ "${INSTALLED:-0}" = 1 ]; then restart_pods "$sig" "$@"; return; fi
   for what in "$@"; do
     if [ "$what" = controller ]; then
       kovn_stop "$S/net/controller.pid" "$sig"
@@ -648,6 +748,25 @@ cmd_restart() {
       start_daemon "$what"
     fi
   done
+}
+
+# restart with --install: the pods are deleted (KILL: with no grace, as a
+# crash) and the restart is done when their replacements are ready.
+restart_pods() {   # SIG WHAT...
+  local sig=$1 what grace=()
+  shift
+  [ "$sig" = KILL ] && grace=(--grace-period=0 --force)
+  for what in "$@"; do
+    if [ "$what" = controller ]; then
+      kubectl -n kube-system delete pod -l app=kovn-controller "${grace[@]}" >/dev/null 2>&1 || return 1
+    else
+      [[ " $NODES " == *" $what "* ]] || die "no node $what (nodes: $NODES)"
+      kubectl -n kube-system delete pod -l app=kovn-daemon \
+        --field-selector "spec.nodeName=$what" "${grace[@]}" >/dev/null 2>&1 || return 1
+    fi
+  done
+  kubectl -n kube-system rollout status deployment/kovn-controller --timeout=120s >/dev/null &&
+    kubectl -n kube-system rollout status daemonset/kovn-daemon --timeout=120s >/dev/null
 }
 
 # Everything gets SIGKILL at once (node-env.sh node-kill), then the wait
@@ -692,6 +811,7 @@ case $cmd in
     [ $# = 0 ] || usage
     load; "$KOVN_NODE_ENV" external-down "$KOVN_DIR" ;;
   kill-node) [ $# = 1 ] || usage; load; cmd_kill_node "$1" ;;
+  install|uninstall) [ $# = 0 ] || usage; load; cmd_install "$cmd" ;;
   env) load; say "export KUBECONFIG=$S/kubeconfig PATH=$S/bin:\$PATH" ;;
   *) usage ;;
 esac

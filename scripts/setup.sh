@@ -46,6 +46,10 @@ PACKAGES=(
   nftables
   # the cluster DNS (dns/kovn-dns drives unbound through unbound-control)
   unbound
+  # kovn's own container images (scripts/build-kovn-images.sh): podman
+  # builds them, as root, on a debian:bookworm-slim base that mmdebstrap
+  # makes from Debian's mirror (no registry needed)
+  podman mmdebstrap
 )
 
 missing_packages() {

@@ -8,6 +8,7 @@
 # on failure), and the helpers for pods, nodes and OVN.  Source it:
 #
 #   E2E_NAME=svc                  # folders /tmp/kovn-svc.XXXXXX (default e2e)
+#   E2E_UP_ARGS=--install         # optional: more arguments of sandbox up
 #   . "$(dirname "$0")/e2e-lib.sh"
 #   e2e_at_exit my_cleanup        # optional: run before the sandbox goes down
 #   e2e_up                        # sandbox up (a check), sandbox.env, helpers
@@ -78,7 +79,7 @@ e2e_up() {
   if [ -n "${KOVN_E2E_SANDBOX:-}" ]; then
     out=$("$SB" status 2>&1)
   else
-    out=$("$SB" up --nodes "$nodes" --no-demo 2>&1)
+    out=$("$SB" up --nodes "$nodes" --no-demo ${E2E_UP_ARGS:-} 2>&1)
   fi
   rc=$?
   echo "$out" | sed 's/^/  | /'
@@ -126,6 +127,38 @@ gone() { ! kubectl get pod -n "$1" "$2" >/dev/null 2>&1; }
 join_ip() {
   kubectl get node "$1" \
     -o 'jsonpath={.metadata.annotations.ovn\.kubernetes\.io/ip_address}'
+}
+
+# stream FROM_NETNS TO_NETNS IP ACTION...: a TCP stream of 100 kB chunks
+# every 0.1 s from 1 s before ACTION until 1 s after it ends; true if ACTION
+# succeeded and every byte sent arrived.
+stream() {
+  local from=$1 to=$2 ip=$3 port=$((20000 + RANDOM % 20000)) out flag sent
+  local srv cli rc arc got want t0=$SECONDS
+  shift 3
+  out=$(mktemp) flag=$(mktemp) sent=$(mktemp)
+  echo 0 >"$sent"
+  kovn_in_netns "$to" timeout 1800 socat -u "TCP-LISTEN:$port,reuseaddr" \
+    "SYSTEM:wc -c >$out" &
+  srv=$!
+  kovn_wait 5 kovn_in_netns "$to" sh -c "ss -Hltn | grep -q :$port"
+  (n=0
+   while [ -e "$flag" ]; do
+     head -c 100000 /dev/zero
+     n=$((n + 1)) && echo "$n" >"$sent"
+     sleep 0.1
+   done) | kovn_in_netns "$from" timeout 1800 socat -u - "TCP:$ip:$port" &
+  cli=$!
+  sleep 1
+  "$@"; arc=$?
+  sleep 1
+  rm -f "$flag"
+  wait $cli; rc=$?
+  wait $srv
+  got=$(tr -d ' \n' <"$out") want=$(($(cat "$sent") * 100000))
+  rm -f "$out" "$sent"
+  echo "  (stream: $want bytes sent in $((SECONDS - t0)) s, sender exit $rc, $got received; action exit $arc)"
+  [ "$arc" = 0 ] && [ "$rc" = 0 ] && [ "$got" = "$want" ]
 }
 
 # tcp NETNS_FROM NETNS_TO IP: 1 MB over TCP arrives whole.

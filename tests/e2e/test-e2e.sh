@@ -195,29 +195,6 @@ check "...by kube-scheduler, on a sandbox node" grep -qx 'node[0-9]*' \
   <<<"$(kubectl get pod u1 -o 'jsonpath={.spec.nodeName}')"
 
 # ---- restarts during a TCP stream ----
-# stream FROM_NETNS TO_NETNS IP ACTION...: a 6 s TCP stream (60 chunks of
-# 100 kB) while ACTION runs; true if all 6 MB arrived.
-stream() {
-  local from=$1 to=$2 ip=$3 port=$((20000 + RANDOM % 20000)) out srv cli rc got
-  shift 3
-  out=$(mktemp)
-  kovn_in_netns "$to" timeout 60 socat -u "TCP-LISTEN:$port,reuseaddr" \
-    "SYSTEM:wc -c >$out" &
-  srv=$!
-  kovn_wait 5 kovn_in_netns "$to" sh -c "ss -Hltn | grep -q :$port"
-  (for _ in $(seq 60); do head -c 100000 /dev/zero; sleep 0.1; done) |
-    kovn_in_netns "$from" timeout 60 socat -u - "TCP:$ip:$port" &
-  cli=$!
-  sleep 1
-  "$@"
-  wait $cli; rc=$?
-  wait $srv
-  got=$(tr -d ' \n' <"$out")
-  rm -f "$out"
-  echo "  (stream: sender exit $rc, $got bytes received)"
-  [ "$rc" = 0 ] && [ "$got" = 6000000 ]
-}
-
 check "a TCP stream a1 -> b1 survives a kovn-controller restart" \
   stream "$na1" "$nb1" "$ip_b1" "$SB" restart controller
 kovn_pod_create_in default r1 node2

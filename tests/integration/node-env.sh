@@ -27,11 +27,14 @@
 #                                      underlay) to the kube-apiserver at
 #                                      127.0.0.1:PORT; write
 #                                      DIR/kubeconfig-node pointing there
-#   node-env.sh node-add DIR NAME INDEX  node NAME: namespace PREFIX-NAME,
+#   node-env.sh node-add DIR NAME INDEX [--no-ovs]
+#                                      node NAME: namespace PREFIX-NAME,
 #                                      underlay IP 192.0.2.(10+INDEX) on the
 #                                      netdev bridge br-phy, ovsdb-server,
 #                                      ovs-vswitchd, ovn-controller (idle
-#                                      until the node is configured)
+#                                      until the node is configured);
+#                                      --no-ovs: none of them, the IP on
+#                                      eth0 (kovn's pods bring them)
 #   node-env.sh host-routes DIR NAME CIDR...
 #                                      route CIDR... from the host into node
 #                                      NAME over the host link (ranges the
@@ -227,6 +230,9 @@ node_environment() {   # NAME
   local d=$DIR/$1
   export OVS_RUNDIR=$d OVS_DBDIR=$d OVS_LOGDIR=$d OVS_SYSCONFDIR=$d
   export OVN_RUNDIR=$d OVN_DBDIR=$d OVN_LOGDIR=$d OVN_SYSCONFDIR=$d
+  if [ -e "$d/no-ovs" ]; then   # ovs-ovn's pod: the node's own folders
+    OVS_RUNDIR=$d/root/run/openvswitch OVN_RUNDIR=$d/root/run/ovn
+  fi
   export OVN_NB_DB=unix:$DIR/nb.sock OVN_SB_DB=unix:$DIR/sb.sock
   export KOVN_NODE_NAME=$1 KOVN_NODE_IP
   KOVN_NODE_IP=$(node_ip "$1")
@@ -238,7 +244,7 @@ node_environment() {   # NAME
 # namespaces (the container runtime's).
 MACHINE_DIRS="/etc/cni/net.d /opt/cni/bin /var/lib/kubelet /var/lib/cni
   /var/lib/containerd /run/containerd /run/netns /var/log/pods
-  /var/log/containers /etc/kubernetes"
+  /var/log/containers /etc/kubernetes /etc/openvswitch /var/lib/ovn /run/kovn"
 
 # --- central ------------------------------------------------------------------
 
@@ -337,8 +343,7 @@ ext_ns() { echo "$(prefix)-ext"; }
 
 # Node NAME's route to the external network, via the underlay.
 node_ext_route() {   # NAME
-  ip -n "$(node_ns "$1")" route replace "$EXT_NET.0/24" via "$UNDERLAY_NET.1" \
-    dev br-phy
+  ip -n "$(node_ns "$1")" route replace "$EXT_NET.0/24" via "$UNDERLAY_NET.1"
 }
 
 cmd_external_up() {
@@ -478,7 +483,7 @@ ovs_route_ready() {   # NAME IP: ovs-vswitchd has the route from the node IP
 }
 
 cmd_node_add() {
-  local name=$1 index=$2 ns ul d ip
+  local name=$1 index=$2 no_ovs=${3:-0} ns ul d ip
   check_name "$name"
   if ! [[ $index =~ ^[0-9]+$ ]] || [ "$index" -lt 1 ] || [ "$index" -gt 240 ]; then
     die "bad node index '$index' (1-240)"
@@ -505,6 +510,14 @@ cmd_node_add() {
   ip -n "$ul" link add "$name" type veth peer name eth0 netns "$ns"
   ip -n "$ul" link set "$name" master "$UNDERLAY_BR" up
   ip -n "$ns" link set eth0 up
+  if [ "$no_ovs" = 1 ]; then
+    # A machine as it comes, before any network plugin: its address on
+    # eth0.  Open vSwitch comes with kovn's ovs-ovn pod (deploy/).
+    touch "$d/no-ovs"
+    ip -n "$ns" addr add "$ip/24" dev eth0
+    [ -e "$DIR/external" ] && node_ext_route "$name"
+    return 0
+  fi
 
   quiet ovsdb-tool create "$d/conf.db" "$VSWITCH_SCHEMA"
   ip netns exec "$ns" ovsdb-server --detach --no-chdir --pidfile \
@@ -608,11 +621,25 @@ node_mount_setup() {
   mount --move "$d/sys" /sys
   for path in $MACHINE_DIRS; do
     mkdir -p "$path"
+    # A mount of the host's there already (its /run/netns): it is the one
+    # a runtime looks at first, so it must be shared too.
+    if mountpoint -q "$path"; then mount --make-shared "$path"; fi
     mount --bind "$d/root$path" "$path"
+    # Shared, as on a machine with systemd: a container may mount a folder
+    # with HostToContainer propagation (kovn-daemon's /run/netns).  The
+    # namespace was made private: nothing reaches the host's mounts.
+    mount --make-shared "$path"
   done
   mkdir -p /run/openvswitch /run/ovn
-  mount --bind "$d" /run/openvswitch
-  mount --bind "$d" /run/ovn
+  if [ -e "$d/no-ovs" ]; then
+    # Open vSwitch and OVN come in pods: their run folders are the node's.
+    mkdir -p "$d/root/run/openvswitch" "$d/root/run/ovn"
+    mount --bind "$d/root/run/openvswitch" /run/openvswitch
+    mount --bind "$d/root/run/ovn" /run/ovn
+  else
+    mount --bind "$d" /run/openvswitch
+    mount --bind "$d" /run/ovn
+  fi
   touch "$d/mnt.ready"
   exec -a "kovn-node-mount-ns $d" sleep infinity
 }
@@ -828,7 +855,8 @@ case $cmd in
   central-start)   [ $# = 0 ] || usage; cmd_central_start ;;
   underlay-up)     [ $# = 0 ] || usage; cmd_underlay_up ;;
   apiserver-relay) [ $# = 1 ] || usage; cmd_apiserver_relay "$1" ;;
-  node-add)        [ $# = 2 ] || usage; cmd_node_add "$1" "$2" ;;
+  node-add)        [ $# = 2 ] || { [ $# = 3 ] && [ "$3" = --no-ovs ]; } || usage
+                   cmd_node_add "$1" "$2" "$([ $# = 3 ] && echo 1 || echo 0)" ;;
   host-link)       [ $# = 0 ] || usage; cmd_host_link ;;
   host-routes)     [ $# -ge 2 ] || usage; cmd_host_routes "$@" ;;
   node-mount-ns)   [ $# = 1 ] || usage; cmd_node_mount_ns "$1" ;;

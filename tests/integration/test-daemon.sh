@@ -39,9 +39,9 @@ host_veth() { local id="c-$1-0123456789"; echo "${id:0:12}_h"; }
 
 # ---- set-up ----
 kovn_cluster_up node1 node2 || { echo "FAILED: cluster set-up"; exit 1; }
-# kovn-daemon runs with exactly the RBAC rights deploy/kovn-daemon.yaml
+# kovn-daemon runs with exactly the RBAC rights deploy/kovn-daemon-rbac.yaml
 # gives its ServiceAccount, so a missing rule fails this test.
-"$KOVN_KUBECTL" apply -f "$here/../../deploy/kovn-daemon.yaml" >/dev/null
+"$KOVN_KUBECTL" apply -f "$here/../../deploy/kovn-daemon-rbac.yaml" >/dev/null
 KOVN_NODE_KUBECONFIG=$KOVN_DIR/kubeconfig-daemon
 "$KOVN_TEST_K8S_ENV" user-kubeconfig "$KOVN_TEST_K8S_DIR" \
   system:serviceaccount:kube-system:kovn-daemon system:serviceaccounts \
