@@ -7,9 +7,10 @@
 #                 kube-apiserver and real kubelets; then the upstream
 #                 [sig-network] e2e tests (make conformance)
 #   make demo     the main job: a local 3-node Kubernetes cluster on kovn
-#                 (real control plane, OVN, containerd and kubelets; nodes as
-#                 network + mount namespaces) with pods on different nodes
-#                 talking; make demo-status and
+#                 (real control plane, containerd and kubelets; nodes as
+#                 network + mount namespaces, started with no network
+#                 plugin), kovn installed on it by deploy/install.sh from its
+#                 images, with pods on different nodes talking; make demo-status and
 #                 make demo-down show and remove it (sandbox/kovn-sandbox.sh)
 #   make bench    the benchmarks (release build), kovn-controller beside the
 #                 previous one (bench/BASELINE, built once by bench/baseline.sh);
@@ -93,7 +94,7 @@ check-conformance:
 
 # The sandbox: state in $(KOVN_SANDBOX_DIR) (default /var/run/kovn-sandbox).
 demo: build
-	KOVN_BUILD=$(BUILD) sandbox/kovn-sandbox.sh up
+	KOVN_BUILD=$(BUILD) sandbox/kovn-sandbox.sh up --install
 
 demo-status:
 	sandbox/kovn-sandbox.sh status
