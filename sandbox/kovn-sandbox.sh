@@ -463,18 +463,15 @@ import_images() {   # NODE
 # deploy/install.sh with what the sandbox's nodes need: the apiserver at
 # its relay in the underlay, OVN central on node1, the userspace datapath
 # with eth0 moved into br-phy.
-install_env() {
-  local port
-  port=$(cat "$S/k8s/apiserver.port")
-  echo KUBECTL="$S/bin/kubectl" API_SERVER="https://$KOVN_UNDERLAY_NET.1:$port" \
-    VERSION="$IMAGE_TAG" CENTRAL_NODES=node1 OVS_DATAPATH=netdev OVS_UPLINK=eth0
-}
-
 # install|uninstall: deploy/install.sh on the sandbox (--install only).
 cmd_install() {
+  local port net
   [ "${INSTALLED:-0}" = 1 ] || die "this sandbox runs kovn as processes (up without --install)"
-  KOVN_UNDERLAY_NET=$("$KOVN_NODE_ENV" underlay-net "$KOVN_DIR")
-  env $(install_env) "$TOP/deploy/install.sh" "$1"
+  port=$(cat "$S/k8s/apiserver.port")
+  net=$("$KOVN_NODE_ENV" underlay-net "$KOVN_DIR")
+  KUBECTL="$S/bin/kubectl" API_SERVER="https://$net.1:$port" \
+    VERSION="$IMAGE_TAG" CENTRAL_NODES=node1 OVS_DATAPATH=netdev OVS_UPLINK=eth0 \
+    "$TOP/deploy/install.sh" "$1"
 }
 
 install_kovn() {
@@ -483,8 +480,7 @@ install_kovn() {
     node_ready "$n" && up_failed   # no network plugin yet: NotReady
   done
   step "deploy/install.sh (nodes NotReady until then)"
-  env $(install_env) "$TOP/deploy/install.sh" >"$S/install.log" 2>&1 ||
-    up_failed "$S/install.log"
+  cmd_install install >"$S/install.log" 2>&1 || up_failed "$S/install.log"
   ok
 }
 
@@ -751,20 +747,24 @@ cmd_restart() {
 }
 
 # restart with --install: the pods are deleted (KILL: with no grace, as a
-# crash) and the restart is done when their replacements are ready.
+# crash) and the restart is done when they are gone and their replacements
+# are ready (rollout status alone may look before the replacement exists).
 restart_pods() {   # SIG WHAT...
-  local sig=$1 what grace=()
+  local sig=$1 what grace=() pods=() sel
   shift
   [ "$sig" = KILL ] && grace=(--grace-period=0 --force)
   for what in "$@"; do
     if [ "$what" = controller ]; then
-      kubectl -n kube-system delete pod -l app=kovn-controller "${grace[@]}" >/dev/null 2>&1 || return 1
+      sel=(-l app=kovn-controller)
     else
       [[ " $NODES " == *" $what "* ]] || die "no node $what (nodes: $NODES)"
-      kubectl -n kube-system delete pod -l app=kovn-daemon \
-        --field-selector "spec.nodeName=$what" "${grace[@]}" >/dev/null 2>&1 || return 1
+      sel=(-l app=kovn-daemon --field-selector "spec.nodeName=$what")
     fi
+    pods+=($(kubectl -n kube-system get pods "${sel[@]}" -o name)) || return 1
   done
+  [ ${#pods[@]} -gt 0 ] || return 1
+  kubectl -n kube-system delete "${pods[@]}" "${grace[@]}" >/dev/null 2>&1 || return 1
+  kubectl -n kube-system wait --for=delete "${pods[@]}" --timeout=120s >/dev/null 2>&1
   kubectl -n kube-system rollout status deployment/kovn-controller --timeout=120s >/dev/null &&
     kubectl -n kube-system rollout status daemonset/kovn-daemon --timeout=120s >/dev/null
 }

@@ -99,12 +99,7 @@ move_uplink() {
     -- set bridge "$UPLINK_BRIDGE" datapath_type=netdev \
          other_config:hwaddr="$mac" \
     -- --may-exist add-port "$UPLINK_BRIDGE" "$up"
-  local i
-  for ((i = 0; i < 300; i++)); do
-    ip link show "$UPLINK_BRIDGE" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  ip link show "$UPLINK_BRIDGE" >/dev/null 2>&1 || die "no $UPLINK_BRIDGE interface"
+  wait_until "the $UPLINK_BRIDGE interface" ip link show "$UPLINK_BRIDGE"
   ip link set "$UPLINK_BRIDGE" mtu "$(cat "/sys/class/net/$up/mtu")" up
   [ -n "$addrs" ] || { log "$up has no address (moved before)"; return 0; }
   log "moving $(echo $addrs) and the routes via $up to $UPLINK_BRIDGE"
@@ -154,7 +149,7 @@ enable_reassembly() {
 wait_vswitchd() { wait_until ovs-vswitchd ovs-appctl -t ovs-vswitchd version; }
 
 # Waits up to 60 s for CMD to succeed; exits (the kubelet restarts us) if
-# it does not.
+# it does not.  WHAT names it in the message.
 wait_until() {   # WHAT CMD...
   local what=$1 i
   shift
@@ -188,7 +183,7 @@ probe() {
 # --- uninstall ---------------------------------------------------------------
 
 cleanup() {
-  local up a r i
+  local up i
   touch "$UNINSTALLING"
   ovn-appctl -t ovn-controller exit >/dev/null 2>&1 || true
   for ((i = 0; i < 100; i++)); do
