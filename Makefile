@@ -94,7 +94,7 @@ check-conformance:
 
 # The sandbox: state in $(KOVN_SANDBOX_DIR) (default /var/run/kovn-sandbox).
 demo: build
-	KOVN_BUILD=$(BUILD) sandbox/kovn-sandbox.sh up --install
+	KOVN_BUILD=$(BUILD) sandbox/kovn-sandbox.sh up
 
 demo-status:
 	sandbox/kovn-sandbox.sh status

@@ -85,7 +85,18 @@ pid=$(cat "$KOVN_DIR/node1/kovn-daemon.pid")
 # in), shared with other processes; RssAnon is the daemon's own.
 echo "== kovn-daemon memory with $want pods wired:" \
   "$(awk '/VmRSS|VmHWM|RssAnon|RssFile/ {printf "%s %s kB  ", $1, $2}' \
-     "/proc/$pid/status")"
+     "/proc/$pid/status")" \
+  "$(awk '/^Pss:|^Private_Clean|^Private_Dirty/ {printf "%s %s kB  ", $1, $2}' \
+     "/proc/$pid/smaps_rollup")"
+# Where the RSS is, by mapping (a library's mappings added up), the largest
+# first, and how many shared libraries the daemon maps.
+awk '/^[0-9a-f]+-[0-9a-f]+ / { f = ($6 == "" ? "[anon]" : $6) }
+     /^Rss:/ { rss[f] += $2 }
+     END { for (f in rss) if (rss[f] > 0) printf "%d %s\n", rss[f], f }' \
+  "/proc/$pid/smaps" | sort -rn | head -n 12 |
+  awk '{ n = split($2, p, "/"); printf "  %6d kB  %s\n", $1, p[n] }'
+echo "  shared libraries mapped: $(grep -c '\.so' <(awk '$6 ~ /\.so/ { print $6 }' \
+  "/proc/$pid/maps" | sort -u))"
 
 # The baseline: a Linux bridge in the same node namespace.
 bridge_conf=$KOVN_DIR/bridge.conflist

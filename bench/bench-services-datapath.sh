@@ -45,7 +45,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 if [ $own = 1 ]; then
-  KOVN_BUILD=$build "$SB" up --nodes 2 --no-demo >/dev/null ||
+  KOVN_BUILD=$build "$SB" up --processes --nodes 2 --no-demo >/dev/null ||
     { echo "sandbox up failed" >&2; exit 1; }
 fi
 

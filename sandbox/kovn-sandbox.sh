@@ -5,25 +5,33 @@
 # A local multi-node Kubernetes cluster with kovn as its network, on one
 # machine: a real etcd and kube-apiserver (tests/integration/k8s-env.sh),
 # kube-controller-manager and kube-scheduler (sandbox/control-plane.sh),
-# real OVN central (NB, SB, ovn-northd), and N nodes.  A node is a small
-# machine (tests/integration/node-env.sh, sandbox/node-machine.sh): its own
-# network and mount namespaces, its own ovsdb-server, ovs-vswitchd,
-# ovn-controller, containerd and kubelet, and kovn-daemon, whose CNI plugin
-# is the node's only network configuration.  kovn-controller runs on the
-# host.  kube-proxy is off: kovn is to implement Services itself.  Needs
-# root.  See docs/getting-started.md.
+# and N nodes.  A node is a small machine (tests/integration/node-env.sh,
+# sandbox/node-machine.sh): its own network and mount namespaces, its own
+# containerd and kubelet.  The nodes start with no network plugin
+# (NotReady) and kovn is installed the way operators do, by
+# deploy/install.sh from its images (scripts/build-kovn-images.sh from
+# KOVN_BUILD's binaries, imported into each node's containerd): OVN central
+# on node1, Open vSwitch and ovn-controller, kovn-controller and kovn-daemon
+# all run as pods.  kube-proxy is off: kovn implements Services itself.
+# Needs root.  See docs/getting-started.md.
 #
-#   kovn-sandbox.sh up [--nodes N] [--no-demo] [--kube-proxy] [--install]
+# --processes runs the same parts as processes instead, for developing:
+# OVN central and kovn-controller on the host, ovsdb-server, ovs-vswitchd,
+# ovn-controller and kovn-daemon in each node, all from KOVN_BUILD with no
+# image to build (a rebuilt binary is one `restart` away; gdb and perf
+# attach to it by its pid file).
+#
+# Either way the same paths reach kovn: DIR/net/nb.sock and sb.sock (OVN
+# central's databases), DIR/net/NODE/kovn-daemon.ctl (NODE's kovn-daemon),
+# and `kovn-sandbox.sh controller-ctl` prints the kovn-controller leader's
+# control socket.
+#
+#   kovn-sandbox.sh up [--nodes N] [--no-demo] [--kube-proxy] [--processes]
 #                         start it all (N nodes, default 3), create the demo
 #                         Deployment and print a summary with TCP checks
 #                         between its pods (--kube-proxy: run kube-proxy on
-#                         every node too, for comparisons only).
-#                         --install: the nodes start with no network plugin
-#                         (NotReady) and kovn is installed the way operators
-#                         do, by deploy/install.sh from its images
-#                         (scripts/build-kovn-images.sh, imported into each
-#                         node's containerd): OVN, Open vSwitch, kovn-controller
-#                         and kovn-daemon all run as pods
+#                         every node too, for comparisons only; --install,
+#                         the default, is accepted)
 #   kovn-sandbox.sh status   what runs, nodes, pods and their IPs
 #   kovn-sandbox.sh down     stop everything, delete every namespace and
 #                         link, remove the state folder
@@ -38,7 +46,12 @@
 #                         ctr -a /run/containerd/containerd.sock work there)
 #   kovn-sandbox.sh restart [--kill] controller|NODE...
 #                         restart kovn-controller or NODE's kovn-daemon
-#                         (--kill: SIGKILL, as a crash, instead of SIGTERM)
+#                         (--kill: SIGKILL, as a crash, instead of SIGTERM;
+#                         installed: their pods are deleted, --kill with no
+#                         grace, and replaced)
+#   kovn-sandbox.sh controller-ctl
+#                         print the control socket of the kovn-controller
+#                         that leads (ovs-appctl -t PATH kovn/sync ...)
 #   kovn-sandbox.sh external-up
 #                         an "external" host outside the cluster (namespace
 #                         PREFIX-ext, 198.51.100.10 and .11), routed through
@@ -54,14 +67,14 @@
 #   kovn-sandbox.sh kill-node NODE
 #                         NODE dies: SIGKILL to its kovn-daemon, kubelet,
 #                         ovn-controller, ovs-vswitchd and ovsdb-server at
-#                         once, its underlay link down (its containers keep
-#                         running until down); prints when (ms since the
-#                         epoch)
+#                         once, its underlay link down (its other containers
+#                         keep running until down); prints when (ms since
+#                         the epoch)
 #   kovn-sandbox.sh check    the connectivity checks of `up` again (making the
 #                         demo Deployment if it is missing)
 #   kovn-sandbox.sh install | uninstall
-#                         with --install: deploy/install.sh (un)install with
-#                         the sandbox's settings
+#                         deploy/install.sh (un)install with the sandbox's
+#                         settings (not with --processes)
 #   kovn-sandbox.sh env      print the export line for kubectl
 #
 # Environment:
@@ -72,7 +85,7 @@
 #                      the binaries one by one (default: in KOVN_BUILD)
 #   KOVN_SANDBOX_NODES number of nodes (default 3)
 #   KOVN_SANDBOX_LOGS  on down, copy every log there first
-#   KOVN_IMAGE_TAG     --install: the images' tag (default dev)
+#   KOVN_IMAGE_TAG     the images' tag (default dev)
 #   KOVN_SANDBOX_KEEP_FAILED  up leaves a sandbox that failed to start as it
 #                      is, to look at (down removes it)
 set -uo pipefail
@@ -112,6 +125,7 @@ load() {
     die "no sandbox in $S (start one with: $SANDBOX_SH up)"
   # shellcheck source=/dev/null
   . "$S/sandbox.env"
+  CENTRAL=${CENTRAL:-node1}
   lib
 }
 
@@ -285,7 +299,7 @@ up_failed() {
 
 cmd_up() {
   local nodes=${KOVN_SANDBOX_NODES:-3} demo=1
-  KUBE_PROXY=0 INSTALLED=0
+  KUBE_PROXY=0 INSTALLED=1
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=${2:-}; shift 2 ;;
@@ -293,6 +307,7 @@ cmd_up() {
       --no-demo) demo=0; shift ;;
       --kube-proxy) KUBE_PROXY=1; shift ;;
       --install) INSTALLED=1; shift ;;
+      --processes) INSTALLED=0; shift ;;
       *) usage ;;
     esac
   done
@@ -320,6 +335,7 @@ cmd_up() {
   local t0=$SECONDS i n kube_dir=${KOVN_KUBE_DIR:-/var/cache/kovn/kubernetes}
   NODES=
   for ((i = 1; i <= nodes; i++)); do NODES+="${NODES:+ }node$i"; done
+  CENTRAL=node1
   say "kovn sandbox: $nodes nodes, state in $S"
   [ "$INSTALLED" = 0 ] || build_images
 
@@ -346,6 +362,7 @@ cmd_up() {
     printf 'KOVN_PLUGIN=%q\n' "$KOVN_PLUGIN"
     printf 'NODES=%q\nAPI=%q\nKUBE_PROXY=%q\n' "$NODES" "$API" "$KUBE_PROXY"
     printf 'INSTALLED=%q\nIMAGE_TAG=%q\n' "$INSTALLED" "${IMAGE_TAG:-}"
+    printf 'CENTRAL=%q\n' "$CENTRAL"
   } >"$S/sandbox.env"
   lib
   ok "$API"
@@ -470,8 +487,19 @@ cmd_install() {
   port=$(cat "$S/k8s/apiserver.port")
   net=$("$KOVN_NODE_ENV" underlay-net "$KOVN_DIR")
   KUBECTL="$S/bin/kubectl" API_SERVER="https://$net.1:$port" \
-    VERSION="$IMAGE_TAG" CENTRAL_NODES=node1 OVS_DATAPATH=netdev OVS_UPLINK=eth0 \
-    "$TOP/deploy/install.sh" "$1"
+    VERSION="$IMAGE_TAG" CENTRAL_NODES="$CENTRAL" OVS_DATAPATH=netdev \
+    OVS_UPLINK=eth0 "$TOP/deploy/install.sh" "$1"
+}
+
+# The paths of --processes for the pods' sockets, which are in the nodes'
+# own /run (hostPath): the databases of OVN central, each kovn-daemon's.
+link_sockets() {
+  local n
+  ln -sfn "$CENTRAL/root/run/ovn/ovnnb_db.sock" "$S/net/nb.sock"
+  ln -sfn "$CENTRAL/root/run/ovn/ovnsb_db.sock" "$S/net/sb.sock"
+  for n in $NODES; do
+    ln -sfn root/run/kovn/kovn-daemon.ctl "$S/net/$n/kovn-daemon.ctl"
+  done
 }
 
 install_kovn() {
@@ -481,17 +509,49 @@ install_kovn() {
   done
   step "deploy/install.sh (nodes NotReady until then)"
   cmd_install install >"$S/install.log" 2>&1 || up_failed "$S/install.log"
+  link_sockets
   ok
 }
 
+# The kovn-controller that holds the Lease: its control socket, which is
+# on its node (deploy/kovn-controller.yaml).
+cmd_controller_ctl() {
+  local holder node
+  if [ "${INSTALLED:-0}" = 0 ]; then
+    echo "$S/net/controller.ctl"
+    return
+  fi
+  holder=$(kubectl -n kube-system get lease kovn-controller \
+             -o 'jsonpath={.spec.holderIdentity}') && [ -n "$holder" ] ||
+    die "no kovn-controller holds the Lease kube-system/kovn-controller"
+  node=$(kubectl -n kube-system get pod "$holder" -o 'jsonpath={.spec.nodeName}') &&
+    [ -n "$node" ] || die "the Lease's holder $holder is not a pod on a node"
+  echo "$S/net/$node/root/run/kovn/controller/$holder.ctl"
+}
+
 # The demo: a Deployment of 2 agnhost pods per node serving HTTP on 8080
-# (agnhost netexec answers /hostname with the pod's name).
+# (agnhost netexec answers /hostname with the pod's name), spread by a
+# constraint (node1 also runs OVN central: the scheduler's scores alone
+# would leave it out).
 demo_deployment() {
   local replicas=$((2 * $(wc -w <<<"$NODES")))
   kubectl get deployment "$DEMO" >/dev/null 2>&1 ||
-    kubectl create deployment "$DEMO" --image="$AGNHOST" \
-      --replicas="$replicas" -- /agnhost netexec --http-port=8080 >/dev/null ||
-    return 1
+    kubectl apply -f - >/dev/null <<EOF || return 1
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $DEMO, labels: {app: $DEMO}}
+spec:
+  replicas: $replicas
+  selector: {matchLabels: {app: $DEMO}}
+  template:
+    metadata: {labels: {app: $DEMO}}
+    spec:
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: kubernetes.io/hostname,
+           whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: $DEMO}}}
+      containers:
+        - {name: agnhost, image: "$AGNHOST", command: [/agnhost, netexec, --http-port=8080]}
+EOF
   kubectl rollout status deployment "$DEMO" --timeout=120s >/dev/null
 }
 
@@ -746,42 +806,95 @@ cmd_restart() {
   done
 }
 
-# restart with --install: the pods are deleted (KILL: with no grace, as a
-# crash) and the restart is done when they are gone and their replacements
-# are ready (rollout status alone may look before the replacement exists).
+# restart when installed: TERM deletes the pods, and the restart is done
+# when they are gone and their replacements are ready (rollout status alone
+# may look before the replacement exists); KILL sends SIGKILL to the
+# processes, as a crash, and the restart is done when the kubelet has
+# restarted each container and it is ready again.
 restart_pods() {   # SIG WHAT...
-  local sig=$1 what grace=() pods=() sel
+  local sig=$1 what pods=() pids=() sel n
   shift
-  [ "$sig" = KILL ] && grace=(--grace-period=0 --force)
   for what in "$@"; do
     if [ "$what" = controller ]; then
       sel=(-l app=kovn-controller)
+      [ "$sig" = KILL ] && for n in $NODES; do
+        pids+=($(node_pids "$n" kovn-controller))
+      done
     else
       [[ " $NODES " == *" $what "* ]] || die "no node $what (nodes: $NODES)"
       sel=(-l app=kovn-daemon --field-selector "spec.nodeName=$what")
+      [ "$sig" = KILL ] && pids+=($(node_pids "$what" kovn-daemon))
     fi
     pods+=($(kubectl -n kube-system get pods "${sel[@]}" -o name)) || return 1
   done
   [ ${#pods[@]} -gt 0 ] || return 1
-  kubectl -n kube-system delete "${pods[@]}" "${grace[@]}" >/dev/null 2>&1 || return 1
-  kubectl -n kube-system wait --for=delete "${pods[@]}" --timeout=120s >/dev/null 2>&1
+  if [ "$sig" = KILL ]; then
+    [ ${#pids[@]} -gt 0 ] || return 1
+    local before
+    before=$(restarts "${pods[@]}") || return 1
+    kill -KILL "${pids[@]}" || return 1
+    kovn_wait 120 restarted_and_ready "$before" "${pods[@]}"
+    return
+  fi
+  # (kubectl delete returns when they are gone.)
+  kubectl -n kube-system delete "${pods[@]}" >/dev/null 2>&1 || return 1
   kubectl -n kube-system rollout status deployment/kovn-controller --timeout=120s >/dev/null &&
     kubectl -n kube-system rollout status daemonset/kovn-daemon --timeout=120s >/dev/null
 }
 
+# POD...'s restart counts and readiness, a line each: "COUNT READY".
+restarts() {
+  kubectl -n kube-system get "$@" -o json | jq -r '
+    (if .items then .items[] else . end) | .status.containerStatuses[0]
+    | "\(.restartCount) \(.ready)"'
+}
+
+restarted_and_ready() {   # BEFORE POD...
+  local before=$1 now
+  shift
+  now=$(restarts "$@") || return 1
+  paste -d' ' <(echo "$before") <(echo "$now") |
+    awk '$3 <= $1 || $4 != "true" { bad = 1 } END { exit bad }'
+}
+
 # Everything gets SIGKILL at once (node-env.sh node-kill), then the wait
-# for them to be gone.
+# for them to be gone.  Installed, the pods' kovn-daemon, ovsdb-server,
+# ovs-vswitchd and ovn-controller are found in the node's network namespace
+# (they run on host network) by name: their pid files hold pids of the
+# node's, which are the host's too, but the node may have others (OVN
+# central's ovsdb-servers) that die with it all the same.
 cmd_kill_node() {
-  local n=$1 f pids=()
+  local n=$1 f pids=() pod_pids=()
   [[ " $NODES " == *" $n "* ]] || die "no node $n (nodes: $NODES)"
   for f in kovn-daemon kubelet; do
     running "$S/net/$n/$f.pid" && pids+=("$(cat "$S/net/$n/$f.pid")")
   done
-  "$KOVN_NODE_ENV" node-kill "$KOVN_DIR" "$n" "${pids[@]}" || return 1
+  [ "${INSTALLED:-0}" = 1 ] &&
+    pod_pids=($(node_pids "$n" kovn-daemon ovsdb-server ovs-vswitchd ovn-controller))
+  "$KOVN_NODE_ENV" node-kill "$KOVN_DIR" "$n" "${pids[@]}" "${pod_pids[@]}" ||
+    return 1
   for f in kovn-daemon kubelet; do
     kovn_wait 5 eval "! running '$S/net/$n/$f.pid'" ||
       die "$n: $f survives SIGKILL"
   done
+  for f in "${pod_pids[@]}"; do
+    kovn_wait 5 eval "[ ! -e /proc/$f ]" || die "$n: pid $f survives SIGKILL"
+  done
+}
+
+# The pids of the processes named NAME... (their comm) in NODE's network
+# namespace.
+node_pids() {   # NODE NAME...
+  local n=$1 ino p comm
+  shift
+  ino=$(stat -L -c %i "/run/netns/$("$KOVN_NODE_ENV" node-netns "$KOVN_DIR" "$n")") ||
+    return 1
+  for p in /proc/[0-9]*; do
+    comm=$(cat "$p/comm" 2>/dev/null) || continue
+    [[ " $* " == *" $comm "* ]] || continue
+    [ "$(stat -L -c %i "$p/ns/net" 2>/dev/null)" = "$ino" ] && echo "${p#/proc/}"
+  done
+  return 0
 }
 
 [ $# -ge 1 ] || usage
@@ -811,6 +924,7 @@ case $cmd in
     [ $# = 0 ] || usage
     load; "$KOVN_NODE_ENV" external-down "$KOVN_DIR" ;;
   kill-node) [ $# = 1 ] || usage; load; cmd_kill_node "$1" ;;
+  controller-ctl) [ $# = 0 ] || usage; load; cmd_controller_ctl ;;
   install|uninstall) [ $# = 0 ] || usage; load; cmd_install "$cmd" ;;
   env) load; say "export KUBECONFIG=$S/kubeconfig PATH=$S/bin:\$PATH" ;;
   *) usage ;;

@@ -3,6 +3,8 @@
 # two slow upstream pieces once, caching them outside the clone keyed by their
 # Debian package version:
 #   - the Open vSwitch C library (+ ovsdb-idlc) from openvswitch-source;
+#   - libcurl with HTTP(S) over OpenSSL only, static, from Debian's curl
+#     source package (its patches applied);
 #   - Kubernetes (kube-apiserver, kubectl, kube-controller-manager,
 #     kube-scheduler, kubelet, kube-proxy, e2e.test, ginkgo, the agnhost and
 #     pause test programs) from the kubernetes source package: the sandbox
@@ -20,8 +22,10 @@ PACKAGES=(
   # build
   build-essential meson ninja-build pkg-config python3 autoconf automake libtool
   libssl-dev openvswitch-source
-  # kovn's libraries
+  # kovn's libraries (its libcurl: build_curl below; Debian's is for
+  # bench/baseline.sh, which builds earlier commits that link it)
   libcurl4-openssl-dev libfyaml-dev libnl-3-dev libnl-route-3-dev
+  libnghttp2-dev
   libmicrohttpd-dev libcmocka-dev
   libnftables-dev
   # real parts the tests run against
@@ -73,44 +77,110 @@ install_packages() {
 
 ovs_version() { dpkg-query -W -f='${Version}' openvswitch-source; }
 
+# cached_build NAME DIR WHAT FUNCTION: FUNCTION DIR builds WHAT into the
+# empty folder DIR, unless an earlier run finished it (DIR/.built, written
+# only after FUNCTION succeeded); then KOVN_CACHE/NAME points to DIR and the
+# other NAME-* builds go.
+cached_build() {
+  local name=$1 dir=$2 what=$3 fn=$4
+  if [ -f "$dir/.built" ]; then
+    log "$what cached in $dir"
+  else
+    log "building $what in $dir (one time, a few minutes)"
+    rm -rf "$dir" && mkdir -p "$dir"
+    "$fn" "$dir" || { log "building $what failed"; exit 1; }
+    touch "$dir/.built"
+  fi
+  ln -sfn "$dir" "$KOVN_CACHE/$name"
+  prune_cache "$name" "$dir"
+}
+
 # Builds lib/libopenvswitch.la and ovsdb-idlc in a tree under the cache.  The
 # tree (sources, config.h, generated headers, the static library) is what
 # kovn's meson build compiles and links against.
-build_ovs() {
-  local ver dir tarball
-  ver=$(ovs_version)
-  dir="$KOVN_CACHE/ovs-$ver"
-  if [ -f "$dir/.built" ]; then
-    log "Open vSwitch library $ver cached in $dir"
-  else
-    log "building the Open vSwitch library $ver in $dir (one time, a few minutes)"
-    rm -rf "$dir" && mkdir -p "$dir"
-    tarball=$(ls /usr/src/openvswitch/openvswitch.tar.* | head -n 1)
-    tar -xf "$tarball" -C "$dir" --strip-components=1 2>/dev/null ||
-      tar -xf "$tarball" -C "$dir"
-    # Some tarballs unpack into a subfolder; find the tree with configure(.ac).
-    local top
-    top=$(dirname "$(find "$dir" -maxdepth 2 -name configure.ac | head -n 1)")
-    [ "$top" = "$dir" ] || { mv "$top"/* "$top"/.[!.]* "$dir"/ 2>/dev/null || true; }
-    (
-      cd "$dir"
-      [ -x configure ] || ./boot.sh >/dev/null
-      ./configure --quiet --enable-silent-rules --disable-libcapng \
-        CFLAGS="-O2 -g -fPIC" >/dev/null
-      # Only the library: its generated headers (BUILT_SOURCES) first.
-      local built
-      built=$(make -s -f Makefile -f - kovn-built-sources <<'MK'
+make_ovs() {   # DIR
+  local dir=$1 tarball top
+  tarball=$(ls /usr/src/openvswitch/openvswitch.tar.* | head -n 1)
+  tar -xf "$tarball" -C "$dir" --strip-components=1 2>/dev/null ||
+    tar -xf "$tarball" -C "$dir"
+  # Some tarballs unpack into a subfolder; find the tree with configure(.ac).
+  top=$(dirname "$(find "$dir" -maxdepth 2 -name configure.ac | head -n 1)")
+  [ "$top" = "$dir" ] || { mv "$top"/* "$top"/.[!.]* "$dir"/ 2>/dev/null || true; }
+  (
+    cd "$dir"
+    [ -x configure ] || ./boot.sh >/dev/null
+    ./configure --quiet --enable-silent-rules --disable-libcapng \
+      CFLAGS="-O2 -g -fPIC" >/dev/null
+    # Only the library: its generated headers (BUILT_SOURCES) first.
+    local built
+    built=$(make -s -f Makefile -f - kovn-built-sources <<'MK'
 kovn-built-sources:
 	@echo $(BUILT_SOURCES)
 MK
 )
-      make -s -j"$(nproc)" $built >/dev/null
-      make -s -j"$(nproc)" lib/libopenvswitch.la ovsdb/ovsdb-idlc >/dev/null
-    )
-    touch "$dir/.built"
-  fi
-  ln -sfn "$dir" "$KOVN_CACHE/ovs"
-  prune_cache ovs "$dir"
+    make -s -j"$(nproc)" $built >/dev/null
+    make -s -j"$(nproc)" lib/libopenvswitch.la ovsdb/ovsdb-idlc >/dev/null
+  )
+}
+
+build_ovs() {
+  local ver
+  ver=$(ovs_version)
+  cached_build ovs "$KOVN_CACHE/ovs-$ver" "the Open vSwitch library $ver" make_ovs
+}
+
+curl_version() {
+  apt-get source --print-uris -q curl 2>/dev/null |
+    sed -n "s/.*'[^']*\/curl_\([^']*\)\.dsc'.*/\1/p" | head -n 1 |
+    sed 's/%2b/+/gI; s/%7e/~/gI'
+}
+
+# libcurl for the Kubernetes API client, from Debian's curl source package
+# (its patches applied), built once into the cache: HTTP/1.1 and HTTP/2
+# (nghttp2, which the client multiplexes its requests and watches over)
+# over OpenSSL, nothing else, static.  Debian's libcurl4 links 25 more
+# shared libraries (LDAP, Kerberos, SASL, RTMP with GnuTLS, SSH, IDN, PSL,
+# brotli, zstd) that kovn never uses but every kovn process would map,
+# relocate and initialise: kovn-daemon's memory (bench/RESULTS.md) and the
+# kovn image's size.  "-r2": a change to the options must change this key.
+make_curl() {   # DIR
+  local dir=$1 src
+  mkdir -p "$dir/src"
+  (cd "$dir/src" && apt-get source -q curl >/dev/null 2>&1) || return 1
+  src=$(find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name 'curl-*' | head -n 1)
+  (
+    cd "$src" || exit 1
+    # The last two patches rename the library for Debian's NSS and GnuTLS
+    # flavours; its OpenSSL flavour is built without them, as here.
+    patch -s -R -p1 <debian/patches/99_nss.patch &&
+      patch -s -R -p1 <debian/patches/90_gnutls.patch || exit 1
+    autoreconf -fi >/dev/null 2>&1
+    ./configure --quiet --prefix="$dir" --disable-shared --enable-static \
+      --with-pic --with-openssl --without-zlib --without-brotli \
+      --without-zstd --with-nghttp2 --without-libidn2 --without-libpsl \
+      --without-librtmp --without-libssh2 --without-libssh --without-gssapi \
+      --without-libgsasl --disable-ldap --disable-ldaps --disable-rtsp \
+      --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
+      --disable-imap --disable-smb --disable-smtp --disable-gopher \
+      --disable-mqtt --disable-ftp --disable-file --disable-manual \
+      --disable-ntlm --disable-alt-svc --disable-hsts --disable-cookies \
+      --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt \
+      CFLAGS="-O2 -g" >/dev/null &&
+      make -s -j"$(nproc)" -C lib >/dev/null &&
+      make -s -C lib install >/dev/null &&
+      make -s -C include install >/dev/null
+  ) || return 1
+  rm -rf "$dir/src"
+}
+
+build_curl() {
+  ensure_deb_src
+  local ver
+  ver=$(curl_version)
+  [ -n "$ver" ] || { apt-get update -q; ver=$(curl_version); }
+  [ -n "$ver" ] || { log "no curl source package in the apt sources"; exit 1; }
+  cached_build curl "$KOVN_CACHE/curl-$ver-r2" \
+    "libcurl $ver (HTTP(S), HTTP/2, OpenSSL only)" make_curl
 }
 
 # Removes the cached builds named NAME-* other than KEEP: left by earlier
@@ -258,9 +328,10 @@ build_kube() {
 mkdir -p "$KOVN_CACHE"
 install_packages
 build_ovs
+build_curl
 if [ "$want_kube" = 1 ]; then
   build_kube
   # The sandbox's container images, from those programs and Debian's.
   "$(dirname "$0")/build-images.sh" "$KOVN_CACHE/images"
 fi
-log "ready: OVS library in $KOVN_CACHE/ovs${want_kube:+, kube-apiserver in $KOVN_CACHE/kubernetes}"
+log "ready: OVS library in $KOVN_CACHE/ovs, libcurl in $KOVN_CACHE/curl${want_kube:+, kube-apiserver in $KOVN_CACHE/kubernetes}"

@@ -5,7 +5,9 @@
 # The upstream Kubernetes [sig-network] e2e tests against kovn: e2e.test
 # from the same 1.20 source as the sandbox's kube-apiserver and kubelets
 # (scripts/setup.sh builds both), on a fresh sandbox cluster
-# (sandbox/kovn-sandbox.sh) that it brings up and always tears down.
+# (sandbox/kovn-sandbox.sh) that it brings up and always tears down, with
+# kovn installed in it as operators install it (deploy/install.sh, kovn's
+# images from KOVN_BUILD's binaries).
 #
 # Selected: every [sig-network] [Conformance] test, and every test of the
 # Networking (with its Granular Checks), NetworkPolicy and Services groups.

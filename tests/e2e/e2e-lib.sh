@@ -8,7 +8,7 @@
 # on failure), and the helpers for pods, nodes and OVN.  Source it:
 #
 #   E2E_NAME=svc                  # folders /tmp/kovn-svc.XXXXXX (default e2e)
-#   E2E_UP_ARGS=--install         # optional: more arguments of sandbox up
+#   E2E_UP_ARGS=--kube-proxy      # optional: more arguments of sandbox up
 #   . "$(dirname "$0")/e2e-lib.sh"
 #   e2e_at_exit my_cleanup        # optional: run before the sandbox goes down
 #   e2e_up                        # sandbox up (a check), sandbox.env, helpers
@@ -40,7 +40,10 @@ t_start=$SECONDS
 
 show_logs() {
   local f
+  # kovn's processes (--processes) or pods, then the nodes' and the
+  # control plane's.
   for f in "$LOGS"/net/controller.log "$LOGS"/net/*/kovn-daemon.log \
+           "$LOGS"/net/*/root/var/log/pods/kube-system_{kovn,ovs-ovn,ovn-central}-*/*/*.log \
            "$LOGS"/net/*/kubelet.log "$LOGS"/net/*/containerd.log \
            "$LOGS"/cp/*.log "$LOGS"/net/*.out "$LOGS"/net/*/*.out; do
     [ -s "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
@@ -102,7 +105,12 @@ kubectl() { "$S/bin/kubectl" "$@"; }
 node_ns() { "$KOVN_NODE_ENV" node-netns "$KOVN_DIR" "$1"; }
 node_ip() { "$KOVN_NODE_ENV" node-ip "$KOVN_DIR" "$1"; }
 nbctl() { ovn-nbctl --db="unix:$S/net/nb.sock" "$@"; }
-CTL=$S/net/controller.ctl          # kovn-controller's control socket
+# ksync CACHE KEY [RV|gone]: the kovn-controller that leads has seen KEY in
+# CACHE (at resourceVersion RV or later, or gone) and has nothing left to
+# write to NB (its kovn/sync).
+ksync() {
+  ovs-appctl --timeout=30 -t "$("$SB" controller-ctl)" kovn/sync "$@" >/dev/null
+}
 # applied KIND NS NAME CACHE: kovn-controller has the object as it is now
 # in NB, and every chassis has the flows (NS "": cluster-scoped).
 applied() {
@@ -110,8 +118,32 @@ applied() {
   if [ -n "$2" ]; then key=$2/$3 nsopt=(-n "$2"); fi
   rv=$(kubectl get "$1" "${nsopt[@]}" "$3" \
          -o 'jsonpath={.metadata.resourceVersion}') &&
-  ovs-appctl --timeout=30 -t "$CTL" kovn/sync "$4" "$key" "$rv" >/dev/null &&
+  ksync "$4" "$key" "$rv" &&
     nbctl --timeout=30 --wait=hv sync
+}
+
+# spread_deployment NAME REPLICAS [ARG...]: Deployment NAME (label app=NAME)
+# of REPLICAS $AGNHOST pods (ARG...: the container's args), spread over the
+# nodes by a topology constraint: node1 also runs OVN central, whose
+# requests make kube-scheduler's scores alone leave it out.
+spread_deployment() {
+  local args=
+  [ $# -gt 2 ] && args=", args: [$(IFS=,; echo "${*:3}")]"
+  kubectl apply -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $1, labels: {app: $1}}
+spec:
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec:
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: kubernetes.io/hostname,
+           whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: $1}}}
+      containers: [{name: agnhost, image: "$AGNHOST"$args}]
+EOF
 }
 
 phase() { kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }

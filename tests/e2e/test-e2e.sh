@@ -3,11 +3,11 @@
 # Version 2.0; see LICENSE.
 #
 # kovn end to end, on the sandbox of `make demo` (sandbox/kovn-sandbox.sh):
-# a real kube-apiserver, kube-controller-manager and kube-scheduler, OVN
-# central, three nodes, each with its own network and mount namespaces,
-# ovsdb-server, ovs-vswitchd, ovn-controller, containerd, kubelet and
-# kovn-daemon, and kovn-controller.  Its own sandbox, in its own folder,
-# beside any demo.
+# a real kube-apiserver, kube-controller-manager and kube-scheduler, three
+# nodes, each with its own network and mount namespaces, containerd and
+# kubelet, and kovn installed on them by deploy/install.sh from its images
+# (OVN central, ovs-ovn, kovn-controller and kovn-daemon as pods).  Its own
+# sandbox, in its own folder, beside any demo.
 #
 # Checks: a Deployment of six agnhost pods spread over the three nodes, each
 # with its kovn address, TCP between two of them across nodes through
@@ -49,13 +49,13 @@ lsps() {   # the NB ports of pods named PREFIX-*
     "external_ids:vendor=kovn" | grep "^$1-" || true
 }
 used_before=$(used_ips)
-kubectl create deployment web --image="$AGNHOST" --replicas=6 >/dev/null
+spread_deployment web 6
 web_pods() { kubectl get pods -l app=web -o json; }
 six_running() {
   [ "$(web_pods | jq '[.items[] | select(.status.phase == "Running"
     and .status.podIP and (.status.containerStatuses[0].ready))] | length')" = 6 ]
 }
-check "kubectl create deployment web --replicas=6: six Running containers" \
+check "Deployment web, 6 replicas: six Running containers" \
   kovn_wait 120 six_running
 check "...spread over the three nodes" test "$(web_pods | \
   jq '[.items[].spec.nodeName] | unique | length')" = 3

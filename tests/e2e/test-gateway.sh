@@ -292,6 +292,27 @@ check "e. ECMP: connections leave through node2 ($n2ip) and node3 ($n3ip), all a
   retry ecmp_ok
 
 # ---- f. failover ----
+# node2 dies below.  No kovn-controller may be on it: this measures the
+# gateway's failover, not the controller's.  node2 is cordoned while its
+# controller pods are replaced elsewhere (a graceful stop hands the Lease
+# over at once).
+controller_off_node2() {
+  local pods
+  kubectl cordon node2 >/dev/null || return 1
+  pods=$(kubectl -n kube-system get pods -l app=kovn-controller \
+           --field-selector spec.nodeName=node2 -o name) || return 1
+  if [ -n "$pods" ]; then
+    # (kubectl delete returns when they are gone.)
+    kubectl -n kube-system delete $pods >/dev/null &&
+      kubectl -n kube-system rollout status deployment/kovn-controller \
+        --timeout=120s >/dev/null || return 1
+  fi
+  kubectl uncordon node2 >/dev/null
+}
+if [ "$INSTALLED" = 1 ]; then
+  check "f. no kovn-controller on node2 (cordoned while they move)" \
+    controller_off_node2
+fi
 check "f. active-standby (enableEcmp false), gatewayNode node2,node3 applied" \
   subnet_patch '"enableEcmp": false'
 check "f. status.activateGateway is node2 (the first live one)" wait_active node2
@@ -327,14 +348,21 @@ echo "  (SIGKILL $((t_kill - t0)) ms after kill-node started; it returned" \
 check "f. connections resume through node3 ($n3ip)" \
   kovn_wait 60 through "$n3ip" "$t_kill"
 check "f. status.activateGateway becomes node3" wait_active node3 30
-kill "$fo_pid" 2>/dev/null
-wait "$fo_pid" 2>/dev/null
 # first IP: when the first connection through IP ended (0: none); last IP:
 # when the last one did.
 first() {
   awk -v ip="$1" '$3 == ip && (!m || $2 < m) { m = $2 }
     END { printf "%.0f\n", m }' "$fo_log"
 }
+# The client goes on until three connections that started after the first
+# one through node3 ended have ended too: the check below needs some.
+later_ones() {
+  awk -v r="$(first "$n3ip")" 'r > 0 && $1 > r { n++ } END { exit n < 3 }' \
+    "$fo_log"
+}
+kovn_wait 10 later_ones
+kill "$fo_pid" 2>/dev/null
+wait "$fo_pid" 2>/dev/null
 last() {
   awk -v ip="$1" '$3 == ip && $2 > m { m = $2 } END { printf "%.0f\n", m }' \
     "$fo_log"

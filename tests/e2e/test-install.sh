@@ -48,24 +48,7 @@ check "one kovn-controller leads (Lease kube-system/kovn-controller: $leader)" \
 # ---- a Deployment across the nodes ----
 replicas=$((2 * nodes))
 t0=$(date +%s%N)
-# Spread over the nodes by a constraint: the scheduler's scores alone
-# favour the nodes with fewer requests (node1 runs OVN central).
-kubectl apply -f - >/dev/null <<EOF
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: $replicas
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      topologySpreadConstraints:
-        - {maxSkew: 1, topologyKey: kubernetes.io/hostname,
-           whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}
-      containers:
-        - {name: agnhost, image: "$AGNHOST", args: [netexec, --http-port=8080]}
-EOF
+spread_deployment web "$replicas" netexec --http-port=8080
 check "Deployment web: $replicas pods Running" \
   kubectl rollout status deployment web --timeout=180s
 echo "  (web: $replicas pods ready $((($(date +%s%N) - t0) / 1000000)) ms after create)"

@@ -154,8 +154,7 @@ EOF
 }
 unpolicy() {
   kubectl delete networkpolicy -n "$1" "$2" >/dev/null &&
-    ovs-appctl --timeout=30 -t "$CTL" kovn/sync networkpolicies "$1/$2" gone \
-      >/dev/null 2>&1
+    ksync networkpolicies "$1/$2" gone 2>/dev/null
   nbctl --timeout=30 --wait=hv sync
 }
 # relabel_pod NS NAME LABEL=VALUE, relabel_ns NAME LABEL=VALUE: relabels

@@ -141,14 +141,12 @@ has_ips() { [ "$(slice_ips "$1")" = "$(tr ' ' '\n' <<<"$2" | sort | xargs)" ]; }
 synced() {
   local name rv
   while read -r name rv; do
-    ovs-appctl --timeout=30 -t "$CTL" kovn/sync endpointslices \
-      "$NS/$name" "$rv" >/dev/null || return 1
+    ksync endpointslices "$NS/$name" "$rv" || return 1
   done < <(kubectl get endpointslices -n "$NS" \
     -l "kubernetes.io/service-name=$1" -o json |
     jq -r '.items[] | "\(.metadata.name) \(.metadata.resourceVersion)"')
-  ovs-appctl --timeout=30 -t "$CTL" kovn/sync services "$NS/$1" \
-    "$(kubectl get service -n "$NS" "$1" \
-       -o 'jsonpath={.metadata.resourceVersion}')" >/dev/null &&
+  ksync services "$NS/$1" "$(kubectl get service -n "$NS" "$1" \
+    -o 'jsonpath={.metadata.resourceVersion}')" &&
     nbctl --timeout=30 --wait=hv sync
 }
 # ready SERVICE IP...: its slices list exactly IP... and kovn has them.
