@@ -3,7 +3,8 @@
 # Version 2.0; see LICENSE.
 #
 # kovn installed the way an operator installs it (issue 14), on a sandbox
-# whose nodes start with no network plugin (kovn-sandbox.sh up --install):
+# whose nodes start with no network plugin (kovn-sandbox.sh up, as every
+# e2e test's):
 #   - deploy/install.sh takes the NotReady nodes to Ready, with OVN central,
 #     Open vSwitch, kovn-controller and kovn-daemon all as pods from kovn's
 #     images; the time it takes;
@@ -16,7 +17,6 @@
 #     each node, not assumed).
 # Needs root; about 4 minutes.
 E2E_NAME=install
-E2E_UP_ARGS=--install
 # shellcheck source=e2e-lib.sh
 . "$(dirname "$0")/e2e-lib.sh"
 
