@@ -44,6 +44,8 @@ CONF_DB=/etc/openvswitch/conf.db
 SCHEMA=/usr/share/openvswitch/vswitch.ovsschema
 DB=unix:$OVS_RUN/db.sock
 UPLINK_BRIDGE=br-phy
+# nftables table that keeps the kernel from receiving on the uplink.
+UPLINK_TABLE=kovn-uplink
 # While it exists, ovn-controller is not started again (it would make
 # br-int again as soon as cleanup removes it).
 UNINSTALLING=$OVS_RUN/kovn-uninstalling
@@ -101,6 +103,7 @@ move_uplink() {
     -- --may-exist add-port "$UPLINK_BRIDGE" "$up"
   wait_until "the $UPLINK_BRIDGE interface" ip link show "$UPLINK_BRIDGE"
   ip link set "$UPLINK_BRIDGE" mtu "$(cat "/sys/class/net/$up/mtu")" up
+  uplink_to_ovs_only "$up"
   [ -n "$addrs" ] || { log "$up has no address (moved before)"; return 0; }
   log "moving $(echo $addrs) and the routes via $up to $UPLINK_BRIDGE"
   for a in $addrs; do
@@ -230,12 +233,28 @@ remove_files() {
   log "removed the databases and run files"
 }
 
+# The userspace datapath reads the uplink through a packet socket, which
+# leaves the kernel's own receive path on it open: a frame for br-phy's MAC
+# (the uplink's) would also be taken by the kernel on the uplink, and every
+# packet for the node handled twice (a UDP request to a NodePort answered
+# twice, each answer then received twice by a node on the other end).  An
+# ingress chain that drops everything on the uplink leaves OVS alone to
+# receive there: packet sockets see a frame before the ingress hook.
+uplink_to_ovs_only() {   # UPLINK
+  nft -f - <<EOF
+table netdev $UPLINK_TABLE {
+  chain ingress { type filter hook ingress device "$1" priority 0; policy drop; }
+}
+EOF
+}
+
 # Puts br-phy's addresses and routes back on the uplink, then deletes br-phy.
 restore_uplink() {   # UPLINK
   local up=$1 addrs rts a r
   addrs=$(addresses "$UPLINK_BRIDGE")
   rts=$(routes "$UPLINK_BRIDGE")
   vsctl --if-exists del-br "$UPLINK_BRIDGE"
+  nft delete table netdev "$UPLINK_TABLE" 2>/dev/null || true
   [ -n "$up" ] || return 0
   ip link set "$up" up
   for a in $addrs; do ip addr replace "$a" dev "$up"; done

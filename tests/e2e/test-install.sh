@@ -142,6 +142,7 @@ for n in $NODES; do
   check "$n: no kovn CNI plugin or configuration" sh -c \
     "[ ! -e $root/etc/cni/net.d/01-kovn.conflist ] && [ ! -e $root/opt/cni/bin/kovn ]"
   check "$n: no nftables table inet kovn" sh -c "! ip netns exec $ns nft list table inet kovn >/dev/null 2>&1"
+  check "$n: no nftables table netdev kovn-uplink" sh -c "! ip netns exec $ns nft list table netdev kovn-uplink >/dev/null 2>&1"
   left=$(find "$root/etc/openvswitch" "$root/var/lib/ovn" "$root/run/kovn" \
     "$root/run/openvswitch" "$root/run/ovn" -mindepth 1 2>/dev/null)
   [ -z "$left" ] || echo "$left" | sed "s/^/  left on $n: /"
