@@ -162,6 +162,9 @@ create_subnet(const char *spec_extra)
         spec_extra);
     ctl_create(&kubeovn_subnets, NULL, text);
     free(text);
+    /* A pod created before the controller has the Subnet would get an
+     * address of ovn-default. */
+    ctl_sync_has("subnets", SUBNET);
 }
 
 static void
