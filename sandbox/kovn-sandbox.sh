@@ -47,8 +47,9 @@
 #   kovn-sandbox.sh restart [--kill] controller|NODE...
 #                         restart kovn-controller or NODE's kovn-daemon
 #                         (--kill: SIGKILL, as a crash, instead of SIGTERM;
-#                         installed: their pods are deleted, --kill with no
-#                         grace, and replaced)
+#                         installed: their pods are deleted and replaced,
+#                         with --kill their processes get SIGKILL and the
+#                         kubelet restarts them)
 #   kovn-sandbox.sh controller-ctl
 #                         print the control socket of the kovn-controller
 #                         that leads (ovs-appctl -t PATH kovn/sync ...)
@@ -70,6 +71,9 @@
 #                         once, its underlay link down (its other containers
 #                         keep running until down); prints when (ms since
 #                         the epoch)
+#   kovn-sandbox.sh spread NAME REPLICAS [ARG...]
+#                         a Deployment of REPLICAS agnhost pods (ARG...:
+#                         agnhost's arguments) spread over the nodes
 #   kovn-sandbox.sh check    the connectivity checks of `up` again (making the
 #                         demo Deployment if it is missing)
 #   kovn-sandbox.sh install | uninstall
@@ -529,29 +533,36 @@ cmd_controller_ctl() {
   echo "$S/net/$node/root/run/kovn/controller/$holder.ctl"
 }
 
-# The demo: a Deployment of 2 agnhost pods per node serving HTTP on 8080
-# (agnhost netexec answers /hostname with the pod's name), spread by a
-# constraint (node1 also runs OVN central: the scheduler's scores alone
-# would leave it out).
-demo_deployment() {
-  local replicas=$((2 * $(wc -w <<<"$NODES")))
-  kubectl get deployment "$DEMO" >/dev/null 2>&1 ||
-    kubectl apply -f - >/dev/null <<EOF || return 1
+# spread NAME REPLICAS [ARG...]: a Deployment NAME (label app=NAME) of
+# REPLICAS agnhost pods (ARG...: agnhost's arguments), spread over the nodes
+# by a topology constraint: node1 also runs OVN central, whose requests make
+# kube-scheduler's scores alone leave it out.
+cmd_spread() {
+  local args=
+  [ $# -gt 2 ] && args=", args: [$(IFS=,; echo "${*:3}")]"
+  kubectl apply -f - >/dev/null <<EOF
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: $DEMO, labels: {app: $DEMO}}
+metadata: {name: $1, labels: {app: $1}}
 spec:
-  replicas: $replicas
-  selector: {matchLabels: {app: $DEMO}}
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
   template:
-    metadata: {labels: {app: $DEMO}}
+    metadata: {labels: {app: $1}}
     spec:
       topologySpreadConstraints:
         - {maxSkew: 1, topologyKey: kubernetes.io/hostname,
-           whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: $DEMO}}}
-      containers:
-        - {name: agnhost, image: "$AGNHOST", command: [/agnhost, netexec, --http-port=8080]}
+           whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: $1}}}
+      containers: [{name: agnhost, image: "$AGNHOST"$args}]
 EOF
+}
+
+# The demo: a Deployment of 2 agnhost pods per node serving HTTP on 8080
+# (agnhost netexec answers /hostname with the pod's name).
+demo_deployment() {
+  kubectl get deployment "$DEMO" >/dev/null 2>&1 ||
+    cmd_spread "$DEMO" $((2 * $(wc -w <<<"$NODES"))) netexec --http-port=8080 ||
+    return 1
   kubectl rollout status deployment "$DEMO" --timeout=120s >/dev/null
 }
 
@@ -859,10 +870,9 @@ restarted_and_ready() {   # BEFORE POD...
 
 # Everything gets SIGKILL at once (node-env.sh node-kill), then the wait
 # for them to be gone.  Installed, the pods' kovn-daemon, ovsdb-server,
-# ovs-vswitchd and ovn-controller are found in the node's network namespace
-# (they run on host network) by name: their pid files hold pids of the
-# node's, which are the host's too, but the node may have others (OVN
-# central's ovsdb-servers) that die with it all the same.
+# ovs-vswitchd and ovn-controller are found by name in the node's network
+# namespace (they run on host network), OVN central's ovsdb-servers on its
+# node too: they die with it all the same.
 cmd_kill_node() {
   local n=$1 f pids=() pod_pids=()
   [[ " $NODES " == *" $n "* ]] || die "no node $n (nodes: $NODES)"
@@ -924,6 +934,7 @@ case $cmd in
     [ $# = 0 ] || usage
     load; "$KOVN_NODE_ENV" external-down "$KOVN_DIR" ;;
   kill-node) [ $# = 1 ] || usage; load; cmd_kill_node "$1" ;;
+  spread) [ $# -ge 2 ] || usage; load; cmd_spread "$@" ;;
   controller-ctl) [ $# = 0 ] || usage; load; cmd_controller_ctl ;;
   install|uninstall) [ $# = 0 ] || usage; load; cmd_install "$cmd" ;;
   env) load; say "export KUBECONFIG=$S/kubeconfig PATH=$S/bin:\$PATH" ;;

@@ -123,28 +123,8 @@ applied() {
 }
 
 # spread_deployment NAME REPLICAS [ARG...]: Deployment NAME (label app=NAME)
-# of REPLICAS $AGNHOST pods (ARG...: the container's args), spread over the
-# nodes by a topology constraint: node1 also runs OVN central, whose
-# requests make kube-scheduler's scores alone leave it out.
-spread_deployment() {
-  local args=
-  [ $# -gt 2 ] && args=", args: [$(IFS=,; echo "${*:3}")]"
-  kubectl apply -f - >/dev/null <<EOF
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: $1, labels: {app: $1}}
-spec:
-  replicas: $2
-  selector: {matchLabels: {app: $1}}
-  template:
-    metadata: {labels: {app: $1}}
-    spec:
-      topologySpreadConstraints:
-        - {maxSkew: 1, topologyKey: kubernetes.io/hostname,
-           whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: $1}}}
-      containers: [{name: agnhost, image: "$AGNHOST"$args}]
-EOF
-}
+# of REPLICAS agnhost pods spread over the nodes (kovn-sandbox.sh spread).
+spread_deployment() { "$SB" spread "$@"; }
 
 phase() { kubectl get pod -n "$1" "$2" -o 'jsonpath={.status.phase}' 2>/dev/null; }
 running() { [ "$(phase "$1" "$2")" = Running ]; }
