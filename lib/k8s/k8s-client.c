@@ -274,9 +274,12 @@ k8s_client_create(const struct k8s_config *config, char **errp)
     curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
     /* HTTP/2 multiplexes requests on a connection; past the server's stream
-     * limit libcurl opens more, up to this many. */
+     * limit libcurl opens more.  No per-host cap on connections: over
+     * HTTP/1.1 (a load balancer that does not speak HTTP/2) each watch holds
+     * a connection of its own, and a cap below the number of watches would
+     * leave every other request waiting for good.  MAX_RUNNING bounds the
+     * rest. */
     curl_multi_setopt(client->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(client->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
     return client;
 }
 

@@ -5,8 +5,14 @@
 
 #include <config.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "itest.h"
@@ -450,6 +456,162 @@ test_cancel(struct k8s_client *c)
           p.n_done, k8s_client_n_active(c));
 }
 
+/* A TCP port on 127.0.0.1 that nothing listens on now. */
+static int
+free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET,
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof sin;
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sin, sizeof sin)
+        || getsockname(fd, (struct sockaddr *) &sin, &len)) {
+        itest_fatal("no free port: %s", ovs_strerror(errno));
+    }
+    close(fd);
+    return ntohs(sin.sin_port);
+}
+
+static bool
+port_listens(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET,
+                               .sin_port = htons(port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    bool ok = fd >= 0 && !connect(fd, (struct sockaddr *) &sin, sizeof sin);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return ok;
+}
+
+static pid_t http1_proxy;
+
+static void
+http1_proxy_stop(void)
+{
+    if (http1_proxy > 0) {
+        kill(http1_proxy, SIGTERM);
+        waitpid(http1_proxy, NULL, 0);
+        http1_proxy = 0;
+    }
+}
+
+/* Starts socat on 127.0.0.1:'port' as a TLS proxy to the apiserver, with the
+ * apiserver's own certificate.  socat offers no ALPN on either side, so the
+ * client and the apiserver both fall back to HTTP/1.1, as behind a load
+ * balancer that terminates TLS and speaks HTTP/1.1. */
+static void
+http1_proxy_start(int port, const char *server)
+{
+    const char *dir = getenv("KOVN_TEST_K8S_DIR");
+    const char *hostport = strstr(server, "://");
+    if (!dir || !hostport) {
+        itest_fatal("KOVN_TEST_K8S_DIR is not set or server '%s' is odd: "
+                    "run this test through tests/integration/with-k8s.sh",
+                    server);
+    }
+    char *listen = xasprintf("OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,"
+                             "fork,cert=%s/pki/apiserver.crt,"
+                             "key=%s/pki/apiserver.key,verify=0",
+                             port, dir, dir);
+    char *connect_to = xasprintf("OPENSSL:%s,verify=0", hostport + 3);
+    http1_proxy = fork();
+    if (!http1_proxy) {
+        execlp("socat", "socat", listen, connect_to, (char *) NULL);
+        _exit(127);
+    }
+    free(listen);
+    free(connect_to);
+    atexit(http1_proxy_stop);  /* Also when set-up fails below. */
+
+    long long int deadline = time_msec() + 10000;
+    while (!port_listens(port)) {
+        if (time_msec() >= deadline
+            || waitpid(http1_proxy, NULL, WNOHANG) == http1_proxy) {
+            itest_fatal("socat did not listen on port %d", port);
+        }
+        poll_timer_wait(10);
+        poll_block();
+    }
+}
+
+static void
+count_object(struct json *obj, void *n_)
+{
+    int *n = n_;
+    (*n)++;
+    json_destroy(obj);
+}
+
+/* More watches than any per-host connection limit the client could have
+ * (the controller and the daemon each run about a dozen). */
+#define HTTP1_WATCHES 12
+
+static void
+test_http1(void)
+{
+    itest_case("HTTP/1.1: a request gets through beside 12 watches");
+
+    struct k8s_config *config;
+    char *error = k8s_config_from_file(getenv("KOVN_TEST_KUBECONFIG_TOKEN"),
+                                       &config);
+    if (error) {
+        itest_fatal("%s", error);
+    }
+    int port = free_port();
+    http1_proxy_start(port, config->server);
+    free(config->server);
+    config->server = xasprintf("https://127.0.0.1:%d", port);
+    struct k8s_client *c = k8s_client_create(config, &error);
+    k8s_config_destroy(config);
+    if (!c) {
+        itest_fatal("%s", error);
+    }
+
+    /* Over HTTP/1.1 each watch holds a connection for as long as it runs.
+     * Each starts with an ADDED event per namespace: once every watch has
+     * had one, every watch has its connection. */
+    struct k8s_request *watches[HTTP1_WATCHES];
+    int n_objects[HTTP1_WATCHES] = { 0 };
+    for (size_t i = 0; i < HTTP1_WATCHES; i++) {
+        watches[i] = k8s_client_stream(c, "/api/v1/namespaces?watch=1",
+                                       count_object, NULL, &n_objects[i]);
+    }
+    long long int deadline = time_msec() + 20000;
+    size_t n_started = 0;
+    for (;;) {
+        k8s_client_run(c);
+        n_started = 0;
+        for (size_t i = 0; i < HTTP1_WATCHES; i++) {
+            n_started += n_objects[i] > 0;
+        }
+        if (n_started == HTTP1_WATCHES || time_msec() >= deadline) {
+            break;
+        }
+        k8s_client_wait(c);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+    CHECK(n_started == HTTP1_WATCHES, "%zu of %d watches got their first "
+          "event within 20 s", n_started, HTTP1_WATCHES);
+
+    struct k8s_request *get = k8s_get(c, &k8s_namespaces, NULL, "default",
+                                      NULL, NULL);
+    bool done = k8s_client_block(c, get, 20000);
+    const struct k8s_response *r = done ? k8s_request_response(get) : NULL;
+    CHECK(r && r->status == 200, "GET namespace default beside the watches: "
+          "%s", !r ? "no answer within 20 s" : r->error ? r->error : "ok");
+    k8s_request_destroy(get);
+
+    for (size_t i = 0; i < HTTP1_WATCHES; i++) {
+        k8s_request_destroy(watches[i]);
+    }
+    k8s_client_destroy(c);
+    http1_proxy_stop();
+}
+
 int
 main(void)
 {
@@ -467,6 +629,7 @@ main(void)
     test_pipelining(c);
     test_list_drop_managed_fields(c);
     test_cancel(c);
+    test_http1();
 
     json_destroy(expect(c, k8s_delete(c, &k8s_namespaces, NULL, ns, NULL,
                                       NULL), 200, "delete namespace"));
