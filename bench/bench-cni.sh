@@ -9,9 +9,10 @@
 # the same run.  COUNT sequential ADDs, then COUNT at concurrency 10, for
 # each.  kovn's pods exist and are annotated by kovn-controller before the
 # timing starts, as when the scheduler binds a pod before the kubelet starts
-# its sandbox.  Also prints kovn-daemon's RSS, and from its log where
-# kovn's ADDs spent their time (bench/cni_phases.py): each phase's median
-# and maximum, the 1st, middle and last pod, and the slowest ADDs.
+# its sandbox.  Also prints kovn-daemon's RSS, the CPU time per ADD of
+# kovn-daemon, ovs-vswitchd and ovn-controller, and from kovn-daemon's log
+# where kovn's ADDs spent their time (bench/cni_phases.py): each phase's
+# median and maximum, the 1st, middle and last pod, and the slowest ADDs.
 #
 #   bench/bench-cni.sh BUILD_DIR [COUNT]     (under with-k8s.sh)
 set -uo pipefail
@@ -71,14 +72,38 @@ kovn_wait 120 sh -c "[ \$($KOVN_KUBECTL get pods -n default -o json | \
   { echo "pods not annotated in time"; exit 1; }
 make_netns ks; make_netns kc
 
+# cpu_ms: the CPU time (user + system, ms) so far of kovn-daemon,
+# ovs-vswitchd and ovn-controller on node1, on one line.
+cpu_ms() {
+  local d
+  for d in kovn-daemon ovs-vswitchd ovn-controller; do
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%d ", ($14 + $15) * 1000 / hz }' \
+      "/proc/$(cat "$KOVN_DIR/node1/$d.pid")/stat"
+  done
+}
+# cpu_per_add BEFORE: each one's CPU per ADD since BEFORE (cpu_ms's line).
+cpu_per_add() {
+  local after
+  after=$(cpu_ms)
+  awk -v n="$count" -v a="$after" -v b="$1" 'BEGIN {
+    split(a, x); split(b, y)
+    printf "  CPU per ADD, ms: kovn-daemon %.1f, ovs-vswitchd %.1f, " \
+      "ovn-controller %.1f\n", (x[1] - y[1]) / n, (x[2] - y[2]) / n,
+      (x[3] - y[3]) / n }'
+}
+
 kovn_conf=$KOVN_DIR/node1/net.d/01-kovn.conflist
 daemon_log=$KOVN_DIR/node1/kovn-daemon.log
 echo "== kovn: $count sequential ADDs"
+cpu=$(cpu_ms)
 bench_run "$kovn_conf" "$KOVN_DIR/node1/bin" 1 ks "bs%d"
+cpu_per_add "$cpu"
 python3 "$top/bench/cni_phases.py" "$daemon_log" 'bs\d+' \
   --at "bs0,bs$((count / 2 - 1)),bs$((count - 1))"
 echo "== kovn: $count ADDs, concurrency 10"
+cpu=$(cpu_ms)
 bench_run "$kovn_conf" "$KOVN_DIR/node1/bin" 10 kc "bc%d"
+cpu_per_add "$cpu"
 python3 "$top/bench/cni_phases.py" "$daemon_log" 'bc\d+'
 pid=$(cat "$KOVN_DIR/node1/kovn-daemon.pid")
 # RssFile is shared library pages (libcrypto, libc, and what libcurl pulls

@@ -11,7 +11,9 @@ kovn-daemon logs each ADD's answer with the milliseconds of each phase:
 For the ADDs of pods whose names match PATTERN (a regular expression, e.g.
 'bs\\d+'), this prints each phase's median and maximum, the phases of the
 pods named with --at (e.g. the 1st, 100th and 200th on the switch), and the
-slowest ADDs, so that a stall always says where its time went.
+slowest ADDs, so that a stall always says where its time went.  It also
+splits each ADD in two: the time kovn-daemon waited for ovs-vswitchd and
+ovn-controller (ofport + ovn-installed) and the rest, kovn's own.
 
   bench/cni_phases.py LOG PATTERN [--at bs0,bs99,bs199] [--slowest 5]
 """
@@ -73,6 +75,15 @@ def main():
                                        max(values)))
     print('phases of %d ADDs, median/max ms: %s' % (len(adds),
                                                    ', '.join(summary)))
+    # Per ADD, then the median: the two halves' medians need not add up to
+    # the total's.
+    theirs = [a['phases'].get('ofport', 0) + a['phases'].get('ovn-installed', 0)
+              for a in adds]
+    own = [a['ms'] - t for a, t in zip(adds, theirs)]
+    print('  ovs-vswitchd + ovn-controller (ofport + ovn-installed), '
+          'median/max ms: %.1f/%d; kovn-daemon\'s own (the rest): %.1f/%d'
+          % (statistics.median(theirs), max(theirs),
+             statistics.median(own), max(own)))
     by_pod = {a['pod']: a for a in adds}
     for pod in filter(None, args.at.split(',')):
         if pod in by_pod:

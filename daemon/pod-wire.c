@@ -102,6 +102,13 @@ pod_wire_add(const struct pod_wire *w, bool *fresh)
         error = netns_run(ns, configure_pod_iface, CONST_CAST(void *, w));
     }
     if (!error) {
+        /* The host end is only an OVS port.  A link-local address would add
+         * IPv6 routes to the node with every pod, and each route change
+         * makes ovs-vswitchd dump the node's routes and addresses again, a
+         * cost that grows with the pods (bench/RESULTS.md). */
+        error = net_link_set_ipv6_ll_off(w->host_ifname);
+    }
+    if (!error) {
         error = net_link_set_up(w->host_ifname, true);
     }
     netns_close(ns);

@@ -5,10 +5,13 @@
 #include "net/link.h"
 
 #include <ctype.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "net/net-nl.h"
 #include "net/netns.h"
@@ -213,6 +216,24 @@ net_link_set_up(const char *name, bool up)
         rtnl_link_unset_flags(changes, IFF_UP);
     }
     return change_link_put(name, changes, up ? "setting up" : "setting down");
+}
+
+char *
+net_link_set_ipv6_ll_off(const char *name)
+{
+    if (access("/proc/sys/net/ipv6", F_OK)) {
+        return NULL;            /* No IPv6 in this kernel or namespace. */
+    }
+    struct rtnl_link *changes = rtnl_link_alloc();
+    int err = rtnl_link_inet6_set_addr_gen_mode(changes,
+                                                IN6_ADDR_GEN_MODE_NONE);
+    if (err < 0) {
+        rtnl_link_put(changes);
+        return xasprintf("%s: turning off IPv6 link-local addresses failed "
+                         "(%s)", name, nl_geterror(err));
+    }
+    return change_link_put(name, changes,
+                           "turning off IPv6 link-local addresses");
 }
 
 char *

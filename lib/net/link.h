@@ -62,6 +62,11 @@ char *net_link_set_mac(const char *name, struct eth_addr mac)
 char *net_link_set_mtu(const char *name, int mtu) OVS_WARN_UNUSED_RESULT;
 char *net_link_set_up(const char *name, bool up) OVS_WARN_UNUSED_RESULT;
 
+/* Keeps the kernel from giving 'name' an IPv6 link-local address (and the
+ * routes that come with it) when it is next set up.  Nothing to do, and no
+ * error, where IPv6 is off. */
+char *net_link_set_ipv6_ll_off(const char *name) OVS_WARN_UNUSED_RESULT;
+
 /* Deletes 'name'; success if it does not exist.  Deleting either end of a
  * veth pair deletes both. */
 char *net_link_delete(const char *name) OVS_WARN_UNUSED_RESULT;

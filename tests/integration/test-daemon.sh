@@ -93,6 +93,14 @@ check "OVS port carries iface-id a1.default" test \
 check "ovn-installed before the answer" test \
   "$(ovs_get node1 interface "$(host_veth a1)" external_ids:ovn-installed)" \
   = true
+# The host end needs no address: a link-local one would add IPv6 routes to
+# the node with each pod, which ovs-vswitchd re-reads in full every time.
+check "a1's host veth gets no IPv6 link-local address (addr_gen_mode none)" \
+  test "$("$KOVN_NODE_ENV" node-exec "$KOVN_DIR" node1 \
+         cat "/proc/sys/net/ipv6/conf/$(host_veth a1)/addr_gen_mode")" = 1
+check "a1's host veth has no IPv6 address" test -z \
+  "$("$KOVN_NODE_ENV" node-exec "$KOVN_DIR" node1 ip -6 -o addr show \
+     dev "$(host_veth a1)")"
 check "ADD a2 (node1) succeeds" kovn_cni node1 add a2 >/dev/null
 check "ADD b1 (node2) succeeds" kovn_cni node2 add b1 >/dev/null
 
