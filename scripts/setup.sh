@@ -129,12 +129,6 @@ build_ovs() {
   cached_build ovs "$KOVN_CACHE/ovs-$ver" "the Open vSwitch library $ver" make_ovs
 }
 
-curl_version() {
-  apt-get source --print-uris -q curl 2>/dev/null |
-    sed -n "s/.*'[^']*\/curl_\([^']*\)\.dsc'.*/\1/p" | head -n 1 |
-    sed 's/%2b/+/gI; s/%7e/~/gI'
-}
-
 # libcurl for the Kubernetes API client, from Debian's curl source package
 # (its patches applied), built once into the cache: HTTP/1.1 and HTTP/2
 # (nghttp2, which the client multiplexes its requests and watches over)
@@ -174,11 +168,8 @@ make_curl() {   # DIR
 }
 
 build_curl() {
-  ensure_deb_src
   local ver
-  ver=$(curl_version)
-  [ -n "$ver" ] || { apt-get update -q; ver=$(curl_version); }
-  [ -n "$ver" ] || { log "no curl source package in the apt sources"; exit 1; }
+  ver=$(source_version curl)
   cached_build curl "$KOVN_CACHE/curl-$ver-r2" \
     "libcurl $ver (HTTP(S), HTTP/2, OpenSSL only)" make_curl
 }
@@ -194,9 +185,24 @@ prune_cache() {
   return 0
 }
 
-kube_version() {
-  { apt-cache showsrc kubernetes 2>/dev/null || true; } |
-    awk '/^Version:/ { print $2; exit }'
+# dsc_version PKG: see source_version.
+dsc_version() {
+  apt-get source --print-uris -q "$1" 2>/dev/null |
+    sed -n "s/.*'[^']*\/${1}_\([^']*\)\.dsc'.*/\1/p" | head -n 1 |
+    sed 's/%2b/+/gI; s/%7e/~/gI'
+}
+
+# source_version PKG: the version of Debian source package PKG that
+# `apt-get source PKG` fetches (from its .dsc's name), with a deb-src entry
+# for bookworm added first and the package lists updated once if they do not
+# know PKG yet.  Exits if no apt source has it.
+source_version() {
+  local pkg=$1 ver
+  ensure_deb_src
+  ver=$(dsc_version "$pkg")
+  [ -n "$ver" ] || { apt-get update -q >&2; ver=$(dsc_version "$pkg"); }
+  [ -n "$ver" ] || { log "no $pkg source package in the apt sources"; exit 1; }
+  echo "$ver"
 }
 
 # Adds a deb-src entry for bookworm main with the same URIs as the machine's
@@ -215,7 +221,7 @@ ensure_deb_src() {
   [ -n "${uris:-}" ] || { log "no Debian apt source found to copy"; exit 1; }
   printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
     "$uris" >"$f"
-  apt-get update -q
+  apt-get update -q >&2   # Its callers' stdout is a version (source_version).
 }
 
 # What the sandbox cluster and the conformance run need, all built from the
@@ -297,11 +303,8 @@ build_kube_programs() {
 # once per package version and recipe; a program already in the cache is not
 # built again.
 build_kube() {
-  ensure_deb_src
   local ver dir work missing=() p
-  ver=$(kube_version)
-  [ -n "$ver" ] || { apt-get update -q; ver=$(kube_version); }
-  [ -n "$ver" ] || { log "no kubernetes source package in the apt sources"; exit 1; }
+  ver=$(source_version kubernetes)
   # "-r4": the build patches the vendored code; a change to how it is built
   # must change this key.
   dir="$KOVN_CACHE/kubernetes-$ver-r4"
